@@ -1,0 +1,8 @@
+/** The test projects: one per package (each has its own vitest.config.ts) and the repository checks. */
+export const projects = [
+  "packages/*",
+  {
+    resolve: { conditions: ["@dicomnet/source"] },
+    test: { name: "repo", include: ["test/**/*.test.ts"] }
+  }
+]
