@@ -1,1 +1,2 @@
-export {}
+/** @dicomnet/testkit — private helpers for tests and benchmarks. */
+export * as Dcmtk from "./Dcmtk.js"
