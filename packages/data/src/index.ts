@@ -1,1 +1,2 @@
-export {}
+export * as Tag from "./Tag.js"
+export * as VR from "./VR.js"
