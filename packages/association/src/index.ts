@@ -1,1 +1,7 @@
-export {}
+/**
+ * @dicomnet/association: the DICOM Upper Layer state machine (PS3.8 §9.2, Table 9-10),
+ * association negotiation, and the Effect driver that runs them over a byte stream.
+ *
+ * @since 0.1.0
+ */
+export * as Machine from "./Machine.js"
