@@ -1,2 +1,7 @@
 export * as Tag from "./Tag.js"
 export * as VR from "./VR.js"
+export * as Dictionary from "./Dictionary.js"
+export { Tags } from "./Tags.js"
+export * as Uid from "./Uid.js"
+export * as TransferSyntax from "./TransferSyntax.js"
+export * as SopClass from "./SopClass.js"

@@ -1,0 +1,219 @@
+/**
+ * The PS3.6 data dictionary: keyword, name, VR and VM of every public data element, generated from
+ * the standard's tables (see scripts/generate-dictionary.mjs), with repeating groups (PS3.5 §7.6),
+ * group length elements (PS3.5 §7.2) and private creator elements (PS3.5 §7.8.1).
+ *
+ * @since 0.1.0
+ */
+import * as Generated from "./internal/dictionary.generated.js"
+import * as Tag from "./Tag.js"
+import type { VR } from "./VR.js"
+import { isVR } from "./VR.js"
+
+/**
+ * One data element of PS3.6.
+ *
+ * For a repeating-group element `mask` names its range (e.g. "60xx3000"); `lookup` answers with the
+ * tag that was asked for, `byKeyword` with the first tag of the range. `vr` is empty for the item and
+ * delimitation tags (FFFE,E000/E00D/E0DD), which have no VR.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface DictionaryEntry {
+  readonly tag: Tag.Tag
+  readonly keyword: string
+  readonly name: string
+  readonly vr: ReadonlyArray<VR>
+  readonly vm: string
+  readonly retired: boolean
+  readonly mask?: string
+}
+
+/**
+ * PS3.6 edition the dictionary reflects.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const edition = Generated.edition
+
+// Parsing -------------------------------------------------------------------------------------
+
+const parseVrs = (packed: string, line: string): ReadonlyArray<VR> => {
+  if (packed === "") return []
+  const vrs: Array<VR> = []
+  for (const vr of packed.split("/")) {
+    if (!isVR(vr)) throw new Error(`dictionary.generated.ts: unknown VR in line ${line}`)
+    vrs.push(vr)
+  }
+  return vrs
+}
+
+// The VR used when the data set does not say (implicit VR): the first listed VR, except that
+// "OB or OW" is OW — PS3.5 §A.1 (Pixel Data, Overlay Data, Curve/Audio Data, LUT data in implicit VR).
+const implicitVr = (vrs: ReadonlyArray<VR>): VR => {
+  const first = vrs[0]
+  if (first === undefined) return "UN"
+  if (first === "OB" && vrs[1] === "OW") return "OW"
+  return first
+}
+
+const parseLine = (line: string, mask: boolean): DictionaryEntry => {
+  const fields = line.split("|")
+  if (fields.length !== 6) throw new Error(`dictionary.generated.ts: malformed line ${line}`)
+  const [tagText = "", vrText = "", vm = "", keyword = "", name = "", retired = ""] = fields
+  const tag = Number.parseInt(mask ? tagText.replace(/x/g, "0") : tagText, 16) >>> 0
+  const entry = { tag, keyword, name, vr: parseVrs(vrText, line), vm, retired: retired === "R" }
+  return mask ? { ...entry, mask: tagText } : entry
+}
+
+const byTag = new Map<number, DictionaryEntry>()
+const vrByTag = new Map<number, VR>()
+const byKeywordMap = new Map<string, DictionaryEntry>()
+
+for (const line of Generated.elements.split("\n")) {
+  const entry = parseLine(line, false)
+  byTag.set(entry.tag, entry)
+  vrByTag.set(entry.tag, implicitVr(entry.vr))
+  if (entry.keyword !== "") byKeywordMap.set(entry.keyword, entry)
+}
+
+// Repeating groups: one table per distinct mask pattern (bits that must match), so a lookup costs
+// one Map probe per pattern (a handful), whatever the number of masks.
+interface MaskTable {
+  readonly bits: number
+  readonly entries: Map<number, DictionaryEntry>
+  readonly vrs: Map<number, VR>
+}
+
+const maskBits = (mask: string): number => {
+  let bits = 0
+  for (let i = 0; i < mask.length; i++) bits = (bits * 16 + (mask[i] === "x" ? 0 : 0xf)) >>> 0
+  return bits
+}
+
+const popcount = (n: number): number => {
+  let count = 0
+  for (let v = n; v !== 0; v >>>= 1) count += v & 1
+  return count
+}
+
+const maskTables: Array<MaskTable> = []
+for (const line of Generated.repeatingGroups.split("\n")) {
+  const entry = parseLine(line, true)
+  const bits = maskBits(entry.mask ?? "")
+  let table = maskTables.find((t) => t.bits === bits)
+  if (table === undefined) {
+    table = { bits, entries: new Map(), vrs: new Map() }
+    maskTables.push(table)
+  }
+  table.entries.set(entry.tag, entry)
+  table.vrs.set(entry.tag, implicitVr(entry.vr))
+  if (entry.keyword !== "") byKeywordMap.set(entry.keyword, entry)
+}
+// Most specific patterns first, should two masks ever overlap.
+maskTables.sort((a, b) => popcount(b.bits) - popcount(a.bits))
+
+/**
+ * Number of data elements with a fixed tag in the generated table.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const elementCount: number = Generated.elementCount
+
+/**
+ * Number of repeating-group masks in the generated table.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const repeatingGroupCount: number = Generated.repeatingCount
+
+// Lookups -------------------------------------------------------------------------------------
+
+const findRepeating = (tag: Tag.Tag): DictionaryEntry | undefined => {
+  for (const table of maskTables) {
+    const entry = table.entries.get((tag & table.bits) >>> 0)
+    if (entry !== undefined) return entry
+  }
+  return undefined
+}
+
+/**
+ * The dictionary entry of a tag: exact match, then group length (gggg,0000) as UL "GroupLength",
+ * private creators (gggg,0010-00FF in odd groups) as LO "PrivateCreator", other private tags
+ * undefined, then repeating groups (50xx, 60xx, 002031xx, ...).
+ *
+ * @since 0.1.0
+ * @category lookups
+ */
+export const lookup = (tag: Tag.Tag): DictionaryEntry | undefined => {
+  const t = tag >>> 0
+  const exact = byTag.get(t)
+  if (exact !== undefined) return exact
+  if (Tag.isGroupLength(t)) {
+    // PS3.5 §7.2: group length is retired for every group except 0000 and 0002 (both exact entries).
+    return { tag: t, keyword: "GroupLength", name: "Group Length", vr: ["UL"], vm: "1", retired: true }
+  }
+  if (Tag.isPrivate(t)) {
+    return Tag.isPrivateCreator(t)
+      ? { tag: t, keyword: "PrivateCreator", name: "Private Creator", vr: ["LO"], vm: "1", retired: false }
+      : undefined
+  }
+  const repeating = findRepeating(t)
+  return repeating === undefined ? undefined : { ...repeating, tag: t }
+}
+
+/**
+ * The entry with this PS3.6 keyword (e.g. "PatientName"); undefined when unknown.
+ *
+ * @since 0.1.0
+ * @category lookups
+ */
+export const byKeyword = (keyword: string): DictionaryEntry | undefined => byKeywordMap.get(keyword)
+
+/**
+ * The tag of a PS3.6 keyword (first tag of the range for repeating-group keywords); undefined when unknown.
+ *
+ * @since 0.1.0
+ * @category lookups
+ */
+export const tagOf = (keyword: string): Tag.Tag | undefined => byKeywordMap.get(keyword)?.tag
+
+/**
+ * The VR to use for a tag in implicit VR: the first dictionary VR ("OB or OW" gives OW), UL for group
+ * lengths, LO for private creators, "UN" when unknown. One Map probe for dictionary tags.
+ *
+ * @since 0.1.0
+ * @category lookups
+ */
+export const vrOf = (tag: Tag.Tag): VR => {
+  const t = tag >>> 0
+  const vr = vrByTag.get(t)
+  if (vr !== undefined) return vr
+  if ((t & 0xffff) === 0) return "UL"
+  if (Tag.isPrivate(t)) return Tag.isPrivateCreator(t) ? "LO" : "UN"
+  for (const table of maskTables) {
+    const masked = table.vrs.get((t & table.bits) >>> 0)
+    if (masked !== undefined) return masked
+  }
+  return "UN"
+}
+
+/**
+ * Every data element with a fixed tag, in tag order (for tools and tests).
+ *
+ * @since 0.1.0
+ * @category lookups
+ */
+export const entries = (): IterableIterator<DictionaryEntry> => byTag.values()
+
+/**
+ * Every repeating-group data element (entries carry their `mask`).
+ *
+ * @since 0.1.0
+ * @category lookups
+ */
+export const repeatingGroups = (): ReadonlyArray<DictionaryEntry> => maskTables.flatMap((t) => [...t.entries.values()])
