@@ -5,3 +5,14 @@
  * @since 0.1.0
  */
 export * as Machine from "./Machine.js"
+export * as Negotiation from "./Negotiation.js"
+export * as AssociationError from "./AssociationError.js"
+export {
+  AssociationAborted,
+  AssociationRejected,
+  AssociationTimeout,
+  InvalidPrimitive,
+  PresentationContextNotAccepted,
+  TooManyPresentationContexts
+} from "./AssociationError.js"
+export type { Negotiated } from "./Negotiation.js"
