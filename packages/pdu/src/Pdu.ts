@@ -6,6 +6,8 @@
  *
  * @since 0.1.0
  */
+import { type Result, Schema } from "effect"
+import * as PduSchema from "./PduSchema.js"
 
 /** PS3.8 §9.3.1 PDU type codes. @category constants */
 export const PduType = {
@@ -203,3 +205,11 @@ export interface AAbort {
 
 /** Any of the seven PDUs. @category models */
 export type Pdu = AAssociateRq | AAssociateAc | AAssociateRj | PDataTf | AReleaseRq | AReleaseRp | AAbort
+
+const validatePdu = Schema.decodeUnknownResult(PduSchema.Pdu)
+
+/** Checks a PDU value against its Schema (AE titles, UIDs, context IDs, enumerations...); every issue is reported. @category validation */
+export const validate = (pdu: Pdu): Result.Result<Pdu, Schema.SchemaError> => validatePdu(pdu, { errors: "all" })
+
+/** Decodes an unknown value (e.g. parsed JSON) as a PDU through its Schema, with readable messages. @category validation */
+export const decodeUnknown = (input: unknown): Result.Result<Pdu, Schema.SchemaError> => validatePdu(input, { errors: "all" })

@@ -4,7 +4,12 @@
  *
  * @since 0.1.0
  */
+export * as Framer from "./Framer.js"
 export * as Pdu from "./Pdu.js"
+export * as PduCodec from "./PduCodec.js"
+export * as PduDump from "./PduDump.js"
+export { type FramerError, PduDecodeError, PduTooLarge, UnknownPduType } from "./PduError.js"
+export * as PduSchema from "./PduSchema.js"
 export type {
   AAbort,
   AAssociateAc,
