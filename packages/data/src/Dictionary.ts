@@ -14,7 +14,7 @@ import { isVR } from "./VR.js"
  * One data element of PS3.6.
  *
  * For a repeating-group element `mask` names its range (e.g. "60xx3000"); `lookup` answers with the
- * tag that was asked for, `byKeyword` with the first tag of the range. `vr` is empty for the item and
+ * tag that was asked for, `byKeyword` with the first tag of the range that is not another element. `vr` is empty for the item and
  * delimitation tags (FFFE,E000/E00D/E0DD), which have no VR.
  *
  * @since 0.1.0
@@ -110,7 +110,6 @@ for (const line of Generated.repeatingGroups.split("\n")) {
   }
   table.entries.set(entry.tag, entry)
   table.vrs.set(entry.tag, implicitVr(entry.vr))
-  if (entry.keyword !== "") byKeywordMap.set(entry.keyword, entry)
 }
 // Most specific patterns first, should two masks ever overlap.
 maskTables.sort((a, b) => popcount(b.bits) - popcount(a.bits))
@@ -166,6 +165,24 @@ export const lookup = (tag: Tag.Tag): DictionaryEntry | undefined => {
   return repeating === undefined ? undefined : { ...repeating, tag: t }
 }
 
+// A repeating-group keyword resolves to the first tag of its range (every "x" the same digit, 0 to F)
+// that lookup answers with that keyword: (0028,0400) is Transform Label, so 002804x0 starts at (0028,0410).
+for (const table of maskTables) {
+  for (const [key, entry] of table.entries) {
+    const mask = entry.mask ?? ""
+    let representative = entry
+    for (let digit = 0; digit < 16; digit++) {
+      const tag = Number.parseInt(mask.replace(/x/g, digit.toString(16)), 16) >>> 0
+      if (lookup(tag)?.keyword === entry.keyword) {
+        representative = { ...entry, tag }
+        break
+      }
+    }
+    table.entries.set(key, representative)
+    if (entry.keyword !== "") byKeywordMap.set(entry.keyword, representative)
+  }
+}
+
 /**
  * The entry with this PS3.6 keyword (e.g. "PatientName"); undefined when unknown.
  *
@@ -175,7 +192,7 @@ export const lookup = (tag: Tag.Tag): DictionaryEntry | undefined => {
 export const byKeyword = (keyword: string): DictionaryEntry | undefined => byKeywordMap.get(keyword)
 
 /**
- * The tag of a PS3.6 keyword (first tag of the range for repeating-group keywords); undefined when unknown.
+ * The tag of a PS3.6 keyword (for a repeating-group keyword, the first tag of its range that is not another element); undefined when unknown.
  *
  * @since 0.1.0
  * @category lookups
