@@ -81,11 +81,11 @@ const dictionarySource =
   `/** Number of repeating-group masks in the packed table (for tests). */\n` +
   `export const repeatingCount = ${repeating.length}\n\n` +
   `/** Data elements with a fixed tag, sorted by tag. */\n` +
-  "export const elements = `" +
+  "export const elements: string = `" +
   elements.map((e) => packElement(e, false)).join("\n") +
   "`\n\n" +
   `/** Repeating-group data elements (PS3.5 §7.6), keyed by mask. */\n` +
-  "export const repeatingGroups = `" +
+  "export const repeatingGroups: string = `" +
   repeating.map((e) => packElement(e, true)).join("\n") +
   "`\n"
 
@@ -140,7 +140,7 @@ const uidsSource =
   `/** Number of UIDs in the packed table (for tests). */\n` +
   `export const uidCount = ${uids.length}\n\n` +
   `/** The registry, one UID per line. */\n` +
-  "export const uids = `" +
+  "export const uids: string = `" +
   uids
     .map((u) =>
       [field(u.uid, "uid"), field(u.type, "type"), field(u.keyword, "keyword"), field(u.name, "name"), field(u.info, "info"), u.retired ? "R" : ""].join("|")

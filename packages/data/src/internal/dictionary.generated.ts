@@ -12,7 +12,7 @@ export const elementCount = 5189
 export const repeatingCount = 88
 
 /** Data elements with a fixed tag, sorted by tag. */
-export const elements = `00000000|UL|1|CommandGroupLength|Command Group Length|
+export const elements: string = `00000000|UL|1|CommandGroupLength|Command Group Length|
 00000001|UL|1|CommandLengthToEnd|Command Length to End|R
 00000002|UI|1|AffectedSOPClassUID|Affected SOP Class UID|
 00000003|UI|1|RequestedSOPClassUID|Requested SOP Class UID|
@@ -5203,7 +5203,7 @@ FFFEE00D||1|ItemDelimitationItem|Item Delimitation Item|
 FFFEE0DD||1|SequenceDelimitationItem|Sequence Delimitation Item|`
 
 /** Repeating-group data elements (PS3.5 §7.6), keyed by mask. */
-export const repeatingGroups = `002031xx|CS|1-n|SourceImageIDs|Source Image IDs|R
+export const repeatingGroups: string = `002031xx|CS|1-n|SourceImageIDs|Source Image IDs|R
 002804x0|US|1|RowsForNthOrderCoefficients|Rows For Nth Order Coefficients|R
 002804x1|US|1|ColumnsForNthOrderCoefficients|Columns For Nth Order Coefficients|R
 002804x2|LO|1-n|CoefficientCoding|Coefficient Coding|R

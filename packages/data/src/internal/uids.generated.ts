@@ -6,7 +6,7 @@
 export const uidCount = 490
 
 /** The registry, one UID per line. */
-export const uids = `1.2.840.10008.1.1|SOP Class|Verification|Verification SOP Class||
+export const uids: string = `1.2.840.10008.1.1|SOP Class|Verification|Verification SOP Class||
 1.2.840.10008.1.2|Transfer Syntax|ImplicitVRLittleEndian|Implicit VR Little Endian|Default Transfer Syntax for DICOM|
 1.2.840.10008.1.2.1|Transfer Syntax|ExplicitVRLittleEndian|Explicit VR Little Endian||
 1.2.840.10008.1.2.1.98|Transfer Syntax|EncapsulatedUncompressedExplicitVRLittleEndian|Encapsulated Uncompressed Explicit VR Little Endian||
