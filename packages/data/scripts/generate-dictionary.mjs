@@ -2,6 +2,7 @@
 // tables in /work/shared/dicom-standard (see its README for provenance and edition).
 //
 //   npm run generate -w @dicomnet/data            (or: node scripts/generate-dictionary.mjs [sourceDir])
+//   node scripts/generate-dictionary.mjs --check  (exit 1 when the committed modules are stale)
 //
 // Output (committed, never edited by hand):
 //   src/internal/dictionary.generated.ts  packed table of data elements and repeating-group masks
@@ -10,13 +11,15 @@
 //
 // The tables are packed as one template string per table, one line per entry, fields separated by
 // "|", so that tsc and the module loader handle a single literal instead of thousands of objects.
-import { readFileSync, writeFileSync } from "node:fs"
+import { existsSync, readFileSync, writeFileSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 
 const here = dirname(fileURLToPath(import.meta.url))
 const packageDir = join(here, "..")
-const sourceDir = process.argv[2] ?? process.env.DICOM_STANDARD_DIR ?? "/work/shared/dicom-standard"
+const args = process.argv.slice(2)
+const check = args.includes("--check")
+const sourceDir = args.find((a) => !a.startsWith("--")) ?? process.env.DICOM_STANDARD_DIR ?? "/work/shared/dicom-standard"
 const outDir = join(packageDir, "src", "internal")
 
 const readme = readFileSync(join(sourceDir, "README.md"), "utf8")
@@ -160,7 +163,21 @@ const outputs = [
   ["tags.generated.ts", tagsSource],
   ["uids.generated.ts", uidsSource]
 ]
+let stale = 0
 for (const [name, text] of outputs) {
-  writeFileSync(join(outDir, name), text)
-  console.log(`wrote src/internal/${name} (${Buffer.byteLength(text)} bytes)`)
+  const path = join(outDir, name)
+  if (check) {
+    const current = existsSync(path) ? readFileSync(path, "utf8") : ""
+    if (current !== text) {
+      console.error(`stale: src/internal/${name} differs from the generator output`)
+      stale++
+    }
+  } else {
+    writeFileSync(path, text)
+    console.log(`wrote src/internal/${name} (${Buffer.byteLength(text)} bytes)`)
+  }
+}
+if (check) {
+  if (stale > 0) process.exit(1)
+  console.log(`up to date: ${outputs.length} generated modules (PS3.6 ${edition})`)
 }

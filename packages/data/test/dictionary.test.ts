@@ -1,6 +1,8 @@
 import { assert, describe, expect, it } from "@effect/vitest"
+import { execFileSync } from "node:child_process"
 import { readFileSync } from "node:fs"
-import { join } from "node:path"
+import { dirname, join } from "node:path"
+import { fileURLToPath } from "node:url"
 import * as Dictionary from "../src/Dictionary.js"
 import * as Tag from "../src/Tag.js"
 import { Tags } from "../src/Tags.js"
@@ -22,6 +24,12 @@ const source = JSON.parse(readFileSync(join(sourceDir, "data-elements.json"), "u
 const withKeyword = source.elements.filter((e) => e.keyword !== "")
 
 describe("PS3.6 Table 6-1 · the generated dictionary", () => {
+  it("is what scripts/generate-dictionary.mjs generates from the source tables (committed modules not stale)", () => {
+    const script = join(dirname(fileURLToPath(import.meta.url)), "..", "scripts", "generate-dictionary.mjs")
+    const output = execFileSync(process.execPath, [script, "--check", sourceDir], { encoding: "utf8" })
+    expect(output).toContain("up to date: 3 generated modules (PS3.6 2024d)")
+  })
+
   it("is edition 2024d and holds every element of the source table", () => {
     expect(Dictionary.edition).toBe("2024d")
     expect(Dictionary.elementCount).toBe(source.elements.length)
