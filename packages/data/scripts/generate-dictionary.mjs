@@ -1,5 +1,5 @@
 // Generates the PS3.6 data dictionary and UID registry modules of @dicomnet/data from the JSON
-// tables in /work/shared/dicom-standard (see its README for provenance and edition).
+// tables in ../standard (copied from the PS3.6 JSON tables) (see its README for provenance and edition).
 //
 //   npm run generate -w @dicomnet/data            (or: node scripts/generate-dictionary.mjs [sourceDir])
 //   node scripts/generate-dictionary.mjs --check  (exit 1 when the committed modules are stale)
@@ -19,7 +19,7 @@ const here = dirname(fileURLToPath(import.meta.url))
 const packageDir = join(here, "..")
 const args = process.argv.slice(2)
 const check = args.includes("--check")
-const sourceDir = args.find((a) => !a.startsWith("--")) ?? process.env.DICOM_STANDARD_DIR ?? "/work/shared/dicom-standard"
+const sourceDir = args.find((a) => !a.startsWith("--")) ?? process.env.DICOM_STANDARD_DIR ?? new URL("../standard", import.meta.url).pathname
 const outDir = join(packageDir, "src", "internal")
 
 const readme = readFileSync(join(sourceDir, "README.md"), "utf8")

@@ -7,7 +7,7 @@ import * as Dictionary from "../src/Dictionary.js"
 import * as Tag from "../src/Tag.js"
 import { Tags } from "../src/Tags.js"
 
-// The generator's source tables (PS3.6 2024d, see /work/shared/dicom-standard/README.md).
+// The generator's source tables (PS3.6 2024d, see packages/data/standard/README.md).
 interface SourceElement {
   readonly tag: string
   readonly vr: string
@@ -16,7 +16,7 @@ interface SourceElement {
   readonly keyword: string
   readonly retired: boolean
 }
-const sourceDir = process.env["DICOM_STANDARD_DIR"] ?? "/work/shared/dicom-standard"
+const sourceDir = process.env["DICOM_STANDARD_DIR"] ?? new URL("../standard", import.meta.url).pathname
 const source = JSON.parse(readFileSync(join(sourceDir, "data-elements.json"), "utf8")) as {
   readonly elements: ReadonlyArray<SourceElement>
   readonly repeatingGroups: ReadonlyArray<SourceElement>

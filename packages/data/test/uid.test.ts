@@ -11,7 +11,7 @@ interface SourceUid {
   readonly retired: boolean
   readonly keyword: string
 }
-const sourceDir = process.env["DICOM_STANDARD_DIR"] ?? "/work/shared/dicom-standard"
+const sourceDir = process.env["DICOM_STANDARD_DIR"] ?? new URL("../standard", import.meta.url).pathname
 const source = (JSON.parse(readFileSync(join(sourceDir, "uids.json"), "utf8")) as { readonly uids: ReadonlyArray<SourceUid> }).uids
 
 describe("PS3.6 Table A-1 · the generated UID registry", () => {
