@@ -1,1 +1,6 @@
-export {}
+/**
+ * @dicomnet/transport-node: TCP and TLS transports, and recordings on files.
+ *
+ * @since 0.1.0
+ */
+export * as NodeTransport from "./NodeTransport.js"

@@ -1,0 +1,194 @@
+import type * as Net from "node:net"
+import type * as Tls from "node:tls"
+import { Connection, type Timeouts, TransportError, type TransportErrorReason } from "@dicomnet/transport"
+import { type Array as Arr, Cause, Effect } from "effect"
+
+const reasons: Record<string, TransportErrorReason> = {
+  ECONNREFUSED: "ConnectRefused",
+  ECONNRESET: "Reset",
+  EPIPE: "Reset",
+  ECONNABORTED: "Reset",
+  EADDRINUSE: "AddressInUse",
+  EADDRNOTAVAIL: "AddressInUse",
+  ENOTFOUND: "Unreachable",
+  EAI_AGAIN: "Unreachable",
+  EHOSTUNREACH: "Unreachable",
+  ENETUNREACH: "Unreachable",
+  ERR_SOCKET_CLOSED: "Closed",
+  ERR_STREAM_DESTROYED: "Closed",
+  ERR_STREAM_WRITE_AFTER_END: "Closed"
+}
+
+const isTlsCode = (code: string) =>
+  code.startsWith("ERR_SSL") || code.startsWith("ERR_TLS") || code.startsWith("CERT_") || code.includes("CERT") ||
+  code === "UNABLE_TO_VERIFY_LEAF_SIGNATURE" || code === "UNABLE_TO_GET_ISSUER_CERT_LOCALLY"
+
+/** Maps a Node socket error to a `TransportError` (`tls` forces reason "Tls" unless it is a refusal). */
+export const toTransportError = (cause: unknown, address: string, tls = false): TransportError => {
+  const code = typeof cause === "object" && cause !== null && "code" in cause && typeof cause.code === "string" ? cause.code : ""
+  const message = cause instanceof Error ? cause.message : String(cause)
+  let reason: TransportErrorReason = reasons[code] ?? (isTlsCode(code) ? "Tls" : "Io")
+  if (tls && reason !== "ConnectRefused" && reason !== "Unreachable") reason = "Tls"
+  return new TransportError({ reason, message: `${message}${code === "" ? "" : ` (${code})`}`, address, cause })
+}
+
+export const formatAddress = (host: string | undefined, port: number | undefined): string =>
+  host === undefined ? "unknown" : host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`
+
+const distinguishedName = (name: unknown): string =>
+  typeof name === "object" && name !== null
+    ? Object.entries(name).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join("+") : String(v)}`).join(",")
+    : ""
+
+/** The peer certificate of a TLS socket, if it presented one. */
+export const peerCertificate = (socket: Tls.TLSSocket): Connection.PeerCertificate | undefined => {
+  const cert = socket.getPeerCertificate()
+  if (cert === null || cert === undefined || Object.keys(cert).length === 0) return undefined
+  return { subject: distinguishedName(cert.subject), issuer: distinguishedName(cert.issuer), fingerprint256: cert.fingerprint256 }
+}
+
+const maxChunksPerPull = 64
+
+/**
+ * Adopts a connected socket (raw TCP, or TLS over `raw`) as a `Connection`. Reading is pull-based
+ * in paused mode, so a peer we do not read from is held back by TCP flow control. `destroy` resets
+ * the underlying TCP connection (RST) so the peer sees an abort, not an end.
+ */
+export const adopt = (
+  socket: Net.Socket,
+  raw: Net.Socket,
+  timeouts: Timeouts.Resolved,
+  certificate?: Connection.PeerCertificate
+): Connection.Owned => {
+  const remoteAddress = formatAddress(raw.remoteAddress, raw.remotePort)
+  const localAddress = formatAddress(raw.localAddress, raw.localPort)
+  let waiter: ((effect: Effect.Effect<Arr.NonEmptyReadonlyArray<Uint8Array>, TransportError | Cause.Done>) => void) | undefined
+  let inputEnded = false
+  let failure: TransportError | undefined
+  let destroyedLocally = false
+
+  const drain = () => {
+    if (waiter === undefined) return
+    let first: Uint8Array | null = null
+    if (failure === undefined) first = socket.read() as Uint8Array | null
+    if (first !== null) {
+      const out: [Uint8Array, ...Array<Uint8Array>] = [first]
+      let chunk: Uint8Array | null
+      while (out.length < maxChunksPerPull && (chunk = socket.read() as Uint8Array | null) !== null) out.push(chunk)
+      const resume = waiter
+      waiter = undefined
+      return resume(Effect.succeed(out))
+    }
+    if (failure !== undefined) {
+      const resume = waiter
+      waiter = undefined
+      return resume(Effect.fail(failure))
+    }
+    if (inputEnded) {
+      const resume = waiter
+      waiter = undefined
+      return resume(Cause.done())
+    }
+  }
+  const fail = (error: TransportError) => {
+    failure ??= error
+    drain()
+  }
+  socket.on("readable", drain)
+  socket.on("end", () => {
+    inputEnded = true
+    drain()
+  })
+  socket.on("error", (cause) => fail(toTransportError(cause, remoteAddress)))
+  if (raw !== socket) raw.on("error", (cause) => fail(toTransportError(cause, remoteAddress)))
+  socket.on("close", () => {
+    // Closed without an end: aborted (by us or by the peer without a reason).
+    if (!inputEnded) fail(new TransportError({ reason: destroyedLocally ? "Closed" : "Reset", message: "connection closed", address: remoteAddress }))
+  })
+
+  const pull = Effect.callback<Arr.NonEmptyReadonlyArray<Uint8Array>, TransportError | Cause.Done>((resume) => {
+    waiter = resume
+    drain()
+    if (waiter !== resume) return
+    return Effect.sync(() => {
+      if (waiter === resume) waiter = undefined
+    })
+  })
+
+  const awaitEvent = (event: "drain" | "finish") =>
+    Effect.callback<void, TransportError>((resume) => {
+      const cleanup = () => {
+        socket.off(event, onDone)
+        socket.off("error", onError)
+        socket.off("close", onClose)
+      }
+      const onDone = () => {
+        cleanup()
+        resume(Effect.void)
+      }
+      const onError = (cause: Error) => {
+        cleanup()
+        resume(Effect.fail(toTransportError(cause, remoteAddress)))
+      }
+      const onClose = () => {
+        cleanup()
+        resume(Effect.fail(failure ?? new TransportError({ reason: "Closed", message: "connection closed", address: remoteAddress })))
+      }
+      socket.on(event, onDone)
+      socket.on("error", onError)
+      socket.on("close", onClose)
+      return Effect.sync(cleanup)
+    })
+
+  const closedError = () =>
+    failure ?? new TransportError({ reason: "Closed", message: socket.destroyed ? "connection destroyed" : "connection closed", address: remoteAddress })
+
+  const write = (chunks: Arr.NonEmptyReadonlyArray<Uint8Array>): Effect.Effect<void, TransportError> =>
+    Effect.suspend(() => {
+      if (socket.destroyed || socket.writableEnded) return Effect.fail(closedError())
+      let full = false
+      try {
+        if (chunks.length === 1) full = !socket.write(chunks[0])
+        else {
+          socket.cork()
+          for (const chunk of chunks) full = !socket.write(chunk) || full
+          socket.uncork()
+        }
+      } catch (cause) {
+        return Effect.fail(toTransportError(cause, remoteAddress))
+      }
+      return full ? awaitEvent("drain") : Effect.void
+    })
+
+  const close = Effect.suspend(() => {
+    if (socket.destroyed || socket.writableFinished) return Effect.void
+    if (!socket.writableEnded) socket.end()
+    return awaitEvent("finish")
+  })
+
+  const destroy = Effect.sync(() => {
+    if (raw.destroyed) return
+    destroyedLocally = true
+    fail(new TransportError({ reason: "Closed", message: "connection destroyed locally", address: remoteAddress }))
+    if (typeof raw.resetAndDestroy === "function" && !raw.connecting) raw.resetAndDestroy()
+    else raw.destroy()
+    if (socket !== raw) socket.destroy()
+  })
+
+  const release = Effect.sync(() => {
+    destroyedLocally = true
+    if (!socket.destroyed) socket.destroy()
+    if (!raw.destroyed) raw.destroy()
+  })
+
+  return Connection.make({
+    pull,
+    write,
+    close,
+    destroy,
+    release,
+    remoteAddress,
+    localAddress,
+    peerCertificate: certificate
+  }, timeouts)
+}
