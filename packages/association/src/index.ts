@@ -16,3 +16,5 @@ export {
   TooManyPresentationContexts
 } from "./AssociationError.js"
 export type { Negotiated } from "./Negotiation.js"
+export * as Driver from "./Driver.js"
+export type { AssociationHandle, CloseReason, Incoming } from "./Driver.js"

@@ -1,0 +1,272 @@
+import { assert, describe, expect, it } from "@effect/vitest"
+import { Driver, Negotiation } from "@dicomnet/association"
+import type { AAssociateRq, Pdv } from "@dicomnet/pdu"
+import { Effect, Fiber, Option, Result } from "effect"
+import { TestClock } from "effect/testing"
+import { ctImageStorage, implicitLittle, verification } from "./fixtures.js"
+import { makePair, makeRawPeer } from "./pipes.js"
+
+const policy: Negotiation.AcceptPolicy = {
+  calledAeTitles: ["STORESCP"],
+  contexts: [
+    { abstractSyntax: verification, transferSyntaxes: [implicitLittle] },
+    { abstractSyntax: ctImageStorage, transferSyntaxes: [implicitLittle] }
+  ]
+}
+const decide = (rq: AAssociateRq) => Effect.succeed(Negotiation.accept(policy, rq))
+
+const makeRq = (overrides: Partial<Negotiation.RequestOptions> = {}): AAssociateRq => {
+  const r = Negotiation.makeAssociateRq({
+    calledAeTitle: "STORESCP",
+    callingAeTitle: "STORESCU",
+    contexts: [
+      { abstractSyntax: verification, transferSyntaxes: [implicitLittle] },
+      { abstractSyntax: ctImageStorage, transferSyntaxes: [implicitLittle] }
+    ],
+    ...overrides
+  })
+  if (Result.isFailure(r)) throw new Error("unexpected")
+  return r.success
+}
+
+const command: ReadonlyArray<Pdv> = [{ presentationContextId: 1, isCommand: true, isLast: true, data: new Uint8Array([1, 2, 3, 4]) }]
+const response: ReadonlyArray<Pdv> = [{ presentationContextId: 1, isCommand: true, isLast: true, data: new Uint8Array([5, 6]) }]
+
+/** A requestor and an acceptor driver, back to back. */
+const associate = (rq: AAssociateRq = makeRq()) =>
+  Effect.gen(function* () {
+    const [a, b] = yield* makePair
+    const acceptor = yield* Effect.forkChild(Driver.accept({ ...b, decide }))
+    const client = yield* Driver.request({ ...a, associateRq: rq })
+    const outcome = yield* Fiber.join(acceptor)
+    assert(outcome._tag === "Accepted")
+    return { client, server: outcome.handle }
+  })
+
+const takeSome = (handle: Driver.AssociationHandle) =>
+  Effect.flatMap(handle.take, (o) => (Option.isSome(o) ? Effect.succeed(o.value) : Effect.die(new Error("ended"))))
+
+describe("Driver · two drivers back to back", () => {
+  it.effect("associates, exchanges P-DATA both ways, and releases (PS3.8 §7.2)", () =>
+    Effect.gen(function* () {
+      const { client, server } = yield* associate()
+      expect(client.negotiated.acceptedContexts.get(1)?.transferSyntax).toBe(implicitLittle)
+      expect(server.negotiated.callingAeTitle).toBe("STORESCU")
+      expect(yield* client.state).toBe("Sta6")
+
+      yield* client.sendPData(command)
+      const got = yield* takeSome(server)
+      assert(got._tag === "PData")
+      expect(Array.from(got.pdu.pdvs[0]?.data ?? [])).toEqual([1, 2, 3, 4])
+      expect(got.pdu.pdvs[0]).toMatchObject({ presentationContextId: 1, isCommand: true, isLast: true })
+
+      yield* server.sendPData(response)
+      const answer = yield* takeSome(client)
+      assert(answer._tag === "PData")
+      expect(Array.from(answer.pdu.pdvs[0]?.data ?? [])).toEqual([5, 6])
+
+      const releasing = yield* Effect.forkChild(client.release)
+      expect((yield* takeSome(server))._tag).toBe("ReleaseRequested")
+      // The acceptor may still send P-DATA before answering the release (AR-7).
+      yield* server.sendPData(response)
+      yield* server.releaseResponse
+      yield* Fiber.join(releasing)
+      expect(yield* client.awaitClose).toEqual({ _tag: "Released" })
+      expect(yield* server.awaitClose).toEqual({ _tag: "Released" })
+      expect((yield* takeSome(client))._tag).toBe("PData")
+      expect(Option.isNone(yield* client.take)).toBe(true)
+      expect(yield* client.state).toBe("Sta1")
+      expect(yield* server.state).toBe("Sta1")
+    }))
+
+  it.effect("a rejected association fails the requestor with AssociationRejected (1, 1, 7)", () =>
+    Effect.gen(function* () {
+      const [a, b] = yield* makePair
+      const acceptor = yield* Effect.forkChild(Driver.accept({ ...b, decide }))
+      const error = yield* Effect.flip(Driver.request({ ...a, associateRq: makeRq({ calledAeTitle: "NOBODY" }) }))
+      expect(error).toMatchObject({ _tag: "AssociationRejected", result: 1, source: 1, reason: 7 })
+      expect(error._tag === "AssociationRejected" && error.description).toContain("called-AE-title-not-recognized")
+      const outcome = yield* Fiber.join(acceptor)
+      expect(outcome).toEqual({ _tag: "Rejected", rj: { _tag: "AAssociateRj", result: 1, source: 1, reason: 7 } })
+    }))
+
+  it.effect("an abort by the requestor reaches the acceptor as an A-ABORT indication (AA-3)", () =>
+    Effect.gen(function* () {
+      const { client, server } = yield* associate()
+      yield* client.abort
+      const error = yield* Effect.flip(server.take)
+      expect(error).toMatchObject({ _tag: "AssociationAborted", source: "peer-user" })
+      const serverClose = yield* server.awaitClose
+      expect(serverClose._tag).toBe("Aborted")
+      const clientClose = yield* client.awaitClose
+      expect(clientClose._tag === "Aborted" && clientClose.error.source).toBe("local-user")
+      expect(yield* Effect.flip(client.sendPData(command))).toMatchObject({ _tag: "AssociationAborted", source: "local-user" })
+    }))
+
+  it.effect("an abort by the acceptor reaches the requestor as an A-ABORT indication", () =>
+    Effect.gen(function* () {
+      const { client, server } = yield* associate()
+      yield* server.abort
+      expect(yield* Effect.flip(client.take)).toMatchObject({ _tag: "AssociationAborted", source: "peer-user" })
+      expect((yield* client.awaitClose)._tag).toBe("Aborted")
+      expect((yield* server.awaitClose)._tag).toBe("Aborted")
+    }))
+
+  it.effect("a peer P-DATA-TF larger than our max PDU length is answered with A-ABORT (PS3.8 §D.1, Evt19)", () =>
+    Effect.gen(function* () {
+      const { client, server } = yield* associate(makeRq({ maxPduLength: 16384 }))
+      // The acceptor does not check the peer's limit: it sends a 20000-byte PDV.
+      yield* server.sendPData([{ presentationContextId: 1, isCommand: false, isLast: true, data: new Uint8Array(20000) }])
+      const error = yield* Effect.flip(client.take)
+      expect(error).toMatchObject({ _tag: "AssociationAborted", source: "local-provider" })
+      expect(yield* Effect.flip(server.take)).toMatchObject({ _tag: "AssociationAborted", source: "peer-provider" })
+      expect((yield* client.awaitClose)._tag).toBe("Aborted")
+    }))
+
+  it.effect("P-DATA before the association is established or after release is an InvalidPrimitive", () =>
+    Effect.gen(function* () {
+      const { client, server } = yield* associate()
+      yield* Effect.forkChild(client.release)
+      expect((yield* takeSome(server))._tag).toBe("ReleaseRequested")
+      yield* server.releaseResponse
+      yield* client.awaitClose
+      expect(yield* Effect.flip(client.sendPData(command))).toMatchObject({ _tag: "InvalidPrimitive", state: "Sta1" })
+      expect(yield* Effect.flip(server.releaseResponse)).toMatchObject({ _tag: "InvalidPrimitive" })
+    }))
+})
+
+describe("Driver · timers (TestClock)", () => {
+  it.effect("ARTIM expiry in Sta2: the acceptor gives up when no A-ASSOCIATE-RQ arrives", () =>
+    Effect.gen(function* () {
+      const peer = yield* makeRawPeer
+      const acceptor = yield* Effect.forkChild(Driver.accept({ ...peer.connection, decide, timeouts: { artim: "10 seconds" } }))
+      yield* TestClock.adjust("9 seconds")
+      expect(acceptor.pollUnsafe()).toBeUndefined()
+      yield* TestClock.adjust("1 second")
+      const error = yield* Effect.flip(Fiber.join(acceptor))
+      expect(error).toEqual(expect.objectContaining({ _tag: "AssociationTimeout", timer: "artim", millis: 10000 }))
+      expect(yield* peer.driverClosed).toBe(true)
+    }))
+
+  it.effect("a peer that never answers the A-ASSOCIATE-RQ: timeout, A-ABORT, then ARTIM in Sta13 closes", () =>
+    Effect.gen(function* () {
+      const peer = yield* makeRawPeer
+      const requestor = yield* Effect.forkChild(Driver.request({ ...peer.connection, associateRq: makeRq() }))
+      expect((yield* peer.read)._tag).toBe("AAssociateRq")
+      yield* TestClock.adjust("30 seconds")
+      expect(yield* Effect.flip(Fiber.join(requestor))).toMatchObject({ _tag: "AssociationTimeout", timer: "associate" })
+      expect(yield* peer.read).toEqual({ _tag: "AAbort", source: 0, reason: 0 })
+      // Sta13: the peer never closes either; ARTIM expiry closes the transport (AA-2).
+      yield* TestClock.adjust("30 seconds")
+      expect(yield* peer.driverClosed).toBe(true)
+    }))
+
+  it.effect("release timeout: no A-RELEASE-RP in time fails release with AssociationTimeout and aborts", () =>
+    Effect.gen(function* () {
+      const { client, server } = yield* associate()
+      const releasing = yield* Effect.forkChild(client.release)
+      expect((yield* takeSome(server))._tag).toBe("ReleaseRequested")
+      yield* TestClock.adjust("30 seconds")
+      expect(yield* Effect.flip(Fiber.join(releasing))).toMatchObject({ _tag: "AssociationTimeout", timer: "release" })
+      expect(yield* Effect.flip(server.take)).toMatchObject({ _tag: "AssociationAborted", source: "peer-user" })
+      expect((yield* client.awaitClose)._tag).toBe("TimedOut")
+    }))
+})
+
+describe("Driver · against a scripted peer", () => {
+  it.effect("garbage bytes before the A-ASSOCIATE-RQ (Sta2) are answered with A-ABORT (AA-1)", () =>
+    Effect.gen(function* () {
+      const peer = yield* makeRawPeer
+      const acceptor = yield* Effect.forkChild(Driver.accept({ ...peer.connection, decide }))
+      yield* peer.sendBytes(new Uint8Array([0xff, 0, 0, 0, 0, 2, 1, 2]))
+      expect((yield* peer.read)._tag).toBe("AAbort")
+      yield* peer.close
+      expect(yield* Effect.flip(Fiber.join(acceptor))).toMatchObject({ _tag: "AssociationAborted", source: "local-provider" })
+    }))
+
+  it.effect("garbage bytes on an established association are answered with A-ABORT (provider, unrecognized PDU) (AA-8)", () =>
+    Effect.gen(function* () {
+      const peer = yield* makeRawPeer
+      const requesting = yield* Effect.forkChild(Driver.request({ ...peer.connection, associateRq: makeRq() }))
+      const rq = yield* peer.read
+      assert(rq._tag === "AAssociateRq")
+      const ac = Negotiation.accept(policy, rq)
+      yield* peer.send(ac)
+      const client = yield* Fiber.join(requesting)
+      yield* peer.sendBytes(new Uint8Array([0x42, 0, 0, 0, 0, 0]))
+      expect(yield* peer.read).toEqual({ _tag: "AAbort", source: 2, reason: 1 })
+      expect(yield* Effect.flip(client.take)).toMatchObject({ _tag: "AssociationAborted", source: "local-provider" })
+      yield* peer.close
+      expect((yield* client.awaitClose)._tag).toBe("Aborted")
+    }))
+
+  it.effect("an unexpected PDU in Sta6 (A-ASSOCIATE-RQ) is answered with A-ABORT (provider, unexpected PDU)", () =>
+    Effect.gen(function* () {
+      const peer = yield* makeRawPeer
+      const requesting = yield* Effect.forkChild(Driver.request({ ...peer.connection, associateRq: makeRq() }))
+      const rq = yield* peer.read
+      assert(rq._tag === "AAssociateRq")
+      yield* peer.send(Negotiation.accept(policy, rq))
+      const client = yield* Fiber.join(requesting)
+      yield* peer.send(rq)
+      expect(yield* peer.read).toEqual({ _tag: "AAbort", source: 2, reason: 2 })
+      expect(yield* Effect.flip(client.take)).toMatchObject({ _tag: "AssociationAborted", source: "local-provider", reason: 2 })
+    }))
+
+  it.effect("release collision, requestor side: AR-8 (Sta9), A-RELEASE-RP sent (AR-9), then AR-3 on the peer's RP", () =>
+    Effect.gen(function* () {
+      const peer = yield* makeRawPeer
+      const requesting = yield* Effect.forkChild(Driver.request({ ...peer.connection, associateRq: makeRq() }))
+      const rq = yield* peer.read
+      assert(rq._tag === "AAssociateRq")
+      yield* peer.send(Negotiation.accept(policy, rq))
+      const client = yield* Fiber.join(requesting)
+      const releasing = yield* Effect.forkChild(client.release)
+      expect(yield* peer.read).toEqual({ _tag: "AReleaseRq" })
+      yield* peer.send({ _tag: "AReleaseRq" }) // the collision
+      expect(yield* peer.read).toEqual({ _tag: "AReleaseRp" })
+      expect(yield* client.state).toBe("Sta11")
+      yield* peer.send({ _tag: "AReleaseRp" })
+      yield* Fiber.join(releasing)
+      expect(yield* peer.driverClosed).toBe(true)
+      expect(yield* client.awaitClose).toEqual({ _tag: "Released" })
+    }))
+
+  it.effect("release collision, acceptor side: AR-8 (Sta10), AR-10 on the RP (Sta12), then A-RELEASE-RP (AR-4, Sta13)", () =>
+    Effect.gen(function* () {
+      const peer = yield* makeRawPeer
+      const accepting = yield* Effect.forkChild(Driver.accept({ ...peer.connection, decide }))
+      yield* peer.send(makeRq())
+      expect((yield* peer.read)._tag).toBe("AAssociateAc")
+      const outcome = yield* Fiber.join(accepting)
+      assert(outcome._tag === "Accepted")
+      const server = outcome.handle
+      const releasing = yield* Effect.forkChild(server.release)
+      expect(yield* peer.read).toEqual({ _tag: "AReleaseRq" })
+      yield* peer.send({ _tag: "AReleaseRq" }) // the collision
+      yield* peer.send({ _tag: "AReleaseRp" })
+      expect(yield* peer.read).toEqual({ _tag: "AReleaseRp" })
+      yield* Fiber.join(releasing)
+      expect(yield* server.state).toBe("Sta13")
+      yield* peer.close // the requestor closes the transport (its AR-3)
+      expect(yield* server.awaitClose).toEqual({ _tag: "Released" })
+      expect(yield* server.state).toBe("Sta1")
+    }))
+
+  it.effect("closing the scope of a live association sends A-ABORT and closes the transport", () =>
+    Effect.gen(function* () {
+      const peer = yield* makeRawPeer
+      const client = yield* Effect.scoped(
+        Effect.gen(function* () {
+          const requesting = yield* Effect.forkChild(Driver.request({ ...peer.connection, associateRq: makeRq() }))
+          const rq = yield* peer.read
+          assert(rq._tag === "AAssociateRq")
+          yield* peer.send(Negotiation.accept(policy, rq))
+          return yield* Fiber.join(requesting)
+        })
+      )
+      expect(yield* peer.read).toEqual({ _tag: "AAbort", source: 0, reason: 0 })
+      expect(yield* peer.driverClosed).toBe(true)
+      expect((yield* client.awaitClose)._tag).toBe("Aborted")
+    }))
+})
