@@ -124,14 +124,16 @@ const defined = <T extends object>(o: T): T =>
 
 const make = (options: TcpOptions, tls: TlsOptions | undefined): Transport.TransportShape => {
   const noDelay = options.noDelay ?? true
-  const secureContext = tls === undefined ? undefined : Tls.createSecureContext(defined({
+  const contextOptions = tls === undefined ? undefined : defined({
     key: tls.key,
     cert: tls.cert,
     ca: caList(tls.ca),
     ciphers: tls.ciphers,
     minVersion: tls.minVersion ?? "TLSv1.2",
     maxVersion: tls.maxVersion
-  }))
+  })
+  // Built once, so a bad key or certificate fails when the layer is built.
+  const secureContext = contextOptions === undefined ? undefined : Tls.createSecureContext(contextOptions)
 
   const connect = (connectOptions: Transport.ConnectOptions) => {
     const address = formatAddress(connectOptions.host, connectOptions.port)
@@ -158,32 +160,25 @@ const make = (options: TcpOptions, tls: TlsOptions | undefined): Transport.Trans
     return Effect.acquireRelease(open, (c) => c.finalize).pipe(Effect.map((c): Connection.Connection => c))
   }
 
-  const accept = (raw: Net.Socket, timeouts: Timeouts.Resolved): Effect.Effect<Connection.Owned, TransportError | TransportTimeout> => {
-    if (tls === undefined || secureContext === undefined) return Effect.succeed(adopt(raw, raw, timeouts))
-    const address = formatAddress(raw.remoteAddress, raw.remotePort)
+  // Decides on an accepted socket (already past the TLS handshake when TLS is on).
+  const accept = (socket: Net.Socket, timeouts: Timeouts.Resolved): Effect.Effect<Connection.Owned, TransportError> => {
+    if (tls === undefined || !(socket instanceof Tls.TLSSocket)) return Effect.succeed(adopt(socket, socket, timeouts))
+    // tls.Server wraps the accepted TCP socket; we keep it to reset (RST) on destroy.
+    const raw = (socket as unknown as { readonly _parent?: Net.Socket })._parent ?? socket
+    const certificate = peerCertificate(socket)
+    // Verified here rather than by tls.Server, which would end the connection quietly (FIN, no
+    // alert) under TLS 1.3: a reset makes the rejection visible to the client as a failure.
     const mode = tls.clientCertificate ?? "none"
-    const secure = new Tls.TLSSocket(raw, {
-      isServer: true,
-      secureContext,
-      requestCert: mode !== "none",
-      rejectUnauthorized: mode === "required"
-    })
-    secure.on("error", ignore)
-    return withTimer(handshake(secure, "secure", address), "tlsHandshake", timeouts.tlsHandshake, address).pipe(
-      Effect.flatMap((s) => {
-        const certificate = peerCertificate(s)
-        // requestCert without the listener machinery of tls.Server: verify here.
-        if ((mode === "required" || (mode === "optional" && certificate !== undefined)) && !s.authorized) {
-          return Effect.fail(new TransportError({
-            reason: "Tls",
-            message: `client certificate rejected: ${String(s.authorizationError ?? "none presented")}`,
-            address
-          }))
-        }
-        return Effect.succeed(adopt(s, raw, timeouts, certificate))
-      }),
-      Effect.onError(() => Effect.sync(() => raw.destroy()))
-    )
+    if ((mode === "required" || (mode === "optional" && certificate !== undefined)) && !socket.authorized) {
+      return Effect.sync(() => (raw.destroyed ? undefined : raw.resetAndDestroy())).pipe(
+        Effect.andThen(Effect.fail(new TransportError({
+          reason: "Tls",
+          message: `client certificate rejected: ${String(socket.authorizationError ?? "none presented")}`,
+          address: formatAddress(raw.remoteAddress, raw.remotePort)
+        })))
+      )
+    }
+    return Effect.succeed(adopt(socket, raw, timeouts, certificate))
   }
 
   const listen = <R>(
@@ -196,12 +191,33 @@ const make = (options: TcpOptions, tls: TlsOptions | undefined): Transport.Trans
       const bindAddress = formatAddress(listenOptions.host, listenOptions.port)
       const server = yield* Effect.acquireRelease(
         Effect.callback<Net.Server, TransportError>((resume) => {
-          const server = Net.createServer({ allowHalfOpen: true, noDelay })
-          server.on("connection", (raw) => {
+          const mode = tls?.clientCertificate ?? "none"
+          const server = secureContext === undefined
+            ? Net.createServer({ allowHalfOpen: true, noDelay })
+            : Tls.createServer({
+              ...contextOptions,
+              allowHalfOpen: true,
+              noDelay,
+              requestCert: mode !== "none",
+              rejectUnauthorized: false, // checked in `accept`
+              handshakeTimeout: Number.isFinite(timeouts.tlsHandshake) ? timeouts.tlsHandshake : 0
+            })
+          const enqueue = (socket: Net.Socket) => {
+            if (!Queue.offerUnsafe(pending, socket)) socket.destroy()
+          }
+          server.on("connection", (raw: Net.Socket) => {
             raw.on("error", ignore)
             raw.setNoDelay(noDelay)
-            if (!Queue.offerUnsafe(pending, raw)) raw.destroy()
+            if (secureContext === undefined) enqueue(raw)
           })
+          if (secureContext !== undefined) {
+            server.on("secureConnection", (socket: Tls.TLSSocket) => {
+              socket.on("error", ignore)
+              enqueue(socket)
+            })
+            // failed handshakes (bad or missing client certificate, version, timeout) stay local
+            server.on("tlsClientError", ignore)
+          }
           const onError = (cause: Error) => {
             server.off("listening", onListening)
             resume(Effect.fail(toTransportError(cause, bindAddress)))
@@ -225,8 +241,8 @@ const make = (options: TcpOptions, tls: TlsOptions | undefined): Transport.Trans
       )
       const handlers = yield* FiberSet.make()
       yield* Effect.forkScoped(Effect.forever(Effect.gen(function*() {
-        const raw = yield* Queue.take(pending)
-        yield* FiberSet.run(handlers, accept(raw, timeouts).pipe(
+        const socket = yield* Queue.take(pending)
+        yield* FiberSet.run(handlers, accept(socket, timeouts).pipe(
           Effect.matchEffect({
             onFailure: (error) => Effect.logDebug("dicomnet transport: connection not accepted", error),
             onSuccess: (connection) => Connection.runHandler(connection, handle)

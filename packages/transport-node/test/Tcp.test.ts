@@ -35,7 +35,10 @@ const stuckListener = Effect.promise(() =>
 const fill = (port: number) =>
   Effect.acquireRelease(
     Effect.sync(() => Array.from({ length: 4 }, () => Net.connect({ host: "127.0.0.1", port }).on("error", () => {}))),
-    (sockets) => Effect.sync(() => sockets.forEach((s) => s.destroy()))
+    (sockets) =>
+      Effect.sync(() => {
+        for (const s of sockets) s.destroy()
+      })
   )
 
 describe("TCP transport · timers", () => {

@@ -1,6 +1,6 @@
 /**
  * Test certificates generated with the openssl CLI into a temp dir (never committed):
- * a CA, a server certificate for localhost/127.0.0.1, a client certificate (CN=storescu) signed by
+ * a CA, a node certificate for localhost/127.0.0.1 (server and client use, as a DICOM node is both), a client certificate (CN=storescu) signed by
  * the CA, and a self-signed "rogue" client certificate the CA did not sign.
  */
 import { execFileSync } from "node:child_process"
@@ -32,7 +32,7 @@ export const generateCertificates = (): Certificates => {
     openssl("x509", "-req", "-in", `${name}.csr`, "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
       "-out", `${name}.crt`, "-days", "2", "-extfile", `${name}.ext`)
   }
-  issue("server", "/CN=localhost/O=dicomnet", "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n")
+  issue("server", "/CN=localhost/O=dicomnet", "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n")
   issue("client", "/CN=storescu/O=dicomnet", "extendedKeyUsage=clientAuth\n")
   key("rogue")
   openssl("req", "-x509", "-new", "-key", "rogue.key", "-out", "rogue.crt", "-days", "2", "-subj", "/CN=rogue")

@@ -73,8 +73,11 @@ export const adopt = (
     if (failure === undefined) first = socket.read() as Uint8Array | null
     if (first !== null) {
       const out: [Uint8Array, ...Array<Uint8Array>] = [first]
-      let chunk: Uint8Array | null
-      while (out.length < maxChunksPerPull && (chunk = socket.read() as Uint8Array | null) !== null) out.push(chunk)
+      while (out.length < maxChunksPerPull) {
+        const chunk = socket.read() as Uint8Array | null
+        if (chunk === null) break
+        out.push(chunk)
+      }
       const resume = waiter
       waiter = undefined
       return resume(Effect.succeed(out))
@@ -170,9 +173,10 @@ export const adopt = (
     if (raw.destroyed) return
     destroyedLocally = true
     fail(new TransportError({ reason: "Closed", message: "connection destroyed locally", address: remoteAddress }))
-    if (typeof raw.resetAndDestroy === "function" && !raw.connecting) raw.resetAndDestroy()
+    // Reset the TCP socket only: destroying a TLS socket as well while its transport is being
+    // reset crashes Node (SIGSEGV); the TLS socket closes when its transport does.
+    if (!raw.connecting) raw.resetAndDestroy()
     else raw.destroy()
-    if (socket !== raw) socket.destroy()
   })
 
   const release = Effect.sync(() => {

@@ -112,14 +112,18 @@ export const transportSuite = (options: SuiteOptions): void => {
       run(Effect.gen(function*() {
         const transport = yield* Transport
         const seen = yield* Deferred.make<string>()
+        const started = yield* Deferred.make<void>()
         const listener = yield* transport.listen({ host, port: 0 }, (connection) =>
-          readAll(connection).pipe(
+          connection.input.pipe(
+            Stream.tap(() => Deferred.succeed(started, undefined)),
+            Stream.runDrain,
             Effect.flip,
             Effect.flatMap((e) => Deferred.succeed(seen, e._tag === "TransportError" ? e.reason : e.timer)),
             Effect.ignore
           ))
         const connection = yield* transport.connect({ host, port: listener.address.port })
         yield* connection.write([bytes("partial")])
+        yield* Deferred.await(started) // the server is reading this connection
         yield* connection.destroy
         expect(yield* Deferred.await(seen)).toBe("Reset")
       })))
