@@ -175,6 +175,13 @@ const start = <E, E2>(
     let finished = false
     let transportClosed = false
     let scopeClosing = false
+    // Incoming items produced by a reader step are delivered by the reader AFTER it releases the
+    // lock, so that a full incoming queue (a slow consumer) pauses reading without blocking the
+    // user's own primitives (sendPData, release) behind the lock.
+    const toDeliver: Array<Incoming> = []
+    let inReaderStep = false
+    let incomingClosed = false
+    let pendingClosure: { readonly error: AssociationError | undefined } | undefined
     let releaseDone: Deferred.Deferred<void, AssociationError> | undefined
     let associateRq: AAssociateRq | undefined = context.role === "requestor" ? context.associateRq : undefined
 
@@ -184,12 +191,24 @@ const start = <E, E2>(
       return options.close
     })
 
+    /** Ends (or fails) the incoming queue; inside a reader step, only once the reader has delivered what it holds. */
+    const closeIncoming = (error: AssociationError | undefined): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        if (incomingClosed) return Effect.void
+        if (inReaderStep) {
+          pendingClosure ??= { error }
+          return Effect.void
+        }
+        incomingClosed = true
+        return Effect.asVoid(error === undefined ? Queue.end(incoming) : Queue.fail(incoming, error))
+      })
+
     /** Fails everything a user may be waiting on with the association's failure. */
     const terminate = (error: AssociationAborted | AssociationTimeout) =>
       Effect.gen(function* () {
         yield* Deferred.fail(established, error)
         if (releaseDone !== undefined) yield* Deferred.fail(releaseDone, error)
-        yield* Queue.fail(incoming, error)
+        yield* closeIncoming(error)
       })
 
     const stopTimer = (name: TimerName) =>
@@ -243,7 +262,7 @@ const start = <E, E2>(
           new AssociationAborted({ source: "transport", reason: 0, description: "the transport connection closed before the association was established" })
         )
         if (releaseDone !== undefined) yield* Deferred.succeed(releaseDone, undefined)
-        yield* Queue.end(incoming)
+        yield* closeIncoming(undefined)
       }
       const reason: CloseReason =
         rejected !== undefined
@@ -254,7 +273,8 @@ const start = <E, E2>(
               ? { _tag: "TimedOut", error: failure }
               : { _tag: "Aborted", error: failure }
       yield* Deferred.succeed(closed, reason)
-      yield* Deferred.succeed(finishedSignal, undefined)
+      // A reader step stops the reader itself once it has delivered; anyone else interrupts it.
+      if (!inReaderStep) yield* Deferred.succeed(finishedSignal, undefined)
     })
 
     const writePdu = (pdu: Extract<Machine.Output, { _tag: "SendPdu" }>["pdu"]): Effect.Effect<Machine.Event | undefined> => {
@@ -291,12 +311,12 @@ const start = <E, E2>(
             return { _tag: "Evt7", ac: answer }
           }
           case "PDataIndication": {
-            yield* Queue.offer(incoming, { _tag: "PData", pdu: primitive.pdu })
+            toDeliver.push({ _tag: "PData", pdu: primitive.pdu })
             return undefined
           }
           case "AReleaseIndication": {
             if (!primitive.collision) {
-              yield* Queue.offer(incoming, { _tag: "ReleaseRequested" })
+              toDeliver.push({ _tag: "ReleaseRequested" })
               return undefined
             }
             // Release collision: our own A-RELEASE request is pending, so we answer at once.
@@ -400,33 +420,58 @@ const start = <E, E2>(
     // --- the reader: input bytes -> Framer -> events -------------------------------------------------
     const framer = Framer.make({ maxPduLength: maxPduLength === 0 ? unlimited : maxPduLength })
     let framingFailed = false
-    const onChunk = (chunk: Uint8Array): Effect.Effect<void> => {
-      if (framingFailed) return Effect.void
+    /** Runs reader events with the lock held, then delivers their incoming items without it. */
+    const readerStep = (events: Effect.Effect<void>): Effect.Effect<boolean> =>
+      lock
+        .withPermit(
+          Effect.suspend(() => {
+            inReaderStep = true
+            return events
+          }).pipe(Effect.ensuring(Effect.sync(() => (inReaderStep = false))))
+        )
+        .pipe(Effect.andThen(deliver))
+    /** Offers what the last reader step produced (pausing here when the queue is full); false once finished. */
+    const deliver: Effect.Effect<boolean> = Effect.gen(function* () {
+      while (toDeliver.length > 0) yield* Queue.offer(incoming, toDeliver.shift() as Incoming)
+      if (pendingClosure !== undefined && !incomingClosed) {
+        incomingClosed = true
+        const { error } = pendingClosure
+        yield* error === undefined ? Queue.end(incoming) : Queue.fail(incoming, error)
+      }
+      return !finished
+    })
+    const onChunk = (chunk: Uint8Array): Effect.Effect<boolean> => {
+      if (framingFailed) return Effect.succeed(!finished)
       const r = framer.push(chunk)
       if (Result.isFailure(r)) {
         framingFailed = true
         const error = r.failure
-        return lock.withPermit(
+        return readerStep(
           Effect.suspend(() => {
             if (state !== "Sta13" && state !== "Sta1") {
-              failure ??= new AssociationAborted({ source: "local-provider", reason: 0, description: `invalid PDU from the peer: ${error.message}` })
+              failure ??= new AssociationAborted({
+                source: "local-provider",
+                reason: Machine.invalidPduReason(error),
+                description: `invalid PDU from the peer: ${error.message}`
+              })
             }
-            return process({ _tag: "Evt19", error })
+            return Effect.asVoid(process({ _tag: "Evt19", error }))
           })
         )
       }
       const pdus = r.success
-      if (pdus.length === 0) return Effect.void
-      return lock.withPermit(
+      if (pdus.length === 0) return Effect.succeed(true)
+      return readerStep(
         Effect.gen(function* () {
           for (const pdu of pdus) yield* process(toEvent(pdu))
         })
       )
     }
     const reader = options.input.pipe(
-      Stream.runForEach(onChunk),
+      Stream.runForEachWhile(onChunk),
       Effect.ignore,
-      Effect.andThen(lock.withPermit(process({ _tag: "Evt17" })))
+      // The end (or failure) of the input is the transport closed indication.
+      Effect.andThen(Effect.suspend(() => (finished ? Effect.void : Effect.asVoid(readerStep(Effect.asVoid(process({ _tag: "Evt17" }))))))),
     )
 
     // Closing the scope of a live association aborts it (A-ABORT, then close).

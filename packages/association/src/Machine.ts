@@ -172,9 +172,12 @@ export const AbortReason = {
 } as const
 
 /** The A-ABORT reason a provider abort gives for an event that is wrong here (Table 9-26). */
-const providerReason = (event: Event): number => {
-  if (event._tag !== "Evt19") return AbortReason.unexpectedPdu
-  switch (event.error._tag) {
+const providerReason = (event: Event): number =>
+  event._tag === "Evt19" ? invalidPduReason(event.error) : AbortReason.unexpectedPdu
+
+/** PS3.8 Table 9-26: the A-ABORT reason for an invalid PDU (unknown type: 1, malformed: 6, otherwise 0). @category constants */
+export const invalidPduReason = (error: InvalidPdu): number => {
+  switch (error._tag) {
     case "UnknownPduType":
       return AbortReason.unrecognizedPdu
     case "PduDecodeError":

@@ -1,7 +1,8 @@
 import { assert, describe, expect, it } from "@effect/vitest"
 import { Driver, Negotiation } from "@dicomnet/association"
+import { PduCodec } from "@dicomnet/pdu"
 import type { AAssociateRq, Pdv } from "@dicomnet/pdu"
-import { Effect, Fiber, Option, Result } from "effect"
+import { Effect, Fiber, Option, Result, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import { ctImageStorage, implicitLittle, verification } from "./fixtures.js"
 import { makePair, makeRawPeer } from "./pipes.js"
@@ -33,10 +34,10 @@ const command: ReadonlyArray<Pdv> = [{ presentationContextId: 1, isCommand: true
 const response: ReadonlyArray<Pdv> = [{ presentationContextId: 1, isCommand: true, isLast: true, data: new Uint8Array([5, 6]) }]
 
 /** A requestor and an acceptor driver, back to back. */
-const associate = (rq: AAssociateRq = makeRq()) =>
+const associate = (rq: AAssociateRq = makeRq(), incomingCapacity?: number) =>
   Effect.gen(function* () {
     const [a, b] = yield* makePair
-    const acceptor = yield* Effect.forkChild(Driver.accept({ ...b, decide }))
+    const acceptor = yield* Effect.forkChild(Driver.accept({ ...b, decide, incomingCapacity }))
     const client = yield* Driver.request({ ...a, associateRq: rq })
     const outcome = yield* Fiber.join(acceptor)
     assert(outcome._tag === "Accepted")
@@ -132,6 +133,48 @@ describe("Driver · two drivers back to back", () => {
       yield* client.awaitClose
       expect(yield* Effect.flip(client.sendPData(command))).toMatchObject({ _tag: "InvalidPrimitive", state: "Sta1" })
       expect(yield* Effect.flip(server.releaseResponse)).toMatchObject({ _tag: "InvalidPrimitive" })
+    }))
+})
+
+describe("Driver · backpressure and ordering", () => {
+  it.effect("a full incoming queue pauses reading but never blocks the user's own P-DATA", () =>
+    Effect.gen(function* () {
+      const { client, server } = yield* associate(makeRq(), 1)
+      for (let i = 0; i < 4; i++) {
+        yield* client.sendPData([{ presentationContextId: 1, isCommand: false, isLast: i === 3, data: new Uint8Array([i]) }])
+      }
+      yield* server.sendPData(response) // the server has taken nothing yet
+      const answer = yield* takeSome(client)
+      assert(answer._tag === "PData")
+      const received: Array<number> = []
+      for (let i = 0; i < 4; i++) {
+        const item = yield* takeSome(server)
+        assert(item._tag === "PData")
+        received.push(item.pdu.pdvs[0]?.data[0] ?? -1)
+      }
+      expect(received).toEqual([0, 1, 2, 3])
+    }))
+
+  it.effect("P-DATA arriving with the A-RELEASE-RP in one chunk is delivered before the incoming stream ends (AR-6)", () =>
+    Effect.gen(function* () {
+      const peer = yield* makeRawPeer
+      const requesting = yield* Effect.forkChild(Driver.request({ ...peer.connection, associateRq: makeRq() }))
+      const rq = yield* peer.read
+      assert(rq._tag === "AAssociateRq")
+      yield* peer.send(Negotiation.accept(policy, rq))
+      const client = yield* Fiber.join(requesting)
+      const releasing = yield* Effect.forkChild(client.release)
+      expect(yield* peer.read).toEqual({ _tag: "AReleaseRq" })
+      const pdata = PduCodec.encode({ _tag: "PDataTf", pdvs: response })
+      const rp = PduCodec.encode({ _tag: "AReleaseRp" })
+      const chunk = new Uint8Array(pdata.length + rp.length)
+      chunk.set(pdata)
+      chunk.set(rp, pdata.length)
+      yield* peer.sendBytes(chunk)
+      yield* Fiber.join(releasing)
+      const items = yield* Stream.runCollect(client.incoming)
+      expect(items.map((i) => i._tag)).toEqual(["PData"])
+      expect(yield* peer.driverClosed).toBe(true)
     }))
 })
 
