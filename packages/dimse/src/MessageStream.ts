@@ -35,18 +35,27 @@ export const events = <E, R>(
         const r = assembler.end()
         return Result.isFailure(r) ? Effect.fail(r.failure) : Cause.done()
       })
-      const next: Pull.Pull<NonEmptyReadonlyArray<Assembler.AssemblerEvent>, E | AssemblerError> = Effect.suspend(() =>
-        pull.pipe(
+      // Events completed before a failure in the same chunk are emitted first; the failure follows on the next pull.
+      let pending: AssemblerError | undefined
+      const next: Pull.Pull<NonEmptyReadonlyArray<Assembler.AssemblerEvent>, E | AssemblerError> = Effect.suspend(() => {
+        if (pending !== undefined) return Effect.fail(pending)
+        return pull.pipe(
           Pull.catchDone(() => atEnd),
           Effect.flatMap((chunk) => {
-            const r = assembler.feedAll(chunk)
-            if (Result.isFailure(r)) return Effect.fail(r.failure)
-            return r.success.length === 0
-              ? next
-              : Effect.succeed(r.success as NonEmptyReadonlyArray<Assembler.AssemblerEvent>)
+            const out: Array<Assembler.AssemblerEvent> = []
+            for (const pdv of chunk) {
+              const r = assembler.feed(pdv)
+              if (Result.isFailure(r)) {
+                if (out.length === 0) return Effect.fail(r.failure)
+                pending = r.failure
+                break
+              }
+              for (const event of r.success) out.push(event)
+            }
+            return out.length === 0 ? next : Effect.succeed(out as unknown as NonEmptyReadonlyArray<Assembler.AssemblerEvent>)
           })
         )
-      )
+      })
       return next
     })
   )
