@@ -15,13 +15,20 @@ const fail = (offset: number, reason: string): never => {
   throw new Fail(offset, reason)
 }
 
+const scratch: Array<number> = []
+
 /** Decodes ASCII/default-repertoire bytes; strips trailing NUL and space padding (PS3.8 Annex F for UIDs). */
 const text = (bytes: Uint8Array, start: number, end: number, trimSpaces: boolean): string => {
   while (end > start && (bytes[end - 1] === 0 || (trimSpaces && bytes[end - 1] === 0x20))) end--
-  let s = ""
-  for (let i = start; i < end; i++) s += String.fromCharCode(bytes[i] as number)
-  return s
+  // Char codes gathered in a reused plain array, then one fromCharCode call: the fastest of the usual
+  // ways for short strings (UIDs, AE titles) in V8 (measured against concatenation and TextDecoder).
+  const n = end - start
+  const codes = n <= 64 ? scratch : new Array<number>(n)
+  codes.length = n
+  for (let i = 0; i < n; i++) codes[i] = bytes[start + i] as number
+  return String.fromCharCode.apply(null, codes)
 }
+
 
 /** UIDs: strip trailing NUL (some peers pad odd lengths) but keep everything else as sent. */
 const uid = (bytes: Uint8Array, start: number, end: number): string => text(bytes, start, end, false)
