@@ -4,3 +4,4 @@
  * @since 0.1.0
  */
 export * as NodeTransport from "./NodeTransport.js"
+export * as RecordingFile from "./RecordingFile.js"
