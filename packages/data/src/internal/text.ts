@@ -35,9 +35,15 @@ export const encodeUtf8 = (s: string): Uint8Array => utf8Encoder.encode(s)
 
 /** ISO 8859-1 (and ASCII) decoding: byte i is code point i (TextDecoder's "latin1" is windows-1252). */
 export const decodeLatin1 = (bytes: Uint8Array, start = 0, end = bytes.length): string => {
+  if (end - start <= 16) {
+    let out = ""
+    for (let i = start; i < end; i++) out += String.fromCharCode(bytes[i] ?? 0)
+    return out
+  }
   let out = ""
+  // apply() takes a typed array as its argument list; chunks keep under engine argument limits.
   for (let i = start; i < end; i += 8192) {
-    out += String.fromCharCode.apply(null, Array.from(bytes.subarray(i, Math.min(end, i + 8192))))
+    out += String.fromCharCode.apply(null, bytes.subarray(i, Math.min(end, i + 8192)) as unknown as Array<number>)
   }
   return out
 }

@@ -1,7 +1,7 @@
 // Runs DCMTK's file tools for the interop tests (TCP_NODELAY=1 in their environment, as for every DCMTK process)
 // and reads dcmdump's listing back into comparable lines.
 import { execFile, execFileSync } from "node:child_process"
-import { Dataset } from "../../src/Dataset.js"
+import type { Dataset } from "../../src/Dataset.js"
 import type { Element } from "../../src/Element.js"
 import * as Tag from "../../src/Tag.js"
 import * as VRs from "../../src/VR.js"
