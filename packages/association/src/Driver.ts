@@ -253,14 +253,16 @@ const start = <E, E2>(
       yield* closeTransport
       if (rejected !== undefined) {
         yield* Deferred.fail(established, AssociationRejected.fromRj(rejected))
+      } else if (failure === undefined && !(yield* Deferred.isDone(established))) {
+        failure = new AssociationAborted({
+          source: "transport",
+          reason: 0,
+          description: "the transport connection closed before the association was established"
+        })
       }
       if (failure !== undefined) {
         yield* terminate(failure)
       } else {
-        yield* Deferred.fail(
-          established,
-          new AssociationAborted({ source: "transport", reason: 0, description: "the transport connection closed before the association was established" })
-        )
         if (releaseDone !== undefined) yield* Deferred.succeed(releaseDone, undefined)
         yield* closeIncoming(undefined)
       }
@@ -386,6 +388,10 @@ const start = <E, E2>(
           }
           if (t.action === undefined) continue
           state = t.state
+          if (t.action === "AE-6" && t.state === "Sta13") {
+            // The service provider itself rejected the A-ASSOCIATE-RQ (PS3.8 AE-6).
+            for (const o of t.outputs) if (o._tag === "SendPdu" && o.pdu._tag === "AAssociateRj") rejected = o.pdu
+          }
           if (t.action === "AE-7" && next._tag === "Evt7" && associateRq !== undefined) {
             yield* Deferred.succeed(established, Negotiation.negotiated(associateRq, next.ac, "acceptor"))
           }

@@ -217,6 +217,44 @@ describe("Driver · timers (TestClock)", () => {
 })
 
 describe("Driver · against a scripted peer", () => {
+  it.effect("a peer that connects and closes without a word fails accept with AssociationAborted (transport, AA-5)", () =>
+    Effect.gen(function* () {
+      const peer = yield* makeRawPeer
+      const acceptor = yield* Effect.forkChild(Driver.accept({ ...peer.connection, decide }))
+      yield* peer.close
+      expect(yield* Effect.flip(Fiber.join(acceptor))).toMatchObject({ _tag: "AssociationAborted", source: "transport" })
+      expect(yield* peer.driverClosed).toBe(true)
+    }))
+
+  it.effect("the service provider's own check (AE-6) rejects without asking the user, then waits for the close", () =>
+    Effect.gen(function* () {
+      const peer = yield* makeRawPeer
+      let asked = false
+      const acceptor = yield* Effect.forkChild(
+        Driver.accept({
+          ...peer.connection,
+          decide: (rq) => Effect.sync(() => ((asked = true), Negotiation.accept(policy, rq))),
+          providerCheck: (rq) => (Negotiation.supportsProtocolVersion(rq) ? undefined : Negotiation.Rejection.protocolVersionNotSupported)
+        })
+      )
+      yield* peer.send({ ...makeRq(), protocolVersion: 2 })
+      expect(yield* peer.read).toEqual({ _tag: "AAssociateRj", result: 1, source: 2, reason: 2 })
+      yield* peer.close
+      expect(yield* Fiber.join(acceptor)).toEqual({ _tag: "Rejected", rj: { _tag: "AAssociateRj", result: 1, source: 2, reason: 2 } })
+      expect(asked).toBe(false)
+    }))
+
+  it.effect("a rejecting acceptor closes the transport on ARTIM expiry when the requestor never does (AE-8, Sta13)", () =>
+    Effect.gen(function* () {
+      const peer = yield* makeRawPeer
+      const acceptor = yield* Effect.forkChild(Driver.accept({ ...peer.connection, decide }))
+      yield* peer.send(makeRq({ calledAeTitle: "NOBODY" }))
+      expect((yield* peer.read)._tag).toBe("AAssociateRj")
+      yield* TestClock.adjust("30 seconds")
+      expect((yield* Fiber.join(acceptor))._tag).toBe("Rejected")
+      expect(yield* peer.driverClosed).toBe(true)
+    }))
+
   it.effect("garbage bytes before the A-ASSOCIATE-RQ (Sta2) are answered with A-ABORT (AA-1)", () =>
     Effect.gen(function* () {
       const peer = yield* makeRawPeer
