@@ -5,7 +5,7 @@
  * Run: npx tsc -b packages/association && npm run bench -w @dicomnet/association   (runs against dist/)
  */
 import { Driver, Negotiation } from "@dicomnet/association"
-import { Cause, Effect, Fiber, Queue, Result, Stream } from "effect"
+import { type Cause, Effect, Fiber, Queue, Result, Stream } from "effect"
 
 const verification = "1.2.840.10008.1.1"
 const implicitLittle = "1.2.840.10008.1.2"

@@ -233,7 +233,11 @@ describe("Driver · against a scripted peer", () => {
       const acceptor = yield* Effect.forkChild(
         Driver.accept({
           ...peer.connection,
-          decide: (rq) => Effect.sync(() => ((asked = true), Negotiation.accept(policy, rq))),
+          decide: (rq) =>
+            Effect.sync(() => {
+              asked = true
+              return Negotiation.accept(policy, rq)
+            }),
           providerCheck: (rq) => (Negotiation.supportsProtocolVersion(rq) ? undefined : Negotiation.Rejection.protocolVersionNotSupported)
         })
       )
