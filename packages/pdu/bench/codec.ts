@@ -7,19 +7,23 @@ import { Framer, PduCodec } from "@dicomnet/pdu"
 import { Result } from "effect"
 import { readFileSync } from "node:fs"
 
+/** Best of 3 rounds of 400 ms (the machines are shared and noisy: the best round is the least disturbed). */
 const measure = (label: string, bytesPerOp: number, op: () => void): void => {
   for (let i = 0; i < 200; i++) op() // warm-up
-  let ops = 0
-  const start = performance.now()
-  let elapsed = 0
-  while (elapsed < 1000) {
-    for (let i = 0; i < 50; i++) op()
-    ops += 50
-    elapsed = performance.now() - start
+  let best = 0
+  for (let round = 0; round < 3; round++) {
+    let ops = 0
+    const start = performance.now()
+    let elapsed = 0
+    while (elapsed < 400) {
+      for (let i = 0; i < 20; i++) op()
+      ops += 20
+      elapsed = performance.now() - start
+    }
+    best = Math.max(best, (ops / elapsed) * 1000)
   }
-  const perSecond = (ops / elapsed) * 1000
-  const rate = bytesPerOp > 0 ? `${((perSecond * bytesPerOp) / 1e9).toFixed(2).padStart(8)} GB/s` : "".padStart(13)
-  console.log(`${label.padEnd(58)} ${rate} ${Math.round(perSecond).toLocaleString("en-US").padStart(12)} ops/s`)
+  const rate = bytesPerOp > 0 ? `${((best * bytesPerOp) / 1e9).toFixed(2).padStart(8)} GB/s` : "".padStart(13)
+  console.log(`${label.padEnd(58)} ${rate} ${Math.round(best).toLocaleString("en-US").padStart(12)} ops/s`)
 }
 
 let sink = 0
