@@ -1,0 +1,296 @@
+/**
+ * The association as a scoped resource (PS3.8 §7.1–7.3): `request` connects, negotiates and
+ * returns an established `Association`; closing the scope releases it (A-RELEASE) when the scope
+ * ends with success, and aborts it (A-ABORT) when it ends with a failure or an interruption.
+ *
+ * @since 0.1.0
+ */
+import {
+  type AssociationAborted,
+  type AssociationError,
+  type AssociationRejected,
+  type AssociationTimeout,
+  Driver,
+  Negotiation,
+  PresentationContextNotAccepted,
+  type TooManyPresentationContexts
+} from "@dicomnet/association"
+import { TransferSyntax } from "@dicomnet/data"
+import type { AsyncOperationsWindow, RoleSelection, UserIdentityRq } from "@dicomnet/pdu"
+import { Transport, type TransportError, type TransportTimeout } from "@dicomnet/transport"
+import { Duration, Effect, Exit, Result, type Scope, Stream, type Tracer } from "effect"
+import * as Router from "./internal/Router.js"
+import * as Wire from "./internal/Wire.js"
+import { countAssociation } from "./Metrics.js"
+
+/** A presentation context to propose; transfer syntaxes default to Explicit then Implicit VR Little Endian. @category options */
+export interface ContextRequest {
+  readonly abstractSyntax: string
+  readonly transferSyntaxes?: ReadonlyArray<string> | undefined
+  /** PS3.7 §D.3.3.4 role selection: proposed when `scuRole` or `scpRole` is given. */
+  readonly scuRole?: boolean | undefined
+  readonly scpRole?: boolean | undefined
+}
+
+/** Every timer of an association (Duration inputs, e.g. "30 seconds"). @category options */
+export interface Timeouts {
+  /** Opening the transport connection (default 30 s). */
+  readonly connect?: Duration.Input | undefined
+  /** ARTIM, and the wait for the A-ASSOCIATE-AC/RJ (default 30 s). */
+  readonly artim?: Duration.Input | undefined
+  /** The wait for the A-RELEASE-RP (default 30 s). */
+  readonly release?: Duration.Input | undefined
+  /** The wait for each DIMSE response (default: none, "Infinity"). */
+  readonly dimse?: Duration.Input | undefined
+  /** No bytes from the peer for this long fails the connection (default off). */
+  readonly readIdle?: Duration.Input | undefined
+  /** A write that cannot proceed for this long fails the connection (default 60 s). */
+  readonly write?: Duration.Input | undefined
+}
+
+/** What to ask for. @category options */
+export interface RequestOptions {
+  readonly host: string
+  readonly port: number
+  /** Our AE title (default "DICOMNET"). */
+  readonly callingAeTitle?: string | undefined
+  /** The peer's AE title (default "ANY-SCP"). */
+  readonly calledAeTitle?: string | undefined
+  readonly contexts: ReadonlyArray<ContextRequest>
+  /** Our maximum PDU length received (default 256 KiB; 0 = unlimited). */
+  readonly maxPduLength?: number | undefined
+  /** PS3.7 §D.3.3.3 window to propose (default: none, i.e. synchronous operations). */
+  readonly asyncOperationsWindow?: AsyncOperationsWindow | undefined
+  /** PS3.7 §D.3.3.7 user identity to send. */
+  readonly userIdentity?: UserIdentityRq | undefined
+  readonly timeouts?: Timeouts | undefined
+  /** TLS server name (SNI / certificate host name) when the Transport is TLS. */
+  readonly servername?: string | undefined
+}
+
+/** Defaults of `RequestOptions`. @category constants */
+export const defaults = {
+  callingAeTitle: "DICOMNET",
+  calledAeTitle: "ANY-SCP",
+  transferSyntaxes: [TransferSyntax.ExplicitVRLittleEndian, TransferSyntax.ImplicitVRLittleEndian] as ReadonlyArray<string>
+} as const
+
+/** Who we are talking to. @category models */
+export interface Peer {
+  readonly host: string
+  readonly port: number
+  /** "host:port" of the transport connection. */
+  readonly remoteAddress: string
+  readonly aeTitle: string
+  readonly implementationClassUid: string
+  readonly implementationVersionName: string | undefined
+  /** The largest PDU the peer receives (0 = unlimited). */
+  readonly maxPduLength: number
+}
+
+/** A DIMSE response: its command, presentation context and data set (if any). @category models */
+export type DimseReply = Router.DimseReply
+
+/** A request `Association.request` can send (every DIMSE request but C-CANCEL). @category models */
+export type RequestCommand = Router.RequestCommand
+
+/** Why an operation could not complete: the association failed, the DIMSE timer expired, or the command cannot be encoded. @category models */
+export type OperationError = Router.OperationError
+
+/** An established association. @category models */
+export interface Association {
+  /** What was agreed: accepted contexts by id, peer max PDU length, async operations window, ... */
+  readonly negotiated: Negotiation.Negotiated
+  readonly peer: Peer
+  /** The "dicomnet.association" span, open while the association lives. */
+  readonly span: Tracer.Span
+  /**
+   * Sends a DIMSE request and streams its responses (pending ..., final). The Message ID in
+   * `command` is replaced by one the association allocates. The presentation context is the first
+   * accepted one for the command's SOP class unless `presentationContextId` is given.
+   */
+  readonly request: (
+    command: RequestCommand,
+    dataset?: Uint8Array | undefined,
+    options?: { readonly presentationContextId?: number | undefined }
+  ) => Stream.Stream<DimseReply, OperationError | PresentationContextNotAccepted>
+  /** The first accepted context for a SOP class (and transfer syntax), or PresentationContextNotAccepted. */
+  readonly findContext: (
+    sopClassUid: string,
+    transferSyntax?: string | undefined
+  ) => Effect.Effect<Negotiation.AcceptedContext, PresentationContextNotAccepted>
+  /** A-RELEASE now (the scope's finalizer then does nothing); fails with AssociationTimeout when no A-RELEASE-RP comes in time. */
+  readonly release: Effect.Effect<void, AssociationError.AssociationError>
+  /** A-ABORT now. */
+  readonly abort: Effect.Effect<void>
+  /** Waits until the association has ended and tells how. */
+  readonly awaitClose: Effect.Effect<Driver.CloseReason>
+}
+
+/** The errors of `request`. @category models */
+export type RequestError =
+  | AssociationRejected
+  | AssociationAborted
+  | AssociationTimeout
+  | TransportError
+  | TransportTimeout
+  | TooManyPresentationContexts
+
+const sopClassOf = (command: RequestCommand): string =>
+  "affectedSopClassUid" in command ? command.affectedSopClassUid : command.requestedSopClassUid
+
+const toOutcome = (reason: Driver.CloseReason): string => {
+  switch (reason._tag) {
+    case "Released":
+      return "released"
+    case "Rejected":
+      return "rejected"
+    case "Aborted":
+      return "aborted"
+    case "TimedOut":
+      return "timeout"
+  }
+}
+
+/**
+ * Opens an association: connects through the `Transport`, sends the A-ASSOCIATE-RQ and waits for
+ * the answer. Scoped: released on success, aborted on failure or interruption.
+ * @category constructors
+ */
+export const request = (options: RequestOptions): Effect.Effect<Association, RequestError, Scope.Scope | Transport.Transport> =>
+  Effect.gen(function* () {
+    const callingAeTitle = options.callingAeTitle ?? defaults.callingAeTitle
+    const calledAeTitle = options.calledAeTitle ?? defaults.calledAeTitle
+    const timeouts = options.timeouts ?? {}
+    const roleSelections: Array<RoleSelection> = []
+    for (const c of options.contexts) {
+      if (c.scuRole !== undefined || c.scpRole !== undefined) {
+        if (!roleSelections.some((r) => r.sopClassUid === c.abstractSyntax)) {
+          roleSelections.push({ sopClassUid: c.abstractSyntax, scuRole: c.scuRole ?? true, scpRole: c.scpRole ?? false })
+        }
+      }
+    }
+    const rq = Negotiation.makeAssociateRq({
+      callingAeTitle,
+      calledAeTitle,
+      contexts: options.contexts.map((c) => ({
+        abstractSyntax: c.abstractSyntax,
+        transferSyntaxes: c.transferSyntaxes ?? defaults.transferSyntaxes
+      })),
+      maxPduLength: options.maxPduLength,
+      asyncOperationsWindow: options.asyncOperationsWindow,
+      roleSelections,
+      userIdentity: options.userIdentity
+    })
+    if (Result.isFailure(rq)) return yield* Effect.fail(rq.failure)
+    const associateRq = rq.success
+    const attributes = {
+      "dicomnet.peer": `${options.host}:${options.port}`,
+      "dicomnet.calling_ae_title": callingAeTitle,
+      "dicomnet.called_ae_title": calledAeTitle,
+      "dicomnet.contexts": options.contexts.map((c) => c.abstractSyntax).join(",")
+    }
+    const span = yield* Effect.makeSpanScoped("dicomnet.association", { attributes: { ...attributes, "dicomnet.role": "requestor" } })
+    const annotate = Effect.annotateLogs({ peer: attributes["dicomnet.peer"], callingAeTitle, calledAeTitle, role: "requestor" })
+
+    const transport = yield* Transport.Transport
+    const connection = yield* transport
+      .connect({
+        host: options.host,
+        port: options.port,
+        servername: options.servername,
+        timeouts: { connect: timeouts.connect, readIdle: timeouts.readIdle, write: timeouts.write }
+      })
+      .pipe(Effect.tapError(() => countAssociation("requestor", "failed")))
+    const wire = yield* Wire.make(connection)
+    const handle = yield* Driver.request({
+      associateRq,
+      input: wire.input,
+      write: wire.write,
+      close: connection.close,
+      timeouts: { artim: timeouts.artim, associateResponse: timeouts.artim, releaseResponse: timeouts.release }
+    }).pipe(
+      Effect.tapError((error) =>
+        Effect.andThen(
+          countAssociation("requestor", error._tag === "AssociationRejected" ? "rejected" : error._tag === "AssociationTimeout" ? "timeout" : "aborted"),
+          Effect.logInfo(`association not established: ${"description" in error ? error.description : error._tag}`).pipe(annotate)
+        )
+      )
+    )
+    const negotiated = handle.negotiated
+    yield* Effect.logInfo(
+      `association accepted: ${negotiated.acceptedContexts.size} of ${associateRq.presentationContexts.length} presentation contexts, peer max PDU ${negotiated.peerMaxPduLength}`
+    ).pipe(annotate)
+
+    const router = yield* Router.make(handle, negotiated, Duration.fromInputUnsafe(timeouts.dimse ?? Duration.infinity))
+    let closing = false
+
+    // Registered after the driver's own finalizer, so it runs first: release or abort, as the scope ended.
+    yield* Effect.addFinalizer((exit) =>
+      Effect.gen(function* () {
+        if (closing) return
+        closing = true
+        const finished = (yield* handle.state) === "Sta1"
+        if (!finished) {
+          if (Exit.isFailure(exit)) {
+            // No wait for the peer to close: the driver's own finalizer closes the transport next.
+            yield* handle.abort
+            yield* countAssociation("requestor", "aborted")
+            return yield* Effect.logInfo("association aborted: its scope ended with a failure or an interruption").pipe(annotate)
+          }
+          const released = yield* Effect.result(handle.release)
+          if (Result.isFailure(released)) {
+            const error = released.failure
+            yield* countAssociation("requestor", error._tag === "AssociationTimeout" ? "timeout" : "aborted")
+            return yield* Effect.logWarning(`release failed: ${"description" in error ? error.description : error._tag}`).pipe(annotate)
+          }
+        }
+        const reason = yield* handle.awaitClose
+        yield* countAssociation("requestor", toOutcome(reason))
+        yield* Effect.logInfo(`association ended: ${reason._tag}`).pipe(annotate)
+      })
+    )
+
+    const findContext = (sopClassUid: string, transferSyntax?: string) =>
+      Effect.fromResult(Negotiation.findContext(negotiated, sopClassUid, transferSyntax))
+
+    const association: Association = {
+      negotiated,
+      span,
+      peer: {
+        host: options.host,
+        port: options.port,
+        remoteAddress: connection.remoteAddress,
+        aeTitle: calledAeTitle,
+        implementationClassUid: negotiated.peerImplementationClassUid,
+        implementationVersionName: negotiated.peerImplementationVersionName,
+        maxPduLength: negotiated.peerMaxPduLength
+      },
+      request: (command, dataset, requestOptions) =>
+        Stream.unwrap(
+          Effect.gen(function* () {
+            const id = requestOptions?.presentationContextId
+            if (id !== undefined) {
+              const pc = negotiated.acceptedContexts.get(id)
+              if (pc === undefined) {
+                return yield* Effect.fail(new PresentationContextNotAccepted({ sopClassUid: sopClassOf(command), transferSyntax: undefined }))
+              }
+              return router.send(id, command, dataset)
+            }
+            const pc = yield* findContext(sopClassOf(command))
+            return router.send(pc.presentationContextId, command, dataset)
+          })
+        ),
+      findContext,
+      release: Effect.suspend(() => {
+        closing = true
+        return handle.release
+      }),
+      abort: Effect.suspend(() => {
+        closing = true
+        return handle.abort
+      }),
+      awaitClose: handle.awaitClose
+    }
+    return association
+  })

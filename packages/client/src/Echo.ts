@@ -1,0 +1,43 @@
+/**
+ * C-ECHO SCU (PS3.7 §9.1.5, PS3.4 Annex A Verification Service Class).
+ *
+ * @since 0.1.0
+ */
+import type { PresentationContextNotAccepted } from "@dicomnet/association"
+import { SopClass } from "@dicomnet/data"
+import { Command, Status } from "@dicomnet/dimse"
+import { Effect, Option, Stream } from "effect"
+import type { Association, OperationError } from "./Association.js"
+import { DimseFailure } from "./ClientError.js"
+
+/** The outcome of a successful C-ECHO. @category models */
+export interface EchoResult {
+  /** Status (0000,0900): 0000H. */
+  readonly status: number
+}
+
+/**
+ * Sends a C-ECHO-RQ on the Verification context and waits for the C-ECHO-RSP: succeeds on 0000H,
+ * fails with DimseFailure for any other status, PresentationContextNotAccepted when Verification
+ * was not accepted.
+ * @category operations
+ */
+export const echo = (
+  association: Association
+): Effect.Effect<EchoResult, DimseFailure | OperationError | PresentationContextNotAccepted> =>
+  Effect.gen(function* () {
+    const replies = association.request(Command.cEchoRq({ affectedSopClassUid: SopClass.Verification, messageId: 0 }))
+    const last = yield* Stream.runLast(replies)
+    if (Option.isNone(last)) {
+      return yield* Effect.die(new Error("C-ECHO: the response stream ended without a final response"))
+    }
+    const rsp = last.value.command
+    yield* Effect.annotateCurrentSpan("dicomnet.status", Status.toHex(rsp.status))
+    if (!Status.isSuccess(rsp.status)) {
+      return yield* Effect.fail(new DimseFailure({ status: rsp.status, comment: rsp.errorComment, service: "C-ECHO" }))
+    }
+    return { status: rsp.status }
+  }).pipe(
+    Effect.withSpan("dicomnet.operation", { attributes: { "dicomnet.service": "C-ECHO" } }),
+    Effect.withParentSpan(association.span)
+  )
