@@ -188,7 +188,7 @@ const checkDataset = (command: Command.DimseCommand, present: boolean): DimseEnc
  * @since 0.1.0
  * @category fragmenting
  */
-export const stream = <E, R>(
+export const stream = <E = never, R = never>(
   options: Options,
   command: Uint8Array,
   dataset: Stream.Stream<Uint8Array, E, R> | undefined
@@ -222,7 +222,7 @@ export const stream = <E, R>(
  * @since 0.1.0
  * @category fragmenting
  */
-export const streamMessage = <E, R>(
+export const streamMessage = <E = never, R = never>(
   options: Options,
   command: Command.DimseCommand,
   dataset: Stream.Stream<Uint8Array, E, R> | undefined
