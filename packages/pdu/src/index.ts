@@ -12,6 +12,7 @@ export { type FramerError, PduDecodeError, PduTooLarge, UnknownPduType } from ".
 export * as PduSchema from "./PduSchema.js"
 export type {
   AAbort,
+  AbortSource,
   AAssociateAc,
   AAssociateRj,
   AAssociateRq,
@@ -23,6 +24,8 @@ export type {
   PresentationContextAc,
   PresentationContextResult,
   PresentationContextRq,
+  RejectResult,
+  RejectSource,
   RoleSelection,
   SopClassCommonExtendedNegotiation,
   SopClassExtendedNegotiation,
