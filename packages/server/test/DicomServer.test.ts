@@ -1,0 +1,379 @@
+import { Association, DimseFailure, Echo } from "@dicomnet/client"
+import { SopClass, TransferSyntax } from "@dicomnet/data"
+import { Command, Status } from "@dicomnet/dimse"
+import { DicomServer, type LifecycleEvent, Metrics } from "@dicomnet/server"
+import { Transport } from "@dicomnet/transport"
+import { assert, describe, expect, it } from "@effect/vitest"
+import { Effect, Exit, Fiber, Layer, Logger, Metric, References, Stream } from "effect"
+import { TestClock } from "effect/testing"
+
+const host = "server"
+const port = 104
+const verification = [{ abstractSyntax: SopClass.Verification }]
+const studyRootFind = "1.2.840.10008.5.1.4.1.2.2.1"
+
+/** Runs `body` against a server with `options`, collecting every lifecycle event into `events`. */
+const withServer = <A, E>(
+  options: Omit<DicomServer.ServerOptions, "host" | "port">,
+  body: (server: DicomServer.DicomServerShape, events: Array<LifecycleEvent.LifecycleEvent>) => Effect.Effect<A, E, Transport.Transport>
+) =>
+  Effect.gen(function* () {
+    const server = yield* DicomServer.make({ host, port, ...options })
+    const events: Array<LifecycleEvent.LifecycleEvent> = []
+    const stream = yield* server.subscribe
+    yield* Effect.forkScoped(Stream.runForEach(stream, (e) => Effect.sync(() => events.push(e))))
+    return yield* body(server, events)
+  }).pipe(Effect.provide(Transport.layerInMemory()))
+
+const tags = (events: ReadonlyArray<LifecycleEvent.LifecycleEvent>) => events.map((e) => e._tag)
+
+/** Lets forked fibers run until they block (no time passes under TestClock). */
+const settle = Effect.gen(function* () {
+  for (let i = 0; i < 50; i++) yield* Effect.yieldNow
+})
+
+describe("DicomServer · association establishment (PS3.8 §7.1)", () => {
+  it.effect("accepts an A-ASSOCIATE-RQ for Verification, answers C-ECHO with 0000H and sees the release", () =>
+    withServer({}, (server, events) =>
+      Effect.gen(function* () {
+        const result = yield* Effect.scoped(
+          Effect.gen(function* () {
+            const association = yield* Association.request({ host, port, contexts: verification })
+            expect(yield* server.activeAssociations).toBe(1)
+            expect([...association.negotiated.acceptedContexts.values()].map((c) => c.transferSyntax)).toEqual([
+              TransferSyntax.ExplicitVRLittleEndian
+            ])
+            return yield* Echo.echo(association)
+          })
+        )
+        assert.strictEqual(result.status, Status.Code.Success)
+        yield* settle
+        expect(tags(events)).toEqual(["AssociationRequested", "AssociationAccepted", "AssociationReleased"])
+        expect(events[0]).toMatchObject({ callingAeTitle: "DICOMNET", calledAeTitle: "ANY-SCP" })
+        expect(yield* server.activeAssociations).toBe(0)
+      })
+    )
+  )
+
+  it.effect("rejects an unknown called AE title with RJ 1/1/7 when requireCalledAeTitle is set", () =>
+    withServer({ aeTitle: "ECHOSCP", requireCalledAeTitle: true }, (_server, events) =>
+      Effect.gen(function* () {
+        const error = yield* Effect.flip(Effect.scoped(Association.request({ host, port, calledAeTitle: "WRONG", contexts: verification })))
+        assert.strictEqual(error._tag, "AssociationRejected")
+        expect(error).toMatchObject({ result: 1, source: 1, reason: 7 })
+        yield* settle
+        expect(tags(events)).toEqual(["AssociationRequested", "AssociationRejected"])
+        expect(events[1]).toMatchObject({ reason: 7, description: expect.stringContaining("called-AE-title-not-recognized") })
+        // The right called AE title is accepted.
+        const ok = yield* Effect.scoped(
+          Effect.flatMap(Association.request({ host, port, calledAeTitle: "ECHOSCP", contexts: verification }), Echo.echo)
+        )
+        assert.strictEqual(ok.status, 0)
+      })
+    )
+  )
+
+  it.effect("rejects a calling AE title outside the allow-list with RJ 1/1/3", () =>
+    withServer({ allowedCallingAeTitles: ["GOOD"] }, () =>
+      Effect.gen(function* () {
+        const error = yield* Effect.flip(Effect.scoped(Association.request({ host, port, callingAeTitle: "BAD", contexts: verification })))
+        expect(error).toMatchObject({ _tag: "AssociationRejected", result: 1, source: 1, reason: 3 })
+        const ok = yield* Effect.scoped(
+          Effect.flatMap(Association.request({ host, port, callingAeTitle: "GOOD", contexts: verification }), Echo.echo)
+        )
+        assert.strictEqual(ok.status, 0)
+      })
+    )
+  )
+
+  it.effect("accepts an association whose only context is unsupported; C-ECHO then fails with PresentationContextNotAccepted", () =>
+    withServer({}, () =>
+      Effect.gen(function* () {
+        const error = yield* Effect.scoped(
+          Effect.gen(function* () {
+            const association = yield* Association.request({ host, port, contexts: [{ abstractSyntax: "1.2.840.10008.5.1.4.1.1.2" }] })
+            expect(association.negotiated.acceptedContexts.size).toBe(0)
+            expect(association.negotiated.rejectedContexts.map((c) => c.result)).toEqual([3])
+            return yield* Effect.flip(Echo.echo(association))
+          })
+        )
+        expect(error).toMatchObject({ _tag: "PresentationContextNotAccepted", sopClassUid: SopClass.Verification })
+      })
+    )
+  )
+
+  it.effect("rejects beyond maxAssociations with RJ 2/3/2 (local limit exceeded) while the others are unaffected", () =>
+    withServer({ maxAssociations: 1 }, (server, events) =>
+      Effect.gen(function* () {
+        yield* Effect.scoped(
+          Effect.gen(function* () {
+            const first = yield* Association.request({ host, port, contexts: verification })
+            const second = yield* Effect.flip(Effect.scoped(Association.request({ host, port, contexts: verification })))
+            expect(second).toMatchObject({ _tag: "AssociationRejected", result: 2, source: 3, reason: 2 })
+            expect(yield* server.activeAssociations).toBe(1)
+            assert.strictEqual((yield* Echo.echo(first)).status, 0)
+          })
+        )
+        yield* settle
+        expect(tags(events).filter((t) => t === "AssociationRejected")).toHaveLength(1)
+        // Once the first is released, there is room again.
+        const again = yield* Effect.scoped(Effect.flatMap(Association.request({ host, port, contexts: verification }), Echo.echo))
+        assert.strictEqual(again.status, 0)
+      })
+    )
+  )
+})
+
+describe("DicomServer · DIMSE dispatch", () => {
+  it.effect("a handler that dies is answered 0110H (processing failure) and the association continues", () => {
+    let calls = 0
+    return withServer(
+      { handlers: { echo: () => Effect.suspend(() => (++calls === 1 ? Effect.die(new Error("boom")) : Effect.succeed(Status.Code.Success))) } },
+      (_server, events) =>
+        Effect.gen(function* () {
+          yield* Effect.scoped(
+            Effect.gen(function* () {
+              const association = yield* Association.request({ host, port, contexts: verification })
+              const failure = yield* Effect.flip(Echo.echo(association))
+              assert.instanceOf(failure, DimseFailure)
+              expect(failure).toMatchObject({ status: 0x0110, service: "C-ECHO" })
+              assert.strictEqual((yield* Echo.echo(association)).status, 0)
+            })
+          )
+          yield* settle
+          expect(tags(events)).toContain("AssociationReleased")
+        })
+    )
+  })
+
+  it.effect("a handler that fails is answered 0110H; a handler's own status is sent as is", () => {
+    let calls = 0
+    return withServer(
+      { handlers: { echo: () => Effect.suspend(() => (++calls === 1 ? Effect.fail("nope") : Effect.succeed(Status.Code.ResourceLimitation))) } },
+      () =>
+        Effect.scoped(
+          Effect.gen(function* () {
+            const association = yield* Association.request({ host, port, contexts: verification })
+            expect(yield* Effect.flip(Echo.echo(association))).toMatchObject({ status: 0x0110 })
+            expect(yield* Effect.flip(Echo.echo(association))).toMatchObject({ status: 0x0213 })
+          })
+        )
+    )
+  })
+
+  it.effect("answers a request it has no handler for with 0211H (unrecognized operation) on the same context", () =>
+    withServer(
+      {
+        acceptance: {
+          contexts: [
+            { abstractSyntax: SopClass.Verification, transferSyntaxes: [TransferSyntax.ImplicitVRLittleEndian] },
+            { abstractSyntax: studyRootFind, transferSyntaxes: [TransferSyntax.ImplicitVRLittleEndian] }
+          ]
+        }
+      },
+      () =>
+        Effect.scoped(
+          Effect.gen(function* () {
+            const association = yield* Association.request({ host, port, contexts: [...verification, { abstractSyntax: studyRootFind }] })
+            const replies = yield* Stream.runCollect(
+              association.request(
+                Command.cFindRq({ affectedSopClassUid: studyRootFind, messageId: 0, priority: 0 }),
+                new Uint8Array([0x08, 0x00, 0x52, 0x00, 0x06, 0x00, 0x00, 0x00, 0x53, 0x54, 0x55, 0x44, 0x59, 0x20])
+              )
+            )
+            expect(replies).toHaveLength(1)
+            const reply = replies[0]
+            assert.isDefined(reply)
+            expect(reply.command).toMatchObject({ _tag: "CFindRsp", status: 0x0211, messageIdBeingRespondedTo: 1 })
+            expect(reply.presentationContextId).toBe(3)
+            // The association is still usable.
+            assert.strictEqual((yield* Echo.echo(association)).status, 0)
+          })
+        )
+    )
+  )
+
+  it.effect("answers an A-RELEASE-RQ only after the outstanding operation has been answered (PS3.8 §7.2)", () =>
+    withServer({ handlers: { echo: () => Effect.as(Effect.sleep("5 seconds"), Status.Code.Success) } }, (_server, events) =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          const association = yield* Association.request({ host, port, contexts: verification })
+          const echo = yield* Effect.forkChild(Echo.echo(association))
+          yield* settle
+          const release = yield* Effect.forkChild(association.release)
+          yield* settle
+          expect(release.pollUnsafe()).toBeUndefined()
+          yield* TestClock.adjust("5 seconds")
+          assert.strictEqual((yield* Fiber.join(echo)).status, 0)
+          yield* Fiber.join(release)
+          yield* settle
+          expect(tags(events)).toEqual(["AssociationRequested", "AssociationAccepted", "AssociationReleased"])
+        })
+      )
+    )
+  )
+})
+
+describe("DicomServer · scope semantics of the client's association", () => {
+  it.effect("a scope that ends with success releases: the server sees AssociationReleased", () =>
+    withServer({}, (_server, events) =>
+      Effect.gen(function* () {
+        yield* Effect.scoped(Association.request({ host, port, contexts: verification }))
+        yield* settle
+        expect(tags(events)).toEqual(["AssociationRequested", "AssociationAccepted", "AssociationReleased"])
+      })
+    )
+  )
+
+  it.effect("a scope that ends with a failure aborts: the server sees AssociationAborted", () =>
+    withServer({}, (_server, events) =>
+      Effect.gen(function* () {
+        const exit = yield* Effect.exit(
+          Effect.scoped(Effect.andThen(Association.request({ host, port, contexts: verification }), Effect.fail("user failure")))
+        )
+        assert.isTrue(Exit.isFailure(exit))
+        yield* settle
+        expect(tags(events)).toEqual(["AssociationRequested", "AssociationAccepted", "AssociationAborted"])
+      })
+    )
+  )
+
+  it.effect("an interrupted scope aborts: the server sees AssociationAborted", () =>
+    withServer({}, (_server, events) =>
+      Effect.gen(function* () {
+        const fiber = yield* Effect.forkChild(Effect.scoped(Effect.andThen(Association.request({ host, port, contexts: verification }), Effect.never)))
+        yield* settle
+        expect(tags(events)).toEqual(["AssociationRequested", "AssociationAccepted"])
+        yield* Fiber.interrupt(fiber)
+        yield* settle
+        expect(tags(events)).toEqual(["AssociationRequested", "AssociationAccepted", "AssociationAborted"])
+      })
+    )
+  )
+})
+
+describe("DicomServer · shutdown and abort", () => {
+  it.effect("an abort from the server surfaces as AssociationAborted on the client", () =>
+    withServer({}, (server) =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          const association = yield* Association.request({ host, port, contexts: verification })
+          yield* server.shutdown("0 millis")
+          const error = yield* Effect.flip(Echo.echo(association))
+          expect(error).toMatchObject({ _tag: "AssociationAborted", source: "peer-user" })
+          expect((yield* association.awaitClose)._tag).toBe("Aborted")
+        })
+      )
+    )
+  )
+
+  it.effect("graceful shutdown: new requests are rejected 2/3/1, a running association finishes within the deadline", () =>
+    withServer({}, (server, events) =>
+      Effect.gen(function* () {
+        const scope = yield* Effect.forkChild(
+          Effect.scoped(
+            Effect.gen(function* () {
+              const association = yield* Association.request({ host, port, contexts: verification })
+              yield* Effect.sleep("3 seconds")
+              return yield* Echo.echo(association)
+            })
+          )
+        )
+        yield* settle
+        const shutdown = yield* Effect.forkChild(server.shutdown("10 seconds"))
+        yield* settle
+        const late = yield* Effect.flip(Effect.scoped(Association.request({ host, port, contexts: verification })))
+        expect(late).toMatchObject({ _tag: "AssociationRejected", result: 2, source: 3, reason: 1 })
+        yield* TestClock.adjust("3 seconds")
+        assert.strictEqual((yield* Fiber.join(scope)).status, 0)
+        yield* Fiber.join(shutdown)
+        expect(tags(events).filter((t) => t === "AssociationReleased")).toHaveLength(1)
+        // The listener is closed: nothing accepts connections any more.
+        const refused = yield* Effect.flip(Effect.scoped(Association.request({ host, port, contexts: verification })))
+        expect(refused).toMatchObject({ _tag: "TransportError", reason: "ConnectRefused" })
+      })
+    )
+  )
+
+  it.effect("graceful shutdown: associations still open at the deadline are aborted", () =>
+    withServer({}, (server, events) =>
+      Effect.gen(function* () {
+        const client = yield* Effect.forkChild(
+          Effect.scoped(
+            Effect.gen(function* () {
+              const association = yield* Association.request({ host, port, contexts: verification })
+              return yield* association.awaitClose
+            })
+          )
+        )
+        yield* settle
+        const shutdown = yield* Effect.forkChild(server.shutdown("10 seconds"))
+        yield* settle
+        yield* TestClock.adjust("10 seconds")
+        yield* Fiber.join(shutdown)
+        expect((yield* Fiber.join(client))._tag).toBe("Aborted")
+        expect(tags(events)).toEqual(["AssociationRequested", "AssociationAccepted", "AssociationAborted"])
+      })
+    )
+  )
+})
+
+describe("DicomServer · observability", () => {
+  it.effect("counts associations and operations by role, outcome, service and status category", () =>
+    withServer({}, () =>
+      Effect.gen(function* () {
+        yield* Effect.scoped(Effect.flatMap(Association.request({ host, port, contexts: verification }), Echo.echo))
+        yield* settle
+        const associations = yield* Metric.value(
+          Metric.withAttributes(Metrics.associationsTotal, { role: "acceptor", outcome: "released" })
+        )
+        const requestor = yield* Metric.value(
+          Metric.withAttributes(Metrics.associationsTotal, { role: "requestor", outcome: "released" })
+        )
+        const operations = yield* Metric.value(
+          Metric.withAttributes(Metrics.operationsTotal, { service: "C-ECHO", status_category: "Success" })
+        )
+        const sent = yield* Metric.value(Metrics.bytesSentTotal)
+        expect(associations.count).toBe(1)
+        expect(requestor.count).toBe(1)
+        // One C-ECHO counted by the server, one by the client.
+        expect(operations.count).toBe(2)
+        expect(sent.count).toBeGreaterThan(0)
+      })
+    ).pipe(Effect.provideService(Metric.MetricRegistry, new Map()))
+  )
+
+  const capture = (lines: Array<{ message: string; direction: unknown }>) =>
+    Logger.layer([
+      Logger.make((options) => {
+        const annotations = options.fiber.getRef(References.CurrentLogAnnotations)
+        const message = Array.isArray(options.message) ? options.message.join(" ") : String(options.message)
+        lines.push({ message, direction: annotations["direction"] })
+      })
+    ])
+
+  it.effect("renders every PDU sent and received at Debug level, annotated with its direction", () => {
+    const lines: Array<{ message: string; direction: unknown }> = []
+    return withServer({}, () => Effect.scoped(Effect.flatMap(Association.request({ host, port, contexts: verification }), Echo.echo))).pipe(
+      Effect.provide(Layer.mergeAll(capture(lines), Layer.succeed(References.MinimumLogLevel, "Debug"))),
+      Effect.andThen(Effect.sync(() => {
+        const dumps = lines.filter((l) => l.direction !== undefined)
+        // Both sides: RQ, AC, P-DATA (rq), P-DATA (rsp), RELEASE-RQ, RELEASE-RP, each sent once and received once.
+        expect(dumps.filter((l) => l.message.includes("A-ASSOCIATE-RQ (0x01)")).map((l) => l.direction).sort()).toEqual(["received", "sent"])
+        expect(dumps.filter((l) => l.message.includes("A-RELEASE-RP (0x06)")).map((l) => l.direction).sort()).toEqual(["received", "sent"])
+        expect(dumps.filter((l) => l.message.includes("P-DATA-TF (0x04)"))).toHaveLength(4)
+      }))
+    )
+  })
+
+  it.effect("renders no PDU above Debug level", () => {
+    const lines: Array<{ message: string; direction: unknown }> = []
+    return withServer({}, () => Effect.scoped(Effect.flatMap(Association.request({ host, port, contexts: verification }), Echo.echo))).pipe(
+      Effect.provide(Layer.mergeAll(capture(lines), Layer.succeed(References.MinimumLogLevel, "Info"))),
+      Effect.andThen(Effect.sync(() => {
+        expect(lines.filter((l) => l.direction !== undefined)).toEqual([])
+        expect(lines.some((l) => l.message.includes("association accepted"))).toBe(true)
+      }))
+    )
+  })
+})
