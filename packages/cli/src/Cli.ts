@@ -1,0 +1,100 @@
+/**
+ * The `dicomnet` root command: its subcommands, the runner configuration (built-in flags: `--help`/`-h`,
+ * `--version` without the `-v` alias, which is `--verbose` in every tool; `--completions`), usage errors
+ * reported in two short lines, and `run`, which turns any outcome into an exit code.
+ *
+ * @since 0.1.0
+ */
+import { Console, Effect, Layer } from "effect"
+import { CliConfig, CliError, CliOutput, Command, Flag, GlobalFlag } from "effect/cli"
+import { ExitCode, explain } from "./Failure.js"
+import * as Echoscp from "./tools/echoscp.js"
+import * as Echoscu from "./tools/echoscu.js"
+
+/**
+ * The version printed by `--version` (the package version).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const VERSION = "0.1.0"
+
+/**
+ * `--version` without the `-v` alias (`-v` means `--verbose` in the tools, as in DCMTK).
+ *
+ * @since 0.1.0
+ * @category flags
+ */
+export const versionFlag: GlobalFlag.Action<boolean> = GlobalFlag.Action({
+  flag: Flag.Boolean("version").pipe(Flag.withDescription("Show version information"), Flag.withDefault(false)),
+  run: GlobalFlag.Version.run
+})
+
+/**
+ * The runner configuration: help, version (no `-v`) and shell completions; no wizard and no
+ * `--log-level` (the tools' `-v`/`-d` set the level).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const configLayer: Layer.Layer<never> = CliConfig.layer({
+  builtIns: [GlobalFlag.Help, versionFlag, GlobalFlag.Completions]
+})
+
+/**
+ * Help on stdout as usual; a usage error as "dicomnet echoscu: <error>" and a hint, on stderr.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const presenterLayer: Layer.Layer<never> = CliOutput.layerPresenter({
+  present: (event) =>
+    Effect.gen(function*() {
+      if (event._tag !== "InvalidInvocation") return yield* CliOutput.defaultPresenter.present(event)
+      const path = event.commandPath.join(" ")
+      for (const error of event.errors) yield* Console.error(`${path}: ${error.message}`)
+      yield* Console.error(`Try '${path} --help' for more information.`)
+    })
+})
+
+/**
+ * The root command with every tool as a subcommand.
+ *
+ * @since 0.1.0
+ * @category commands
+ */
+export const command = Command.make("dicomnet").pipe(
+  Command.withDescription(
+    "DICOM networking tools, DCMTK style: verification SCU/SCP (storage and query/retrieve to come).\n" +
+      "  Exit codes: 0 ok, 1 usage, 2 connection/transport failure, 3 association rejected, 4 aborted, " +
+      "5 timeout, 6 DIMSE failure status."
+  ),
+  Command.withSubcommands([Echoscu.command, Echoscp.command]),
+  Command.withExamples([
+    { command: "dicomnet echoscu pacs.example.org 104 --aec PACS -v", description: "Verify a peer (C-ECHO)" },
+    { command: "dicomnet echoscp 11112 -v", description: "Answer C-ECHO on port 11112 until Ctrl-C" },
+    { command: "dicomnet echoscu --help", description: "All options of a tool" }
+  ])
+)
+
+/**
+ * Runs the CLI on the given arguments (without the node and script paths) and returns the exit code;
+ * a failure prints its one line on stderr, a usage error has already been reported by the presenter.
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const run = (args: ReadonlyArray<string>): Effect.Effect<ExitCode, never, Command.Environment> =>
+  Command.runWith(command, { version: VERSION })(args).pipe(
+    Effect.as(ExitCode.Ok),
+    Effect.catch((error) => {
+      if (CliError.isCliError(error)) return Effect.succeed(ExitCode.Usage)
+      const explained = explain(error)
+      return Effect.as(Console.error(explained.line), explained.exitCode)
+    }),
+    Effect.catchDefect((defect) => {
+      const explained = explain(defect)
+      return Effect.as(Console.error(explained.line), ExitCode.Internal)
+    }),
+    Effect.provide(Layer.mergeAll(configLayer, presenterLayer))
+  )

@@ -1,0 +1,56 @@
+/** Runs commands in-process with a console that records what they print. */
+import { NodeServices } from "@effect/platform-node"
+import { Console, Effect, Layer } from "effect"
+import { type Command as CliCommand, Command } from "effect/cli"
+import * as Cli from "../../src/Cli.js"
+
+/** What a run printed on stdout and stderr. */
+export interface Output {
+  readonly stdout: Array<string>
+  readonly stderr: Array<string>
+}
+
+const recordingConsole = (output: Output): Console.Console => ({
+  ...globalThis.console,
+  log: (...args: ReadonlyArray<unknown>) => {
+    output.stdout.push(args.map(String).join(" "))
+  },
+  info: (...args: ReadonlyArray<unknown>) => {
+    output.stdout.push(args.map(String).join(" "))
+  },
+  error: (...args: ReadonlyArray<unknown>) => {
+    output.stderr.push(args.map(String).join(" "))
+  },
+  warn: (...args: ReadonlyArray<unknown>) => {
+    output.stderr.push(args.map(String).join(" "))
+  }
+})
+
+/** `Cli.run` on `args`: the exit code and the output. */
+export const runCli = (args: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const output: Output = { stdout: [], stderr: [] }
+    const exitCode = yield* Cli.run(args).pipe(Effect.provideService(Console.Console, recordingConsole(output)))
+    return { exitCode, stdout: output.stdout.join("\n"), stderr: output.stderr.join("\n") }
+  }).pipe(Effect.provide(NodeServices.layer))
+
+/** Parses `args` with a tool command built around a handler that records its configuration. */
+export const parseWith = <A>(
+  make: (handler: (config: A) => Effect.Effect<void>) => CliCommand.Command<string, A, {}, never, never>,
+  args: ReadonlyArray<string>
+) =>
+  Effect.gen(function*() {
+    const output: Output = { stdout: [], stderr: [] }
+    let parsed: A | undefined
+    const command = make((config) =>
+      Effect.sync(() => {
+        parsed = config
+      })
+    )
+    const exit = yield* Command.runWith(command, { version: Cli.VERSION })(args).pipe(
+      Effect.provideService(Console.Console, recordingConsole(output)),
+      Effect.provide(Layer.mergeAll(Cli.configLayer, Cli.presenterLayer)),
+      Effect.exit
+    )
+    return { parsed, exit, stderr: output.stderr.join("\n"), stdout: output.stdout.join("\n") }
+  }).pipe(Effect.provide(NodeServices.layer))
