@@ -5,9 +5,9 @@
 import { assert, describe, expect, it } from "@effect/vitest"
 import { Dcmtk } from "@dicomnet/testkit"
 import { Result } from "effect"
-import { readFileSync, writeFileSync } from "node:fs"
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { Framer, type Pdu, PduCodec } from "../src/index.js"
+import { Framer, type Pdu, PduCodec, PduDump } from "../src/index.js"
 import { captureAssociateRq, connect, startScp } from "./support/peers.js"
 
 const fixture = (name: string): Uint8Array => new Uint8Array(readFileSync(new URL(`./fixtures/${name}`, import.meta.url)))
@@ -119,6 +119,29 @@ const checkStorescuAll = (rq: Pdu.AAssociateRq): void => {
   expect(new TextDecoder().decode(identity.secondaryField)).toBe("secret")
 }
 
+const checkGetscuRq = (rq: Pdu.AAssociateRq): void => {
+  expect(rq.callingAeTitle).toBe("GETSCU")
+  expect(rq.presentationContexts).toHaveLength(121)
+  expect(rq.presentationContexts[0]).toEqual({
+    presentationContextId: 1,
+    abstractSyntax: "1.2.840.10008.5.1.4.1.2.2.3",
+    transferSyntaxes: [Uids.explicitLe, Uids.explicitBe, Uids.implicitLe]
+  })
+  const roles = rq.userInformation.roleSelections
+  expect(roles).toHaveLength(120)
+  expect(roles.every((r) => !r.scuRole && r.scpRole)).toBe(true)
+  expect(roles.map((r) => r.sopClassUid)).toEqual(rq.presentationContexts.slice(1).map((pc) => pc.abstractSyntax))
+}
+
+const checkDcmqrscpAc = (pdu: Pdu.Pdu): void => {
+  assert(pdu._tag === "AAssociateAc")
+  expect(pdu.callingAeTitle).toBe("GETSCU")
+  expect(pdu.presentationContexts).toHaveLength(121)
+  expect(pdu.presentationContexts.every((pc) => pc.result === 0 && pc.transferSyntax === Uids.explicitLe)).toBe(true)
+  expect(pdu.userInformation.roleSelections).toHaveLength(120)
+  expect(pdu.userInformation.roleSelections.every((r) => !r.scuRole && r.scpRole)).toBe(true)
+}
+
 /** Decodes an RQ and checks it re-encodes to the same bytes, reserved presentation-context bytes aside. */
 const checkRqRoundTrip = (bytes: Uint8Array): Pdu.AAssociateRq => {
   const rq = asRq(decode(bytes))
@@ -141,6 +164,11 @@ describe("PS3.8 §9.3.2 · A-ASSOCIATE-RQ captured from DCMTK (fixtures)", () =>
   it("storescu proposes 128 contexts with odd IDs 1..255 and a username+passcode identity", () => {
     checkStorescuAll(checkRqRoundTrip(fixture("storescu-all-user-identity.bin")))
   })
+  it("getscu -S proposes Study Root GET plus 120 storage contexts, each with an SCP/SCU role selection (SCP role only)", () => {
+    const bytes = fixture("getscu.bin")
+    checkGetscuRq(checkRqRoundTrip(bytes))
+    expect(bytes.length - 6).toBeGreaterThan(16384) // larger than the maximum length: A-ASSOCIATE-RQ is not bound by it
+  })
   it("DCMTK's 0xFF in the reserved presentation-context byte is the only difference, and it is not tested on receipt", () => {
     const bytes = fixture("echoscu.bin")
     const again = PduCodec.encode(decode(bytes))
@@ -154,6 +182,11 @@ describe("PS3.8 §9.3.3-9.3.8 · storescp's answers (fixtures)", () => {
   it("A-ASSOCIATE-AC accepts context 1 with Implicit VR Little Endian and re-encodes byte for byte", () => {
     const bytes = fixture("storescp-ac.bin")
     expect(decode(bytes)).toEqual(expectedStorescpAc)
+    expect(PduCodec.encode(decode(bytes))).toEqual(bytes)
+  })
+  it("dcmqrscp's A-ASSOCIATE-AC to getscu's proposal answers all 120 role selections and re-encodes byte for byte", () => {
+    const bytes = fixture("dcmqrscp-ac.bin")
+    checkDcmqrscpAc(decode(bytes))
     expect(PduCodec.encode(decode(bytes))).toEqual(bytes)
   })
   it("A-ASSOCIATE-RJ of --refuse is rejected-permanent, service-user, no-reason-given", () => {
@@ -172,7 +205,7 @@ describe("PS3.8 §9.3.3-9.3.8 · storescp's answers (fixtures)", () => {
     expect(PduCodec.encode(decode(bytes))).toEqual(bytes)
   })
   it("all eight captures, concatenated and fed one byte at a time, come out of the Framer unchanged", () => {
-    const names = ["echoscu.bin", "storescu-all-user-identity.bin", "storescu-required-lossless.bin", "findscu.bin", "storescp-ac.bin", "storescp-rp.bin", "storescp-abort.bin", "storescp-rj.bin"]
+    const names = ["echoscu.bin", "getscu.bin", "dcmqrscp-ac.bin", "storescu-all-user-identity.bin", "storescu-required-lossless.bin", "findscu.bin", "storescp-ac.bin", "storescp-rp.bin", "storescp-abort.bin", "storescp-rj.bin"]
     const framer = Framer.make({ maxPduLength: 16384 })
     const out: Array<Pdu.Pdu> = []
     for (const name of names) {
@@ -204,6 +237,14 @@ describe("DCMTK live · the SCUs send the fixtures' A-ASSOCIATE-RQ", () => {
   it("findscu -S", async () => {
     const rq = checkRqRoundTrip(await captureAssociateRq("findscu", (p) => ["-S", "-k", "QueryRetrieveLevel=STUDY", "127.0.0.1", String(p)]))
     expect(rq).toEqual(expectedFindscuRq)
+  }, 30_000)
+
+  it("getscu -S", async () => {
+    const rq = checkRqRoundTrip(
+      await captureAssociateRq("getscu", (p) => ["-S", "-k", "QueryRetrieveLevel=STUDY", "-k", "StudyInstanceUID=1.2.3", "127.0.0.1", String(p)])
+    )
+    checkGetscuRq(rq)
+    expect(rq).toEqual(decode(fixture("getscu.bin")))
   }, 30_000)
 
   it("storescu (a file made by dump2dcm), default proposal with user identity, and -R -xs", async () => {
@@ -254,6 +295,88 @@ describe("DCMTK live · storescp answers our encoder's PDUs", () => {
       expect(decode(abort)).toEqual({ _tag: "AAbort", source: 0, reason: 0 })
       expect(PduCodec.encode(decode(abort))).toEqual(abort)
       second.close()
+    } finally {
+      await scp.peer.stop()
+      dir.cleanup()
+    }
+  }, 30_000)
+
+  it("A-ASSOCIATE-AC to an RQ carrying every sub-item we encode (role selection, async window, extended and common extended negotiation, user identity, an unknown sub-item)", async () => {
+    const dir = Dcmtk.tempDir()
+    const scp = await startScp("storescp", (p) => ["-aet", "STORESCP", String(p)], dir.path)
+    try {
+      const c = await connect(scp.port)
+      const rich: Pdu.AAssociateRq = {
+        ...expectedEchoscuRq,
+        calledAeTitle: "STORESCP",
+        callingAeTitle: "DICOMNET",
+        presentationContexts: [
+          { presentationContextId: 1, abstractSyntax: Uids.verification, transferSyntaxes: [Uids.explicitLe, Uids.implicitLe] },
+          { presentationContextId: 3, abstractSyntax: Uids.ctImageStorage, transferSyntaxes: [Uids.explicitLe] }
+        ],
+        userInformation: {
+          maxLength: 32768,
+          implementationClassUid: "1.2.826.0.1.3680043.10.543",
+          implementationVersionName: "DICOMNET_010",
+          asyncOperationsWindow: { maxOperationsInvoked: 1, maxOperationsPerformed: 1 },
+          roleSelections: [{ sopClassUid: Uids.ctImageStorage, scuRole: true, scpRole: false }],
+          extendedNegotiations: [{ sopClassUid: Uids.ctImageStorage, serviceClassApplicationInformation: Uint8Array.of(2, 0, 0, 0, 0, 0) }],
+          commonExtendedNegotiations: [{ sopClassUid: Uids.ctImageStorage, serviceClassUid: "1.2.840.10008.4.2", relatedGeneralSopClassUids: [] }],
+          userIdentity: { userIdentityType: 1, positiveResponseRequested: false, primaryField: new TextEncoder().encode("alice"), secondaryField: new Uint8Array(0) },
+          unknownItems: [{ itemType: 0x60, data: Uint8Array.of(1, 2, 3) }]
+        }
+      }
+      c.send(PduCodec.encode(rich))
+      const answer = await c.receive()
+      assert(answer !== undefined, scp.peer.output())
+      const ac = decode(answer)
+      assert(ac._tag === "AAssociateAc", PduDump.render(ac))
+      expect(ac.presentationContexts).toEqual([
+        { presentationContextId: 1, result: 0, transferSyntax: Uids.explicitLe },
+        { presentationContextId: 3, result: 0, transferSyntax: Uids.explicitLe }
+      ])
+      expect(PduCodec.encode(ac)).toEqual(answer)
+      c.send(PduCodec.encode({ _tag: "AReleaseRq" }))
+      expect(decode((await c.receive()) ?? new Uint8Array(0))).toEqual({ _tag: "AReleaseRp" })
+      c.close()
+    } finally {
+      await scp.peer.stop()
+      dir.cleanup()
+    }
+  }, 30_000)
+
+  it("dcmqrscp answers our encoding of getscu's RQ with role selections", async () => {
+    const dir = Dcmtk.tempDir()
+    mkdirSync(join(dir.path, "db"))
+    const config = join(dir.path, "dcmqrscp.cfg")
+    writeFileSync(
+      config,
+      [
+        "NetworkTCPPort = 0",
+        "MaxPDUSize = 16384",
+        "MaxAssociations = 16",
+        "HostTable BEGIN",
+        "HostTable END",
+        "VendorTable BEGIN",
+        "VendorTable END",
+        "AETable BEGIN",
+        `ANY-SCP ${join(dir.path, "db")} RW (9, 1024mb) ANY`,
+        "AETable END",
+        ""
+      ].join("\n")
+    )
+    const scp = await startScp("dcmqrscp", (p) => ["-c", config, String(p)], dir.path)
+    try {
+      const c = await connect(scp.port)
+      c.send(PduCodec.encode(decode(fixture("getscu.bin"))))
+      const ac = await c.receive()
+      assert(ac !== undefined, scp.peer.output())
+      checkDcmqrscpAc(decode(ac))
+      expect(PduCodec.encode(decode(ac))).toEqual(ac)
+      expect(decode(ac)).toEqual(decode(fixture("dcmqrscp-ac.bin")))
+      c.send(PduCodec.encode({ _tag: "AReleaseRq" }))
+      expect(decode((await c.receive()) ?? new Uint8Array(0))).toEqual({ _tag: "AReleaseRp" })
+      c.close()
     } finally {
       await scp.peer.stop()
       dir.cleanup()
