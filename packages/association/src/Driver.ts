@@ -512,12 +512,11 @@ const start = <E, E2>(
       yield* lock.withPermit(
         Effect.gen(function* () {
           if (failure !== undefined) return yield* Effect.fail(failure)
-          releaseDone = done
-          const action = yield* process({ _tag: "Evt11" })
-          if (action === undefined) {
-            releaseDone = undefined
+          if (Machine.actionFor("Evt11", state) === undefined) {
             return yield* Effect.fail(new InvalidPrimitive({ primitive: "A-RELEASE request", state }))
           }
+          releaseDone = done
+          yield* process({ _tag: "Evt11" })
         })
       )
       yield* Deferred.await(done)

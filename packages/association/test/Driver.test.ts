@@ -124,6 +124,29 @@ describe("Driver · two drivers back to back", () => {
       expect((yield* client.awaitClose)._tag).toBe("Aborted")
     }))
 
+  it.effect("a release requested by the acceptor reaches the requestor as ReleaseRequested (AR-2), answered with AR-4", () =>
+    Effect.gen(function* () {
+      const { client, server } = yield* associate()
+      const releasing = yield* Effect.forkChild(server.release)
+      expect((yield* takeSome(client))._tag).toBe("ReleaseRequested")
+      expect(yield* client.state).toBe("Sta8")
+      yield* client.releaseResponse
+      yield* Fiber.join(releasing)
+      expect(yield* server.awaitClose).toEqual({ _tag: "Released" })
+      expect(yield* client.awaitClose).toEqual({ _tag: "Released" })
+    }))
+
+  it.effect("a second concurrent release is an InvalidPrimitive and does not disturb the first", () =>
+    Effect.gen(function* () {
+      const { client, server } = yield* associate()
+      const first = yield* Effect.forkChild(client.release)
+      expect((yield* takeSome(server))._tag).toBe("ReleaseRequested")
+      expect(yield* Effect.flip(client.release)).toMatchObject({ _tag: "InvalidPrimitive", primitive: "A-RELEASE request", state: "Sta7" })
+      yield* server.releaseResponse
+      yield* Fiber.join(first)
+      expect(yield* client.awaitClose).toEqual({ _tag: "Released" })
+    }))
+
   it.effect("P-DATA before the association is established or after release is an InvalidPrimitive", () =>
     Effect.gen(function* () {
       const { client, server } = yield* associate()
