@@ -428,3 +428,60 @@ export const nCreateRsp = maker("NCreateRsp", false)
 export const nDeleteRq = maker("NDeleteRq", false)
 /** Builds an N-DELETE-RSP (no data set). @since 0.1.0 @category constructors */
 export const nDeleteRsp = maker("NDeleteRsp", false)
+
+/** The response `_tag` of each request (C-CANCEL-RQ has none). @since 0.1.0 @category models */
+export const ResponseTag = {
+  CEchoRq: "CEchoRsp",
+  CStoreRq: "CStoreRsp",
+  CFindRq: "CFindRsp",
+  CGetRq: "CGetRsp",
+  CMoveRq: "CMoveRsp",
+  NEventReportRq: "NEventReportRsp",
+  NGetRq: "NGetRsp",
+  NSetRq: "NSetRsp",
+  NActionRq: "NActionRsp",
+  NCreateRq: "NCreateRsp",
+  NDeleteRq: "NDeleteRsp"
+} as const
+
+/** A request that has a response (every request but C-CANCEL-RQ). @since 0.1.0 @category models */
+export type AnsweredRequest = Exclude<DimseRequest, CCancelRq>
+
+/** The response type of a request type. @since 0.1.0 @category models */
+export type ResponseOf<R extends AnsweredRequest> = CommandOf<(typeof ResponseTag)[R["_tag"]]>
+
+type ResponseFields<R extends AnsweredRequest> = Partial<
+  Omit<ResponseOf<R>, "_tag" | "messageIdBeingRespondedTo" | "status" | "hasDataset">
+> & { readonly hasDataset?: boolean | undefined }
+
+/**
+ * Builds the response to a request with a status: Message ID Being Responded To is the request's Message
+ * ID, and the fields PS3.7 marks "U(=)"/"C(=)" are copied from it (Affected SOP Class/Instance UID from the
+ * request's affected or requested ones; Event Type ID; Action Type ID). `fields` adds or overrides others
+ * (e.g. sub-operation counts, error comment, `hasDataset` for a pending C-FIND-RSP).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const responseTo = <R extends AnsweredRequest>(request: R, status: number, fields?: ResponseFields<R>): ResponseOf<R> => {
+  const rq = request as unknown as Record<string, unknown>
+  const copied: Record<string, unknown> = {
+    _tag: ResponseTag[request._tag],
+    messageIdBeingRespondedTo: request.messageId,
+    status,
+    hasDataset: false
+  }
+  const classUid = rq["affectedSopClassUid"] ?? rq["requestedSopClassUid"]
+  if (classUid !== undefined) copied["affectedSopClassUid"] = classUid
+  // C-ECHO, C-FIND, C-GET and C-MOVE responses carry no Affected SOP Instance UID.
+  if (request._tag !== "CEchoRq" && request._tag !== "CFindRq" && request._tag !== "CGetRq" && request._tag !== "CMoveRq") {
+    const instanceUid = rq["affectedSopInstanceUid"] ?? rq["requestedSopInstanceUid"]
+    if (instanceUid !== undefined) copied["affectedSopInstanceUid"] = instanceUid
+  }
+  if (rq["eventTypeId"] !== undefined) copied["eventTypeId"] = rq["eventTypeId"]
+  if (rq["actionTypeId"] !== undefined) copied["actionTypeId"] = rq["actionTypeId"]
+  if (fields !== undefined) {
+    for (const [k, v] of Object.entries(fields)) if (v !== undefined) copied[k] = v
+  }
+  return copied as unknown as ResponseOf<R>
+}

@@ -6,6 +6,7 @@
  */
 export * as Command from "./Command.js"
 export * from "./DimseError.js"
+export * as CommandDump from "./CommandDump.js"
 export * as CommandSet from "./CommandSet.js"
 export * as Assembler from "./Assembler.js"
 export * as Fragmenter from "./Fragmenter.js"
