@@ -3,7 +3,7 @@
  *
  * @since 0.1.0
  */
-import * as Command from "./Command.js"
+import type * as Command from "./Command.js"
 import { fields } from "./internal/layout.js"
 import { tagString } from "./internal/tagString.js"
 import * as Status from "./Status.js"
