@@ -111,7 +111,11 @@ export const make = (options: Options): Framer => {
         header.set(chunk.subarray(at, at + take), headerFill)
         headerFill += take
         at += take
-        if (headerFill < 6) break
+        if (headerFill < 6) {
+          // An unknown PDU type is known from its first byte: fail now rather than wait for the length.
+          if (limitFor(header[0] as number, maxPduLength, maxAssociate) === undefined) return stop(new UnknownPduType({ pduType: header[0] as number }))
+          break
+        }
         pduType = header[0] as number
         length = ((header[2] as number) * 0x1000000) + (((header[3] as number) << 16) | ((header[4] as number) << 8) | (header[5] as number))
         headerFromChunk = false

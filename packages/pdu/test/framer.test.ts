@@ -95,6 +95,12 @@ describe("Framer · bounded memory (PS3.8 §D.1 maximum length)", () => {
     expect(r.failure).toEqual(new UnknownPduType({ pduType: 0x0a }))
   })
 
+  it("reports an unknown PDU type from its first byte, without waiting for the rest of the header", () => {
+    const r = Framer.make({ maxPduLength: 16384 }).push(Uint8Array.of(0x4a))
+    assert(Result.isFailure(r))
+    expect(r.failure).toEqual(new UnknownPduType({ pduType: 0x4a }))
+  })
+
   it("reports a malformed PDU as PduDecodeError and stays failed afterwards", () => {
     const framer = Framer.make({ maxPduLength: 16384 })
     const bad = pdu(0x04, u32(1), [1, 0]) // PDV item length below 2
