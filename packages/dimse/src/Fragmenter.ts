@@ -7,7 +7,8 @@
  *   payload. `maxPduLength` 0 (unlimited, PS3.8 §D.1) is capped at `unlimitedCap` (1 MiB).
  * - The command comes first, its last fragment flagged; then the data set, its last fragment flagged
  *   (an empty data set still yields one empty last fragment).
- * - PDVs are packed greedily: a small command and the start of the data set share one PDU.
+ * - PDVs are packed greedily: a small command and the start of the data set share one PDU (unless
+ *   `separateCommand` is set).
  * - Payloads are never copied: fragments are `subarray` views of the input chunks.
  *
  * @since 0.1.0
@@ -30,6 +31,8 @@ export interface Options {
   readonly presentationContextId: number
   /** The peer's Maximum Length Received (PS3.8 §D.1); 0 means unlimited. */
   readonly maxPduLength: number
+  /** End the PDU after the command's last fragment, so data set PDVs never share a PDU with it (default false). */
+  readonly separateCommand?: boolean | undefined
 }
 
 /**
@@ -54,6 +57,7 @@ const emptyBytes = new Uint8Array(0)
 export class Fragmenter {
   private readonly contextId: number
   private readonly capacity: number
+  private readonly separateCommand: boolean
   private ready: Array<PDataTf> = []
   private batch: Array<Pdv> = []
   private used = 0
@@ -61,11 +65,13 @@ export class Fragmenter {
   constructor(options: Options) {
     this.contextId = options.presentationContextId
     this.capacity = maxFragmentLength(options.maxPduLength) + pdvOverhead
+    this.separateCommand = options.separateCommand ?? false
   }
 
   /** Adds the command set (its last fragment flagged). */
   command(bytes: Uint8Array): void {
     this.add(bytes, true, true)
+    if (this.separateCommand) this.close()
   }
 
   /** Adds a data set chunk; `isLast` flags the final fragment of the data set. */

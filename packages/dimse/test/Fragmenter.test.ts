@@ -51,6 +51,12 @@ describe("PS3.8 §9.3.5 + Annex E · fragmenting a message into P-DATA-TF PDUs",
     expect(pdus[0]?.pdvs[1]?.data).toBe(data)
   })
 
+  it("separateCommand keeps data set PDVs out of the command's PDU", () => {
+    const data = new Uint8Array(1000)
+    const pdus = Fragmenter.fragment({ presentationContextId: 1, maxPduLength: 16384, separateCommand: true }, command, data)
+    expect(pdus.map((p) => p.pdvs.map((v) => v.isCommand))).toEqual([[true], [false]])
+  })
+
   it("maxPduLength 0 (unlimited) is capped at 1 MiB per fragment", () => {
     expect(Fragmenter.maxFragmentLength(0)).toBe(1024 * 1024)
     const data = new Uint8Array(3 * 1024 * 1024)
