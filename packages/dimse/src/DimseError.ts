@@ -89,3 +89,20 @@ export class DimseProtocolError extends Data.TaggedError("DimseProtocolError")<{
  * @category errors
  */
 export type AssemblerError = DimseProtocolError | DimseDecodeError
+
+/**
+ * A data set collected into one buffer grew past the limit the caller set (see `MessageStream.collect`).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class DatasetTooLarge extends Data.TaggedError("DatasetTooLarge")<{
+  /** Bytes received when the limit was passed. */
+  readonly length: number
+  readonly maxLength: number
+}> {
+  /** "data set of at least 70000 bytes exceeds the 65536 accepted". */
+  override get message(): string {
+    return `data set of at least ${this.length} bytes exceeds the ${this.maxLength} accepted`
+  }
+}

@@ -11,7 +11,7 @@ import { Cause, Effect, Pull, Result, Stream } from "effect"
 import type { NonEmptyReadonlyArray } from "effect/Array"
 import * as Assembler from "./Assembler.js"
 import type * as Command from "./Command.js"
-import type { AssemblerError } from "./DimseError.js"
+import { type AssemblerError, DatasetTooLarge } from "./DimseError.js"
 
 /** The PDVs of a stream of P-DATA-TF PDUs, in order. @since 0.1.0 @category constructors */
 export const pdvs = <E, R>(pdus: Stream.Stream<PDataTf, E, R>): Stream.Stream<Pdv, E, R> =>
@@ -158,3 +158,40 @@ export const messages = <E, R>(
       })
     })
   )
+
+/**
+ * Concatenates data set fragments into one buffer (for small data sets a handler wants whole, such as
+ * C-FIND identifiers); fails with `DatasetTooLarge` as soon as more than `maxLength` bytes arrive, so
+ * memory stays bounded. A single fragment is returned as is, without a copy.
+ *
+ * @since 0.1.0
+ * @category streams
+ */
+export const collect = <E, R>(
+  dataset: Stream.Stream<Uint8Array, E, R>,
+  maxLength: number
+): Effect.Effect<Uint8Array, E | DatasetTooLarge, R> =>
+  Effect.suspend(() => {
+    const parts: Array<Uint8Array> = []
+    let length = 0
+    return dataset.pipe(
+      Stream.runForEachArray((chunk) => {
+        for (const part of chunk) {
+          length += part.byteLength
+          if (length > maxLength) return Effect.fail(new DatasetTooLarge({ length, maxLength }))
+          if (part.byteLength > 0) parts.push(part)
+        }
+        return Effect.void
+      }),
+      Effect.map(() => {
+        if (parts.length === 1) return parts[0] as Uint8Array
+        const out = new Uint8Array(length)
+        let offset = 0
+        for (const part of parts) {
+          out.set(part, offset)
+          offset += part.byteLength
+        }
+        return out
+      })
+    )
+  })

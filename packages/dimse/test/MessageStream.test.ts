@@ -55,6 +55,33 @@ describe("MessageStream.events · the assembler over a Stream of PDVs", () => {
   )
 })
 
+describe("MessageStream.collect · a whole data set, bounded", () => {
+  it.effect("concatenates fragments in order, and returns a lone fragment without copying", () =>
+    Effect.gen(function* () {
+      const data = bytes(5000, 4)
+      expect(yield* MessageStream.collect(Stream.fromIterable([data.subarray(0, 10), data.subarray(10, 10), data.subarray(10)]), 5000)).toEqual(data)
+      expect(yield* MessageStream.collect(Stream.make(data), 5000)).toBe(data)
+      expect((yield* MessageStream.collect(Stream.empty, 10)).byteLength).toBe(0)
+    })
+  )
+
+  it.effect("fails with DatasetTooLarge once more than maxLength bytes arrive, without reading further", () =>
+    Effect.gen(function* () {
+      let pulled = 0
+      const source = Stream.fromIterable([1, 2, 3, 4]).pipe(
+        Stream.rechunk(1),
+        Stream.map(() => {
+          pulled++
+          return new Uint8Array(1000)
+        })
+      )
+      const e = yield* MessageStream.collect(source, 1500).pipe(Effect.flip)
+      expect(e).toMatchObject({ _tag: "DatasetTooLarge", length: 2000, maxLength: 1500 })
+      expect(pulled).toBe(2)
+    })
+  )
+})
+
 describe("MessageStream.messages · one element per message, its data set as a nested Stream", () => {
   it.effect("yields each message with its data set fragments in order", () =>
     Effect.gen(function* () {
