@@ -18,14 +18,14 @@ import type {
   SopClassExtendedNegotiation,
   UserIdentityRq
 } from "@dicomnet/pdu"
+import { Implementation } from "@dicomnet/data"
 import { Result } from "effect"
 import { PresentationContextNotAccepted, TooManyPresentationContexts } from "./AssociationError.js"
 
-// TODO: take these from @dicomnet/data's Implementation module once it exists.
-/** Our implementation class UID (PS3.7 §D.3.3.2), a UUID-derived UID under 2.25. @category constants */
-export const implementationClassUid = "2.25.217126518532529730448156717444511974526"
+/** Our implementation class UID (PS3.7 §D.3.3.2), shared with Part 10 files (@dicomnet/data). @category constants */
+export const implementationClassUid: string = Implementation.classUid
 /** Our implementation version name (PS3.7 §D.3.3.2.3, at most 16 characters). @category constants */
-export const implementationVersionName = "DICOMNET_010"
+export const implementationVersionName: string = Implementation.versionName
 
 /** PS3.7 Annex A.2.1: the DICOM application context name. @category constants */
 export const dicomApplicationContextName = "1.2.840.10008.3.1.1.1"
