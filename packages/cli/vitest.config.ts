@@ -5,6 +5,9 @@ export default defineProject({
   test: {
     name: "cli",
     include: ["test/**/*.test.ts"],
+    // End-to-end tests start processes (node, DCMTK, openssl); each run is bounded by its own kill timer.
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
     // The end-to-end tests spawn the built binary: build it (and its dependencies) first.
     globalSetup: ["./test/support/build.ts"]
   }

@@ -146,21 +146,34 @@ export const timeouts = {
 } as const
 
 /**
- * The parsed timer flags (seconds; `None` means the library default).
+ * The timer flags of an SCP: ACSE (ARTIM), release, idle (an SCP neither connects nor waits for DIMSE
+ * responses).
+ *
+ * @since 0.1.0
+ * @category flags
+ */
+export const serverTimeouts = {
+  acse: seconds("acse-timeout", "ARTIM: timeout waiting for the A-ASSOCIATE-RQ and other ACSE messages", ARTIM_DEFAULT_SECONDS),
+  release: timeouts.release,
+  idle: timeouts.idle
+} as const
+
+/**
+ * The parsed timer flags (seconds; `None` or absent means the library default).
  *
  * @since 0.1.0
  * @category models
  */
 export interface TimeoutsConfig {
-  readonly connect: Option.Option<number>
+  readonly connect?: Option.Option<number>
   readonly acse: Option.Option<number>
-  readonly dimse: Option.Option<number>
+  readonly dimse?: Option.Option<number>
   readonly release: Option.Option<number>
   readonly idle: Option.Option<number>
 }
 
-const toMillis = (s: Option.Option<number>): number | undefined =>
-  Option.isSome(s) ? Math.round(s.value * 1000) : undefined
+const toMillis = (s: Option.Option<number> | undefined): number | undefined =>
+  s !== undefined && Option.isSome(s) ? Math.round(s.value * 1000) : undefined
 
 /**
  * The timers in milliseconds, keyed as the client and server options name them (unset ones left out).

@@ -37,7 +37,7 @@ export const transportTimeouts = (timeouts: TimeoutsConfig): {
   readonly readIdle?: number
 } => {
   const out: { connect?: number; tlsHandshake?: number; readIdle?: number } = {}
-  if (Option.isSome(timeouts.connect)) {
+  if (timeouts.connect !== undefined && Option.isSome(timeouts.connect)) {
     out.connect = Math.round(timeouts.connect.value * 1000)
     out.tlsHandshake = out.connect
   }

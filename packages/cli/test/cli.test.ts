@@ -1,13 +1,11 @@
 import { assert, describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Option } from "effect"
-import * as Echoscp from "../src/tools/echoscp.js"
-import * as Echoscu from "../src/tools/echoscu.js"
-import { parseWith, runCli } from "./support/capture.js"
+import { parseEchoscp, parseEchoscu, runCli } from "./support/capture.js"
 
 describe("dicomnet echoscu · arguments and options (DCMTK order: HOST PORT)", () => {
   it.effect("parses HOST PORT and applies the contract's defaults", () =>
     Effect.gen(function*() {
-      const { parsed, exit } = yield* parseWith(Echoscu.make, ["pacs.example.org", "104"])
+      const { parsed, exit } = yield* parseEchoscu(["pacs.example.org", "104"])
       assert.isTrue(Exit.isSuccess(exit))
       expect(parsed).toMatchObject({
         host: "pacs.example.org",
@@ -26,7 +24,7 @@ describe("dicomnet echoscu · arguments and options (DCMTK order: HOST PORT)", (
 
   it.effect("reads every option: AE titles, repeat, max PDU, timers in seconds, TLS", () =>
     Effect.gen(function*() {
-      const { parsed } = yield* parseWith(Echoscu.make, [
+      const { parsed } = yield* parseEchoscu([
         "10.0.0.5", "11112", "--aet", "MYSCU", "--aec", "PACS", "--repeat", "5", "--max-pdu", "16384",
         "--connect-timeout", "2", "--acse-timeout", "0.5", "--dimse-timeout", "10", "--release-timeout", "3",
         "--idle-timeout", "60", "--tls", "--tls-ca", "ca.pem", "--tls-cert", "c.pem", "--tls-key", "c.key",
@@ -54,16 +52,16 @@ describe("dicomnet echoscu · arguments and options (DCMTK order: HOST PORT)", (
 
   it.effect("-v is --verbose and -d is --debug (the built-in --version has no -v alias)", () =>
     Effect.gen(function*() {
-      const verbose = yield* parseWith(Echoscu.make, ["h", "104", "-v"])
+      const verbose = yield* parseEchoscu(["h", "104", "-v"])
       expect(verbose.parsed).toMatchObject({ verbose: true, debug: false })
       expect(verbose.stdout).not.toContain("0.1.0")
-      const debug = yield* parseWith(Echoscu.make, ["h", "104", "-d"])
+      const debug = yield* parseEchoscu(["h", "104", "-d"])
       expect(debug.parsed).toMatchObject({ verbose: false, debug: true })
     }))
 
   it.effect("rejects an AE title longer than 16 characters with a message that says why", () =>
     Effect.gen(function*() {
-      const { parsed, exit, stderr } = yield* parseWith(Echoscu.make, ["h", "104", "--aec", "THIS-TITLE-IS-TOO-LONG"])
+      const { parsed, exit, stderr } = yield* parseEchoscu(["h", "104", "--aec", "THIS-TITLE-IS-TOO-LONG"])
       assert.isTrue(Exit.isFailure(exit))
       expect(parsed).toBeUndefined()
       expect(stderr).toContain("--aec")
@@ -73,7 +71,7 @@ describe("dicomnet echoscu · arguments and options (DCMTK order: HOST PORT)", (
   it.effect("rejects a port outside 1..65535, a non-positive timer and a zero repeat", () =>
     Effect.gen(function*() {
       for (const args of [["h", "70000"], ["h", "0"], ["h", "104", "--acse-timeout", "0"], ["h", "104", "--repeat", "0"], ["h", "104", "--max-pdu", "100"]]) {
-        const { parsed, exit } = yield* parseWith(Echoscu.make, args)
+        const { parsed, exit } = yield* parseEchoscu(args)
         assert.isTrue(Exit.isFailure(exit), args.join(" "))
         expect(parsed).toBeUndefined()
       }
@@ -83,7 +81,7 @@ describe("dicomnet echoscu · arguments and options (DCMTK order: HOST PORT)", (
 describe("dicomnet echoscp · arguments and options", () => {
   it.effect("parses PORT with the defaults: any called AE title, any calling AE title", () =>
     Effect.gen(function*() {
-      const { parsed } = yield* parseWith(Echoscp.make, ["11112"])
+      const { parsed } = yield* parseEchoscp(["11112"])
       expect(parsed).toMatchObject({
         port: 11112,
         bind: "0.0.0.0",
@@ -94,11 +92,12 @@ describe("dicomnet echoscp · arguments and options", () => {
         maxPdu: 262144
       })
       expect(parsed?.tls).toMatchObject({ enabled: false, verifyPeer: false, requireClientCert: false })
+      expect(parsed?.timeouts).toEqual({ acse: Option.some(30), release: Option.none(), idle: Option.none() })
     }))
 
   it.effect("--allow-calling takes a comma-separated list and may be repeated", () =>
     Effect.gen(function*() {
-      const { parsed } = yield* parseWith(Echoscp.make, [
+      const { parsed } = yield* parseEchoscp([
         "11112", "--aet", "ECHO", "--require-called-aet", "--allow-calling", "MOD1,MOD2", "--allow-calling", "WS"
       ])
       expect(parsed).toMatchObject({ aet: "ECHO", requireCalledAet: true, allowCalling: ["MOD1", "MOD2", "WS"] })
@@ -106,7 +105,7 @@ describe("dicomnet echoscp · arguments and options", () => {
 
   it.effect("rejects an invalid AE title in --allow-calling", () =>
     Effect.gen(function*() {
-      const { exit, stderr } = yield* parseWith(Echoscp.make, ["11112", "--allow-calling", "OK,BAD\\TITLE"])
+      const { exit, stderr } = yield* parseEchoscp(["11112", "--allow-calling", "OK,BAD\\TITLE"])
       assert.isTrue(Exit.isFailure(exit))
       expect(stderr).toContain("backslash")
     }))

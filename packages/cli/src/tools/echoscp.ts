@@ -66,7 +66,7 @@ export const config = {
     Flag.filterMap((n) => (Number.isInteger(n) && n >= 1 ? Option.some(n) : Option.none()), () => "a positive integer")
   ),
   maxPdu: Options.maxPdu,
-  timeouts: Options.timeouts,
+  timeouts: Options.serverTimeouts,
   tls: Options.tlsServer,
   ...Options.logging
 } as const

@@ -3,6 +3,8 @@ import { NodeServices } from "@effect/platform-node"
 import { Console, Effect, Layer } from "effect"
 import { type Command as CliCommand, Command } from "effect/cli"
 import * as Cli from "../../src/Cli.js"
+import * as Echoscp from "../../src/tools/echoscp.js"
+import * as Echoscu from "../../src/tools/echoscu.js"
 
 /** What a run printed on stdout and stderr. */
 export interface Output {
@@ -35,8 +37,8 @@ export const runCli = (args: ReadonlyArray<string>) =>
   }).pipe(Effect.provide(NodeServices.layer))
 
 /** Parses `args` with a tool command built around a handler that records its configuration. */
-export const parseWith = <A>(
-  make: (handler: (config: A) => Effect.Effect<void>) => CliCommand.Command<string, A, {}, never, never>,
+const parseWith = <A, E>(
+  make: (handler: (config: A) => Effect.Effect<void>) => CliCommand.Command<string, A, {}, E, never>,
   args: ReadonlyArray<string>
 ) =>
   Effect.gen(function*() {
@@ -54,3 +56,11 @@ export const parseWith = <A>(
     )
     return { parsed, exit, stderr: output.stderr.join("\n"), stdout: output.stdout.join("\n") }
   }).pipe(Effect.provide(NodeServices.layer))
+
+/** Parses echoscu arguments: the configuration the handler would get, or the usage error. */
+export const parseEchoscu = (args: ReadonlyArray<string>) =>
+  parseWith<Echoscu.Config, never>((handler) => Echoscu.make(handler) as CliCommand.Command<string, Echoscu.Config, {}, never, never>, args)
+
+/** Parses echoscp arguments: the configuration the handler would get, or the usage error. */
+export const parseEchoscp = (args: ReadonlyArray<string>) =>
+  parseWith<Echoscp.Config, never>((handler) => Echoscp.make(handler) as CliCommand.Command<string, Echoscp.Config, {}, never, never>, args)

@@ -1,0 +1,212 @@
+/**
+ * End to end: the built `dicomnet` binary against DCMTK 3.6.7 and against itself, over TCP and TLS, with
+ * the exit codes and one-line reasons of the CLI contract.
+ */
+import { createServer, type Server as NetServer, type Socket } from "node:net"
+import { Dcmtk } from "@dicomnet/testkit"
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import * as Binary from "./support/binary.js"
+import * as Certs from "./support/certs.js"
+
+const startEchoscp = async (args: ReadonlyArray<string>) => {
+  const port = await Dcmtk.freePort()
+  const server = Binary.start(["echoscp", String(port), "--bind", "127.0.0.1", ...args])
+  try {
+    await Dcmtk.waitForPort(port, 15_000)
+  } catch (error) {
+    await server.stop("SIGKILL")
+    throw new Error(`echoscp did not start: ${server.output()}`, { cause: error })
+  }
+  return { port, server }
+}
+
+describe("dicomnet echoscu against DCMTK storescp", () => {
+  it("verifies the peer: exit 0, nothing on stderr", async () => {
+    const port = await Dcmtk.freePort()
+    const storescp = Dcmtk.start("storescp", [String(port)])
+    try {
+      await Dcmtk.waitForPort(port)
+      const result = await Binary.run(["echoscu", "127.0.0.1", String(port)])
+      expect(result.stderr).toBe("")
+      expect(result.code).toBe(0)
+    } finally {
+      await storescp.stop()
+    }
+  })
+
+  it("--repeat 20 -v: 20 echoes on one association and a summary with the rate", async () => {
+    const port = await Dcmtk.freePort()
+    const storescp = Dcmtk.start("storescp", ["-v", String(port)])
+    try {
+      await Dcmtk.waitForPort(port)
+      const result = await Binary.run(["echoscu", "127.0.0.1", String(port), "--repeat", "20", "-v"])
+      expect(result.code).toBe(0)
+      expect(result.stdout).toMatch(/^20 C-ECHO requests succeeded in [\d.]+ s \([\d.]+ round trips\/s\)\n$/)
+      expect(result.stderr).toContain("I: Requesting association with 127.0.0.1")
+      expect(result.stderr).toContain("association ended: Released")
+    } finally {
+      const out = await storescp.stop()
+      // One association for the 20 echoes (storescp -v logs each acknowledged association and each request).
+      const log = out.stdout.concat(out.stderr)
+      expect(log.match(/Association Acknowledged/g)?.length).toBe(1)
+      expect(log.match(/Received Echo Request/g)?.length).toBe(20)
+    }
+  })
+
+  it("-d dumps every PDU: A-ASSOCIATE-RQ/AC, P-DATA-TF, A-RELEASE-RQ/RP", async () => {
+    const port = await Dcmtk.freePort()
+    const storescp = Dcmtk.start("storescp", [String(port)])
+    try {
+      await Dcmtk.waitForPort(port)
+      const result = await Binary.run(["echoscu", "127.0.0.1", String(port), "-d"])
+      expect(result.code).toBe(0)
+      for (const pdu of ["A-ASSOCIATE-RQ", "A-ASSOCIATE-AC", "P-DATA-TF", "A-RELEASE-RQ", "A-RELEASE-RP"]) {
+        expect(result.stderr).toContain(pdu)
+      }
+    } finally {
+      await storescp.stop()
+    }
+  })
+})
+
+describe("DCMTK echoscu against dicomnet echoscp", () => {
+  it("is answered: exit 0, and echoscp -v logs the association", async () => {
+    const { port, server } = await startEchoscp(["-v"])
+    try {
+      const result = await Dcmtk.run("echoscu", ["-v", "127.0.0.1", String(port)])
+      expect(result.code).toBe(0)
+      expect(result.stdout + result.stderr).toContain("Received Echo Response (Success)")
+    } finally {
+      const stopped = await server.stop("SIGINT")
+      expect(stopped.code).toBe(0)
+      expect(stopped.stderr).toMatch(/Association accepted from 127\.0\.0\.1:\d+ \(calling ECHOSCU, called ANY-SCP\): Verification SOP Class/)
+      expect(stopped.stderr).toContain("association ended: Released")
+    }
+  })
+})
+
+describe("dicomnet echoscu against dicomnet echoscp", () => {
+  it("over TCP: exit 0; SIGTERM then stops echoscp gracefully with exit 0", async () => {
+    const { port, server } = await startEchoscp(["--aet", "ECHO"])
+    try {
+      const result = await Binary.run(["echoscu", "127.0.0.1", String(port), "--aec", "ECHO", "--repeat", "3"])
+      expect(result.stderr).toBe("")
+      expect(result.code).toBe(0)
+      expect(result.stdout).toBe("3 C-ECHO requests succeeded\n")
+    } finally {
+      const stopped = await server.stop("SIGTERM")
+      expect(stopped.code).toBe(0)
+    }
+  })
+
+  it("called AE title not recognized (--require-called-aet): exit 3 and the A-ASSOCIATE-RJ in one line", async () => {
+    const { port, server } = await startEchoscp(["--aet", "ECHO", "--require-called-aet"])
+    try {
+      const result = await Binary.run(["echoscu", "127.0.0.1", String(port), "--aec", "OTHER"])
+      expect(result.code).toBe(3)
+      expect(result.stderr).toBe(
+        "Association rejected: result 1 (rejected-permanent), source 1 (service-user), reason 7 (called AE title not recognized)\n"
+      )
+    } finally {
+      await server.stop()
+    }
+  })
+
+  it("calling AE title not allowed (--allow-calling): exit 3, reason 3", async () => {
+    const { port, server } = await startEchoscp(["--allow-calling", "MOD1,MOD2"])
+    try {
+      const denied = await Binary.run(["echoscu", "127.0.0.1", String(port), "--aet", "INTRUDER"])
+      expect(denied.code).toBe(3)
+      expect(denied.stderr).toBe(
+        "Association rejected: result 1 (rejected-permanent), source 1 (service-user), reason 3 (calling AE title not recognized)\n"
+      )
+      const allowed = await Binary.run(["echoscu", "127.0.0.1", String(port), "--aet", "MOD2"])
+      expect(allowed.code).toBe(0)
+    } finally {
+      await server.stop()
+    }
+  })
+
+  describe("over TLS (certificates made by openssl for this test)", () => {
+    let dir: ReturnType<typeof Dcmtk.tempDir>
+    let pki: Certs.Pki
+    beforeAll(() => {
+      dir = Dcmtk.tempDir("dicomnet-cli-tls-")
+      pki = Certs.generate(dir.path)
+    })
+    afterAll(() => dir.cleanup())
+
+    it("echoscu --tls --tls-ca verifies the server certificate and gets its echo: exit 0", async () => {
+      const { port, server } = await startEchoscp(["--tls", "--tls-cert", pki.serverCert, "--tls-key", pki.serverKey])
+      try {
+        const result = await Binary.run(["echoscu", "127.0.0.1", String(port), "--tls", "--tls-ca", pki.ca])
+        expect(result.stderr).toBe("")
+        expect(result.code).toBe(0)
+      } finally {
+        await server.stop()
+      }
+    })
+
+    it("mutual TLS (--tls-require-client-cert) with a client certificate: exit 0", async () => {
+      const { port, server } = await startEchoscp([
+        "--tls", "--tls-cert", pki.serverCert, "--tls-key", pki.serverKey, "--tls-ca", pki.ca, "--tls-require-client-cert"
+      ])
+      try {
+        const result = await Binary.run([
+          "echoscu", "127.0.0.1", String(port), "--tls", "--tls-ca", pki.ca, "--tls-cert", pki.clientCert, "--tls-key", pki.clientKey
+        ])
+        expect(result.stderr).toBe("")
+        expect(result.code).toBe(0)
+      } finally {
+        await server.stop()
+      }
+    })
+
+    it("a server certificate from an unknown CA fails the handshake: exit 2, a TLS failure line", async () => {
+      const { port, server } = await startEchoscp(["--tls", "--tls-cert", pki.serverCert, "--tls-key", pki.serverKey])
+      try {
+        const result = await Binary.run(["echoscu", "127.0.0.1", String(port), "--tls"])
+        expect(result.code).toBe(2)
+        expect(result.stderr).toMatch(/^TLS failure with 127\.0\.0\.1:\d+: .+\n$/)
+      } finally {
+        await server.stop()
+      }
+    })
+  })
+})
+
+describe("dicomnet echoscu · failures end with their exit code and one line on stderr", () => {
+  it("connection refused: exit 2, 'Connection refused: HOST:PORT'", async () => {
+    const port = await Dcmtk.freePort()
+    const result = await Binary.run(["echoscu", "127.0.0.1", String(port)])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toBe(`Connection refused: 127.0.0.1:${port}\n`)
+  })
+
+  it("a peer that accepts and never answers: exit 5 after --acse-timeout 1, naming ARTIM", async () => {
+    const sockets: Array<Socket> = []
+    const silent: NetServer = createServer((socket) => {
+      sockets.push(socket)
+      socket.on("error", () => {})
+    })
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve))
+    const address = silent.address()
+    const port = typeof address === "object" && address !== null ? address.port : 0
+    try {
+      // Bounded: Binary.run kills the process after 15 s, so a missing timer fails here instead of hanging.
+      const result = await Binary.run(["echoscu", "127.0.0.1", String(port), "--acse-timeout", "1"], 15_000)
+      expect(result.signal).toBeNull()
+      expect(result.code).toBe(5)
+      expect(result.stderr).toBe("Timeout: no A-ASSOCIATE-AC within 1 s (ARTIM)\n")
+    } finally {
+      for (const socket of sockets) socket.destroy()
+      await new Promise<void>((resolve) => silent.close(() => resolve()))
+    }
+  })
+
+  it("a usage error: exit 1", async () => {
+    const result = await Binary.run(["echoscu", "127.0.0.1", "not-a-port"])
+    expect(result.code).toBe(1)
+    expect(result.stderr).toContain("dicomnet echoscu --help")
+  })
+})

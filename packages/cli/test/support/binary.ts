@@ -1,0 +1,59 @@
+/** Spawns the built `dicomnet` binary (packages/cli/bin/dicomnet.js) with the pinned node (process.execPath). */
+import { type ChildProcess, spawn } from "node:child_process"
+import { dirname, resolve } from "node:path"
+import { fileURLToPath } from "node:url"
+
+const bin = resolve(dirname(fileURLToPath(import.meta.url)), "../../bin/dicomnet.js")
+
+/** The outcome of a finished run. */
+export interface Result {
+  readonly code: number | null
+  readonly signal: NodeJS.Signals | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+const collect = (child: ChildProcess, timeoutMs: number): Promise<Result> =>
+  new Promise((resolvePromise, reject) => {
+    const out: Array<Buffer> = []
+    const err: Array<Buffer> = []
+    child.stdout?.on("data", (b: Buffer) => out.push(b))
+    child.stderr?.on("data", (b: Buffer) => err.push(b))
+    // A bound on every run, so a hanging tool fails its test instead of the suite.
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs)
+    child.on("error", (e) => {
+      clearTimeout(timer)
+      reject(e)
+    })
+    child.on("close", (code, signal) => {
+      clearTimeout(timer)
+      resolvePromise({ code, signal, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") })
+    })
+  })
+
+/** Runs `dicomnet ARGS` to completion (killed after `timeoutMs`, default 20 s). */
+export const run = (args: ReadonlyArray<string>, timeoutMs = 20_000): Promise<Result> =>
+  collect(spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"] }), timeoutMs)
+
+/** A long-running `dicomnet` process (a server). */
+export interface Server {
+  readonly output: () => string
+  /** Sends SIGTERM (or `signal`) and resolves with the outcome. */
+  readonly stop: (signal?: NodeJS.Signals) => Promise<Result>
+}
+
+/** Starts `dicomnet ARGS` in the background; pair with `Dcmtk.waitForPort`. */
+export const start = (args: ReadonlyArray<string>): Server => {
+  const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"] })
+  const done = collect(child, 120_000)
+  const out: Array<Buffer> = []
+  child.stdout?.on("data", (b: Buffer) => out.push(b))
+  child.stderr?.on("data", (b: Buffer) => out.push(b))
+  return {
+    output: () => Buffer.concat(out).toString("utf8"),
+    stop: (signal = "SIGTERM") => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal)
+      return done
+    }
+  }
+}
