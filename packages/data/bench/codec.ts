@@ -99,6 +99,11 @@ for (const entry of Dictionary.entries()) {
 for (let i = 0; i < 700; i++) many.push(Element.string(((0x0009 << 16) | (0x1000 + i)) >>> 0, "LO", `private value ${i}`))
 const headerOnly = Dataset.make(many)
 
+// A multi-frame CT (100 frames): large enough that dcmconv's process start-up no longer dominates its time.
+const frames = new Uint8Array(pixels.length * 100)
+for (let f = 0; f < 100; f++) frames.set(pixels, f * pixels.length)
+const multiFrame = Dataset.make([...header(), Element.string(0x00280008, "IS", "100"), Element.bytes(0x7fe00010, "OW", frames)])
+
 const meta = (transferSyntaxUid: string) => ({
   mediaStorageSopClassUid: "1.2.840.10008.5.1.4.1.1.2",
   mediaStorageSopInstanceUid: "1.2.826.0.1.3680043.2.1125.1.42",
@@ -111,7 +116,7 @@ const dcmconv = (input: string, output: string, option: string) => () => {
   execFileSync("dcmconv", [option, input, output], { env, stdio: ["ignore", "ignore", "inherit"] })
 }
 
-const rows: Array<Array<string>> = [["data set", "size", "operation", "median ms", "MB/s", "vs dcmconv"]]
+const rows: Array<Array<string>> = [["data set", "size", "operation", "median ms", "MB/s", "dcmconv time / ours"]]
 const mbps = (bytes: number, ms: number) => (bytes / 1e6 / (ms / 1000)).toFixed(0)
 
 try {
@@ -119,7 +124,12 @@ try {
   writeFileSync(tiny, get(Part10.encodeFile(meta(ExplicitLE), Dataset.make(header().slice(0, 3)))))
   const startup = time(dcmconv(tiny, join(dir, "tiny-out.dcm"), "+tb"), 15)
 
-  for (const [name, ds] of [["CT 512x512x16", ct], [`header, ${headerOnly.size} elements`, headerOnly]] as const) {
+  const cases = [
+    ["CT 512x512x16", ct],
+    [`header, ${headerOnly.size} elements`, headerOnly],
+    ["CT 512x512x16 x 100 frames", multiFrame]
+  ] as const
+  for (const [name, ds] of cases) {
     const file = get(Part10.encodeFile(meta(ExplicitLE), ds))
     const path = join(dir, "in.dcm")
     writeFileSync(path, file)
@@ -129,7 +139,8 @@ try {
       // Whole file: meta header, then the data set (Part10.decodeFile).
       sink += get(Part10.decodeFile(file)).dataset.size
     })
-    const decodeRead = time(() => {
+    // Reading 26 million pixel values into numbers says nothing new (and bloats the heap): small cases only.
+    const decodeRead = size > 10e6 ? Number.NaN : time(() => {
       const d = get(Part10.decodeFile(file)).dataset
       for (const e of d.elements()) sink += (d.strings(e.tag)?.length ?? 0) + (d.numbers(e.tag)?.length ?? 0)
     })
@@ -142,10 +153,10 @@ try {
     })
     const external = time(dcmconv(path, join(dir, "out.dcm"), "+tb"), Math.min(runs, 21))
     if (sink === 0) console.log("")
-    const ratio = (ms: number) => `${(external / ms).toFixed(1)}x faster`
+    const ratio = (ms: number) => `${(external / ms).toFixed(1)}x`
     const sizeLabel = `${(size / 1e6).toFixed(2)} MB`
     rows.push([name, sizeLabel, "decode (values stay views)", decode.toFixed(3), mbps(size, decode), ""])
-    rows.push([name, sizeLabel, "decode + read every value", decodeRead.toFixed(3), mbps(size, decodeRead), ""])
+    if (!Number.isNaN(decodeRead)) rows.push([name, sizeLabel, "decode + read every value", decodeRead.toFixed(3), mbps(size, decodeRead), ""])
     rows.push([name, sizeLabel, "encode Explicit VR LE", encode.toFixed(3), mbps(size, encode), ""])
     rows.push([name, sizeLabel, "transcode LE -> BE (decode+encode)", toBE.toFixed(3), mbps(size, toBE), ratio(toBE)])
     rows.push([name, sizeLabel, "dcmconv +tb (process)", external.toFixed(3), mbps(size, external), ""])

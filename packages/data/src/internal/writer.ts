@@ -4,7 +4,7 @@ import { DataEncodeError } from "../DataError.js"
 import type { Dataset } from "../Dataset.js"
 import type { Element, Primitive } from "../Element.js"
 import * as VRs from "../VR.js"
-import { swapped, swapUnit } from "./binary.js"
+import { swapUnit, writeSwapped } from "./binary.js"
 import type { Syntax } from "./reader.js"
 
 const ITEM = 0xfffee000
@@ -95,11 +95,13 @@ const putValue = (o: Out, bytes: Uint8Array, padByte: number): void => {
   if (bytes.length & 1) o.b[o.pos++] = padByte
 }
 
-const valueBytes = (e: Primitive, le: boolean): Uint8Array => {
-  const mine = e.littleEndian !== false
-  if (mine === le) return e.bytes
-  const unit = swapUnit(e.vr)
-  return unit === 1 ? e.bytes : swapped(e.bytes, unit)
+/** Writes a value in the target byte order (swapping binary VRs whose order differs) and its pad byte. */
+const putValueIn = (o: Out, e: Primitive, le: boolean, padByte: number): void => {
+  const unit = (e.littleEndian !== false) === le ? 1 : swapUnit(e.vr)
+  if (unit === 1) return putValue(o, e.bytes, padByte)
+  writeSwapped(o.b, o.pos, e.bytes, unit)
+  o.pos += e.bytes.length
+  if (e.bytes.length & 1) o.b[o.pos++] = padByte
 }
 
 /** Writes the element header; `length` is the value length or UNDEFINED. Returns the offset of the length field. */
@@ -133,7 +135,7 @@ const writeElement = (o: Out, e: Element, s: Syntax): void => {
     case "Primitive": {
       const info = VRs.info(e.vr)
       putHeader(o, e.tag, e.vr, padded(e.bytes.length), s, info.longLength)
-      putValue(o, valueBytes(e, s.littleEndian), info.padByte)
+      putValueIn(o, e, s.littleEndian, info.padByte)
       return
     }
     case "Sequence": {
