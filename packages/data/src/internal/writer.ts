@@ -98,7 +98,10 @@ const putValue = (o: Out, bytes: Uint8Array, padByte: number): void => {
 /** Writes a value in the target byte order (swapping binary VRs whose order differs) and its pad byte. */
 const putValueIn = (o: Out, e: Primitive, le: boolean, padByte: number): void => {
   const unit = (e.littleEndian !== false) === le ? 1 : swapUnit(e.vr)
-  if (unit === 1) return putValue(o, e.bytes, padByte)
+  if (unit === 1) {
+    putValue(o, e.bytes, padByte)
+    return
+  }
   writeSwapped(o.b, o.pos, e.bytes, unit)
   o.pos += e.bytes.length
   if (e.bytes.length & 1) o.b[o.pos++] = padByte
