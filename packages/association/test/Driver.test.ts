@@ -80,6 +80,23 @@ describe("Driver · two drivers back to back", () => {
       expect(yield* server.state).toBe("Sta1")
     }))
 
+  it.effect("a P-DATA-TF with several PDVs arrives whole, in order, with each PDV's flags (PS3.8 §9.3.5)", () =>
+    Effect.gen(function* () {
+      const { client, server } = yield* associate()
+      yield* client.sendPData([
+        { presentationContextId: 3, isCommand: true, isLast: true, data: new Uint8Array([1, 2]) },
+        { presentationContextId: 3, isCommand: false, isLast: false, data: new Uint8Array([3, 4, 5]) },
+        { presentationContextId: 3, isCommand: false, isLast: true, data: new Uint8Array(0) }
+      ])
+      const got = yield* takeSome(server)
+      assert(got._tag === "PData")
+      expect(got.pdu.pdvs.map((p) => [p.presentationContextId, p.isCommand, p.isLast, Array.from(p.data)])).toEqual([
+        [3, true, true, [1, 2]],
+        [3, false, false, [3, 4, 5]],
+        [3, false, true, []]
+      ])
+    }))
+
   it.effect("a rejected association fails the requestor with AssociationRejected (1, 1, 7)", () =>
     Effect.gen(function* () {
       const [a, b] = yield* makePair
@@ -212,6 +229,20 @@ describe("Driver · timers (TestClock)", () => {
       const error = yield* Effect.flip(Fiber.join(acceptor))
       expect(error).toEqual(expect.objectContaining({ _tag: "AssociationTimeout", timer: "artim", millis: 10000 }))
       expect(yield* peer.driverClosed).toBe(true)
+    }))
+
+  it.effect("AA-1 restarts a running ARTIM: garbage in Sta2 at 20 s closes the transport 30 s later, not 10 s", () =>
+    Effect.gen(function* () {
+      const peer = yield* makeRawPeer
+      const acceptor = yield* Effect.forkChild(Driver.accept({ ...peer.connection, decide }))
+      yield* TestClock.adjust("20 seconds")
+      yield* peer.sendBytes(new Uint8Array([0xff, 0, 0, 0, 0, 0]))
+      expect((yield* peer.read)._tag).toBe("AAbort")
+      yield* TestClock.adjust("25 seconds")
+      expect(acceptor.pollUnsafe()).toBeUndefined()
+      yield* TestClock.adjust("5 seconds")
+      expect(yield* peer.driverClosed).toBe(true)
+      expect(yield* Effect.flip(Fiber.join(acceptor))).toMatchObject({ _tag: "AssociationAborted", source: "local-provider", reason: 1 })
     }))
 
   it.effect("a peer that never answers the A-ASSOCIATE-RQ: timeout, A-ABORT, then ARTIM in Sta13 closes", () =>

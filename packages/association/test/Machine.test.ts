@@ -137,6 +137,28 @@ describe("PS3.8 Table 9-10 · the table", () => {
   })
 })
 
+describe("PS3.8 Table 9-10 · structural properties", () => {
+  const pduEvents = ["Evt3", "Evt4", "Evt6", "Evt10", "Evt12", "Evt13", "Evt16", "Evt17", "Evt19"] as const
+  it("every state with an open transport connection (Sta2, Sta3, Sta5–Sta13) handles every PDU, Evt17 and Evt19", () => {
+    for (const state of Machine.allStates.filter((s) => s !== "Sta1" && s !== "Sta4")) {
+      for (const event of pduEvents) {
+        expect([state, event, Machine.actionFor(event, state) !== undefined]).toEqual([state, event, true])
+      }
+    }
+  })
+  it("no PDU can arrive in Sta1 (Idle) or Sta4 (transport not open yet)", () => {
+    for (const state of ["Sta1", "Sta4"] as const) {
+      for (const event of pduEvents.filter((e) => e !== "Evt17")) expect(Machine.actionFor(event, state)).toBeUndefined()
+    }
+  })
+  it("every action of the table is used and every action named in Tables 9-6…9-9 appears in it", () => {
+    const used = new Set<string>()
+    for (const event of Machine.allEvents) for (const state of Machine.allStates) used.add(Machine.actionFor(event, state) ?? "")
+    used.delete("")
+    expect([...used].sort()).toEqual(Object.keys(Machine.Actions).sort())
+  })
+})
+
 describe("PS3.8 §9.2.2 · actions that depend on context or payload", () => {
   it("AR-8 goes to Sta10 on the association-acceptor side", () => {
     const t = Machine.transition("Sta7", sample.Evt12, acceptor)
