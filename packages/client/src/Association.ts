@@ -194,6 +194,7 @@ export const request = (options: RequestOptions): Effect.Effect<Association, Req
     const annotate = Effect.annotateLogs({ peer: attributes["dicomnet.peer"], callingAeTitle, calledAeTitle, role: "requestor" })
 
     const transport = yield* Transport.Transport
+    const withinSpan = Effect.withParentSpan(span)
     const connection = yield* transport
       .connect({
         host: options.host,
@@ -201,7 +202,10 @@ export const request = (options: RequestOptions): Effect.Effect<Association, Req
         servername: options.servername,
         timeouts: { connect: timeouts.connect, readIdle: timeouts.readIdle, write: timeouts.write }
       })
-      .pipe(Effect.tapError(() => countAssociation("requestor", "failed")))
+      .pipe(
+        Effect.tapError(() => countAssociation("requestor", "failed")),
+        withinSpan
+      )
     const wire = yield* Wire.make(connection)
     const handle = yield* Driver.request({
       associateRq,
@@ -215,7 +219,8 @@ export const request = (options: RequestOptions): Effect.Effect<Association, Req
           countAssociation("requestor", error._tag === "AssociationRejected" ? "rejected" : error._tag === "AssociationTimeout" ? "timeout" : "aborted"),
           Effect.logInfo(`association not established: ${"description" in error ? error.description : error._tag}`).pipe(annotate)
         )
-      )
+      ),
+      withinSpan
     )
     const negotiated = handle.negotiated
     yield* Effect.logInfo(

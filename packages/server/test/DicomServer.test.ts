@@ -4,7 +4,7 @@ import { Command, Status } from "@dicomnet/dimse"
 import { DicomServer, type LifecycleEvent, Metrics } from "@dicomnet/server"
 import { Transport } from "@dicomnet/transport"
 import { assert, describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Fiber, Layer, Logger, Metric, References, Stream } from "effect"
+import { Effect, Exit, Fiber, Layer, Logger, Metric, References, Stream, Tracer } from "effect"
 import { TestClock } from "effect/testing"
 
 const host = "server"
@@ -342,6 +342,33 @@ describe("DicomServer · observability", () => {
       })
     ).pipe(Effect.provideService(Metric.MetricRegistry, new Map()))
   )
+
+  it.effect("opens a dicomnet.association span per association and a dicomnet.operation span per operation, on both sides", () => {
+    const spans: Array<Tracer.Span> = []
+    const tracer = Tracer.make({
+      span(options) {
+        const span = Tracer.nativeTracer.span(options)
+        spans.push(span as Tracer.Span)
+        return span
+      }
+    })
+    return withServer({}, () =>
+      Effect.gen(function* () {
+        yield* Effect.scoped(Effect.flatMap(Association.request({ host, port, contexts: verification }), Echo.echo))
+        yield* settle
+        const associations = spans.filter((s) => s.name === "dicomnet.association")
+        const operations = spans.filter((s) => s.name === "dicomnet.operation")
+        expect(associations.map((s) => s.attributes.get("dicomnet.role")).sort()).toEqual(["acceptor", "requestor"])
+        for (const s of associations) {
+          expect(s.attributes.get("dicomnet.calling_ae_title")).toBe("DICOMNET")
+          expect(s.attributes.get("dicomnet.contexts")).toBe(SopClass.Verification)
+        }
+        expect(operations.map((s) => s.attributes.get("dicomnet.service"))).toEqual(["C-ECHO", "C-ECHO"])
+        expect(operations.map((s) => s.attributes.get("dicomnet.status"))).toEqual(["0x0000", "0x0000"])
+        expect(spans.every((s) => s.status._tag === "Ended")).toBe(true)
+      })
+    ).pipe(Effect.withTracer(tracer))
+  })
 
   const capture = (lines: Array<{ message: string; direction: unknown }>) =>
     Logger.layer([

@@ -189,12 +189,13 @@ export const make = (
       Stream.unwrap(
         Effect.gen(function* () {
           if (window !== undefined) yield* Effect.acquireRelease(window.take(1), () => window.release(1))
+          const queue = yield* Queue.unbounded<DimseReply, OperationError>()
+          // Checked and registered with no suspension in between, so a failing association cannot miss this queue.
           if (ended !== undefined) return yield* Effect.fail(ended)
           const messageId = allocate()
+          pending.set(messageId, { queue })
           const withId = { ...command, messageId } as RequestCommand
           const service = serviceOf(command._tag)
-          const queue = yield* Queue.unbounded<DimseReply, OperationError>()
-          pending.set(messageId, { queue })
           yield* Effect.addFinalizer(() => Effect.sync(() => pending.delete(messageId)))
           const pdus = Fragmenter.message({ presentationContextId, maxPduLength }, withId, dataset)
           if (pdus._tag === "Failure") return yield* Effect.fail(pdus.failure)
@@ -214,7 +215,12 @@ export const make = (
           return Stream.fromEffectRepeat(
             take.pipe(
               Effect.tap((reply) =>
-                Status.isFinal(reply.command.status) ? countOperation(service, Status.category(reply.command.status)) : Effect.void
+                Status.isFinal(reply.command.status)
+                  ? Effect.andThen(
+                      countOperation(service, Status.category(reply.command.status)),
+                      Effect.logDebug(`${service} message ${messageId}: ${Status.describe(reply.command.status, service)}`)
+                    )
+                  : Effect.void
               )
             )
           ).pipe(Stream.takeUntil((reply) => Status.isFinal(reply.command.status)))
