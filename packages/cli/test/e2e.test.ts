@@ -7,6 +7,7 @@ import { Dcmtk } from "@dicomnet/testkit"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import * as Binary from "./support/binary.js"
 import * as Certs from "./support/certs.js"
+import * as ScriptedPeer from "./support/scriptedPeer.js"
 
 const startEchoscp = async (args: ReadonlyArray<string>) => {
   const port = await Dcmtk.freePort()
@@ -201,6 +202,28 @@ describe("dicomnet echoscu · failures end with their exit code and one line on 
     } finally {
       for (const socket of sockets) socket.destroy()
       await new Promise<void>((resolve) => silent.close(() => resolve()))
+    }
+  })
+
+  it("no C-ECHO-RSP: exit 5 after --dimse-timeout 1, naming the DIMSE timer", async () => {
+    const peer = await ScriptedPeer.start({ _tag: "Silent" })
+    try {
+      const result = await Binary.run(["echoscu", "127.0.0.1", String(peer.port), "--dimse-timeout", "1"], 15_000)
+      expect(result.code).toBe(5)
+      expect(result.stderr).toBe("Timeout: no C-ECHO-RSP within 1 s (DIMSE)\n")
+    } finally {
+      await peer.close()
+    }
+  })
+
+  it("an A-ABORT from the peer: exit 4, naming the source (PS3.8 Table 9-26)", async () => {
+    const peer = await ScriptedPeer.start({ _tag: "Abort", source: 2, reason: 2 })
+    try {
+      const result = await Binary.run(["echoscu", "127.0.0.1", String(peer.port)])
+      expect(result.code).toBe(4)
+      expect(result.stderr).toBe("Association aborted by the peer: source 2 (service-provider), reason 2 (unexpected PDU)\n")
+    } finally {
+      await peer.close()
     }
   })
 

@@ -76,6 +76,8 @@ export const run = (c: Config) =>
       yield* log(`Received C-ECHO response: ${Status.describe(response.status, "C-ECHO")}`)
     }
     const done = yield* Clock.currentTimeMillis
+    // Release explicitly (not in the scope's finalizer) so that a missing A-RELEASE-RP is a timeout exit.
+    yield* association.release
     return { repeat: c.repeat, echoMillis: done - first, totalMillis: done - started }
   }).pipe(
     Effect.scoped,
