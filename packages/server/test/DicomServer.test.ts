@@ -1,10 +1,11 @@
 import { Association, DimseFailure, Echo } from "@dicomnet/client"
+import { Driver, Negotiation } from "@dicomnet/association"
 import { SopClass, TransferSyntax } from "@dicomnet/data"
-import { Command, Status } from "@dicomnet/dimse"
+import { Assembler, Command, CommandSet, Status } from "@dicomnet/dimse"
 import { DicomServer, type LifecycleEvent, Metrics } from "@dicomnet/server"
 import { Transport } from "@dicomnet/transport"
 import { assert, describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Fiber, Layer, Logger, Metric, References, Stream, Tracer } from "effect"
+import { Effect, Exit, Fiber, Layer, Logger, Metric, Option, References, Result, Stream, Tracer } from "effect"
 import { TestClock } from "effect/testing"
 
 const host = "server"
@@ -403,4 +404,129 @@ describe("DicomServer · observability", () => {
       }))
     )
   })
+})
+
+/** A scripted requestor: the association driver over a raw in-memory connection, for what our client never sends. */
+const scriptedRequestor = <A, E>(script: (handle: Driver.AssociationHandle) => Effect.Effect<A, E>) =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const transport = yield* Transport.Transport
+      const connection = yield* transport.connect({ host, port })
+      const rq = Negotiation.makeAssociateRq({
+        callingAeTitle: "SCRIPT",
+        calledAeTitle: "DICOMNET",
+        contexts: [{ abstractSyntax: SopClass.Verification, transferSyntaxes: [TransferSyntax.ImplicitVRLittleEndian] }]
+      })
+      if (Result.isFailure(rq)) return yield* Effect.die(rq.failure)
+      const handle = yield* Driver.request({ associateRq: rq.success, input: connection.input, write: connection.write, close: connection.close })
+      return yield* script(handle)
+    })
+  )
+
+const echoRq = (messageId: number) => {
+  const bytes = CommandSet.encode(Command.cEchoRq({ affectedSopClassUid: SopClass.Verification, messageId }))
+  if (Result.isFailure(bytes)) throw bytes.failure
+  return bytes.success
+}
+
+/** The first complete message a scripted requestor receives. */
+const firstMessage = (handle: Driver.AssociationHandle) => {
+  const assembler = Assembler.make()
+  return handle.incoming.pipe(
+    Stream.filter((item) => item._tag === "PData"),
+    Stream.flatMap((item) => Stream.fromIterable(Result.getOrElse(assembler.feedPDataTf(item.pdu), () => []))),
+    Stream.filter((event) => event._tag === "MessageComplete"),
+    Stream.runHead
+  )
+}
+
+describe("DicomServer · protocol violations from the requestor", () => {
+  it.effect("aborts the association when a command arrives on a presentation context that was not accepted", () =>
+    withServer({}, (_server, events) =>
+      Effect.gen(function* () {
+        const reason = yield* scriptedRequestor((handle) =>
+          Effect.gen(function* () {
+            yield* handle.sendPData([{ presentationContextId: 3, isCommand: true, isLast: true, data: echoRq(1) }])
+            return yield* handle.awaitClose
+          })
+        )
+        expect(reason._tag).toBe("Aborted")
+        yield* settle
+        expect(tags(events)).toEqual(["AssociationRequested", "AssociationAccepted", "AssociationAborted"])
+      })
+    )
+  )
+
+  it.effect("aborts the association on a data set PDV that no command announced (PS3.7 §6.3.1)", () =>
+    withServer({}, () =>
+      Effect.gen(function* () {
+        const reason = yield* scriptedRequestor((handle) =>
+          Effect.gen(function* () {
+            yield* handle.sendPData([{ presentationContextId: 1, isCommand: false, isLast: true, data: new Uint8Array(8) }])
+            return yield* handle.awaitClose
+          })
+        )
+        expect(reason._tag).toBe("Aborted")
+        if (reason._tag === "Aborted") expect(reason.error.source).toBe("peer-user")
+      })
+    )
+  )
+
+  it.effect("answers a command fragmented over several PDVs and PDUs", () =>
+    withServer({}, () =>
+      scriptedRequestor((handle) =>
+        Effect.gen(function* () {
+          const bytes = echoRq(42)
+          yield* handle.sendPData([{ presentationContextId: 1, isCommand: true, isLast: false, data: bytes.subarray(0, 10) }])
+          yield* handle.sendPData([
+            { presentationContextId: 1, isCommand: true, isLast: false, data: bytes.subarray(10, 20) },
+            { presentationContextId: 1, isCommand: true, isLast: true, data: bytes.subarray(20) }
+          ])
+          const message = yield* firstMessage(handle)
+          assert.isTrue(Option.isSome(message))
+          if (Option.isSome(message)) {
+            expect(message.value.command).toMatchObject({ _tag: "CEchoRsp", messageIdBeingRespondedTo: 42, status: 0 })
+          }
+          yield* handle.release
+        })
+      )
+    )
+  )
+})
+
+describe("DicomServer · user identity (PS3.7 §D.3.3.7)", () => {
+  const identity = (name: string) => ({
+    userIdentityType: 1 as const,
+    positiveResponseRequested: true,
+    primaryField: new TextEncoder().encode(name),
+    secondaryField: new Uint8Array(0)
+  })
+  const userIdentity = (id: { readonly primaryField: Uint8Array }) =>
+    Effect.succeed<Negotiation.UserIdentityVerdict>(
+      new TextDecoder().decode(id.primaryField) === "alice"
+        ? { _tag: "Accept", serverResponse: new TextEncoder().encode("welcome") }
+        : { _tag: "Reject" }
+    )
+
+  it.effect("accepts an identity the policy accepts and returns its server response", () =>
+    withServer({ userIdentity }, () =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          const association = yield* Association.request({ host, port, contexts: verification, userIdentity: identity("alice") })
+          const response = association.negotiated.userIdentityServerResponse
+          assert.isDefined(response)
+          expect(new TextDecoder().decode(response)).toBe("welcome")
+        })
+      )
+    )
+  )
+
+  it.effect("rejects an identity the policy rejects with RJ 1/1/1", () =>
+    withServer({ userIdentity }, () =>
+      Effect.gen(function* () {
+        const error = yield* Effect.flip(Effect.scoped(Association.request({ host, port, contexts: verification, userIdentity: identity("mallory") })))
+        expect(error).toMatchObject({ _tag: "AssociationRejected", result: 1, source: 1, reason: 1 })
+      })
+    )
+  )
 })
