@@ -3,6 +3,7 @@ export const projects = [
   "packages/*",
   {
     resolve: { conditions: ["@dicomnet/source"] },
+    ssr: { resolve: { conditions: ["@dicomnet/source"], externalConditions: ["@dicomnet/source"] } },
     test: { name: "repo", include: ["test/**/*.test.ts"] }
   }
 ]
