@@ -4,7 +4,8 @@ import { join } from "node:path"
 
 // ARCHITECTURE.md: an arrow means "may import"; downward imports are transitive, nothing imports upward.
 const arrows: Record<string, ReadonlyArray<string>> = {
-  cli: ["client", "server", "transport-node"],
+  cli: ["client", "server", "transport-node", "synth"],
+  synth: ["data"],
   client: ["association", "dimse", "transport"],
   server: ["association", "dimse", "transport"],
   "transport-node": ["transport"],
