@@ -217,13 +217,13 @@ export const request = (options: RequestOptions): Effect.Effect<Association, Req
       Effect.tapError((error) =>
         Effect.andThen(
           countAssociation("requestor", error._tag === "AssociationRejected" ? "rejected" : error._tag === "AssociationTimeout" ? "timeout" : "aborted"),
-          Effect.logInfo(`association not established: ${"description" in error ? error.description : error._tag}`).pipe(annotate)
+          Effect.logDebug(`association not established: ${"description" in error ? error.description : error._tag}`).pipe(annotate)
         )
       ),
       withinSpan
     )
     const negotiated = handle.negotiated
-    yield* Effect.logInfo(
+    yield* Effect.logDebug(
       `association accepted: ${negotiated.acceptedContexts.size} of ${associateRq.presentationContexts.length} presentation contexts, peer max PDU ${negotiated.peerMaxPduLength}`
     ).pipe(annotate)
 
@@ -241,7 +241,7 @@ export const request = (options: RequestOptions): Effect.Effect<Association, Req
             // No wait for the peer to close: the driver's own finalizer closes the transport next.
             yield* handle.abort
             yield* countAssociation("requestor", "aborted")
-            return yield* Effect.logInfo("association aborted: its scope ended with a failure or an interruption").pipe(annotate)
+            return yield* Effect.logDebug("association aborted: its scope ended with a failure or an interruption").pipe(annotate)
           }
           const released = yield* Effect.result(handle.release)
           if (Result.isFailure(released)) {
@@ -252,7 +252,7 @@ export const request = (options: RequestOptions): Effect.Effect<Association, Req
         }
         const reason = yield* handle.awaitClose
         yield* countAssociation("requestor", toOutcome(reason))
-        yield* Effect.logInfo(`association ended: ${reason._tag}`).pipe(annotate)
+        yield* Effect.logDebug(`association ended: ${reason._tag}`).pipe(annotate)
       })
     )
 

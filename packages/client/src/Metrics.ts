@@ -28,10 +28,22 @@ export const bytesReceivedTotal = Metric.counter("dicomnet_bytes_received_total"
   incremental: true
 })
 
+// Metrics bound to attributes are cached: `withAttributes` builds a new key on every call.
+const bound = new Map<string, Metric.Metric<number, Metric.CounterState<number>>>()
+const withAttributes = (metric: Metric.Metric<number, Metric.CounterState<number>>, name: string, attributes: Record<string, string>) => {
+  const key = `${name}|${Object.values(attributes).join("|")}`
+  let m = bound.get(key)
+  if (m === undefined) {
+    m = Metric.withAttributes(metric, attributes)
+    bound.set(key, m)
+  }
+  return m
+}
+
 /** Counts one association outcome. @category metrics */
 export const countAssociation = (role: "requestor" | "acceptor", outcome: string) =>
-  Metric.update(Metric.withAttributes(associationsTotal, { role, outcome }), 1)
+  Metric.update(withAttributes(associationsTotal, "associations", { role, outcome }), 1)
 
 /** Counts one operation outcome. @category metrics */
 export const countOperation = (service: string, statusCategory: string) =>
-  Metric.update(Metric.withAttributes(operationsTotal, { service, status_category: statusCategory }), 1)
+  Metric.update(withAttributes(operationsTotal, "operations", { service, status_category: statusCategory }), 1)
