@@ -13,6 +13,7 @@
  *   undefined length and delimitation items (§7.5), so no length needs to be known in advance.
  * - A UN element of undefined length (a sequence in Implicit VR Little Endian, §6.2.2) keeps its content as is.
  * - Odd-length values are padded to even length, except inside a sequence or item whose defined length is kept.
+ * - Group lengths (gggg,0000), retired in data sets, are dropped when element headers change size (they would lie).
  * - Encapsulated pixel data (§A.4) passes through only when `from` equals `to`: a native syntax cannot carry it.
  *
  * @since 0.1.0
@@ -227,6 +228,7 @@ class Machine {
   hdrLen = 0
   need = 8
   remaining = 0
+  /** Bytes per swapped unit: 1 copies, 2/4/8 swap, 0 drops the value. */
   unit = 1
   pad = -1
   readonly unitBuf = new Uint8Array(8)
@@ -251,7 +253,7 @@ class Machine {
         if (this.unit === 1) {
           if (take >= COPY_BELOW) this.out.view(chunk.subarray(i, i + take))
           else this.out.copy(chunk, i, take)
-        } else {
+        } else if (this.unit > 1) {
           this.swap(chunk, i, take)
         }
         i += take
@@ -415,6 +417,11 @@ class Machine {
     this.checkFits(at, this.inPos + length, tag, "value")
     if (vr === "SQ") {
       this.enterSequence(tag, "SQ", this.inPos + length, length, s, os, at)
+      return
+    }
+    if (this.rewriteLengths && (tag & 0xffff) === 0) {
+      // A group length (gggg,0000, retired in data sets, PS3.5 §7.2) is wrong once headers change size: dropped.
+      this.startValue(length, 0, -1)
       return
     }
     let outVR = vr

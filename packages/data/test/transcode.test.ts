@@ -182,6 +182,19 @@ describe("PS3.5 §A.1–§A.5 · streaming transcoding between the uncompressed 
     expect(be.undefinedLength).toBeUndefined()
   })
 
+  it("drops group lengths when element headers change size, keeps them otherwise (PS3.5 §7.2)", () => {
+    const ds = Dataset.make([
+      { _tag: "Primitive", tag: 0x00100000, vr: "UL", bytes: Uint8Array.of(16, 0, 0, 0) },
+      { _tag: "Primitive", tag: 0x00100020, vr: "LO", bytes: new TextEncoder().encode("12345678") }
+    ])
+    const implicit = ok(DatasetCodec.encode(ds, IVRLE))
+    const explicit = ok(DatasetCodec.decode(ok(Transcode.transcode(implicit, IVRLE, EVRLE)), EVRLE))
+    expect(explicit.has(0x00100000)).toBe(false)
+    expect(explicit.string("PatientID")).toBe("12345678")
+    const be = ok(DatasetCodec.decode(ok(Transcode.transcode(ok(DatasetCodec.encode(ds, EVRLE)), EVRLE, EVRBE)), EVRBE))
+    expect(be.number(0x00100000)).toBe(16)
+  })
+
   it("pads odd-length values to even length outside defined-length containers", () => {
     // (0010,0010) PN "ABC" with an odd length 3, hand-made Explicit VR LE.
     const input = Uint8Array.of(0x10, 0x00, 0x10, 0x00, 0x50, 0x4e, 0x03, 0x00, 0x41, 0x42, 0x43)
