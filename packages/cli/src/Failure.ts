@@ -222,7 +222,7 @@ export const explain = (error: unknown): Explained => {
       const service = str(error.service)
       return {
         exitCode: ExitCode.DimseFailure,
-        line: `${service ?? "DIMSE"} failed: status ${Status.describe(status, service as Status.Service | undefined)}${comment === undefined || comment === "" ? "" : `: ${comment}`}`
+        line: `${service ?? "DIMSE"} failed with status ${Status.describe(status, service as Status.Service | undefined)}${comment === undefined || comment === "" ? "" : `: ${comment}`}`
       }
     }
     default:

@@ -61,7 +61,7 @@ describe("Exit codes and one-line reasons (wave 2 CLI contract)", () => {
   it("maps a non-success DIMSE status to exit 6 with its meaning", () => {
     const explained = explain({ _tag: "DimseFailure", status: 0x0110, comment: "disk full", service: "C-ECHO" })
     expect(explained.exitCode).toBe(ExitCode.DimseFailure)
-    expect(explained.line).toMatch(/^C-ECHO failed: status .*\(0x0110\): disk full$/)
+    expect(explained.line).toBe("C-ECHO failed with status Failure: processing failure (0x0110): disk full")
   })
 
   it("maps an unaccepted Verification context to exit 3", () => {

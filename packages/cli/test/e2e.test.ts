@@ -44,7 +44,8 @@ describe("dicomnet echoscu against DCMTK storescp", () => {
       expect(result.code).toBe(0)
       expect(result.stdout).toMatch(/^20 C-ECHO requests succeeded in [\d.]+ s \([\d.]+ round trips\/s\)\n$/)
       expect(result.stderr).toContain("I: Requesting association with 127.0.0.1")
-      expect(result.stderr).toContain("association ended: Released")
+      expect(result.stderr).toContain("I: Association accepted: Verification SOP Class with ")
+      expect(result.stderr).toContain("I: Association released")
     } finally {
       const out = await storescp.stop()
       // One association for the 20 echoes (storescp -v logs each acknowledged association and each request).
@@ -81,7 +82,7 @@ describe("DCMTK echoscu against dicomnet echoscp", () => {
       const stopped = await server.stop("SIGINT")
       expect(stopped.code).toBe(0)
       expect(stopped.stderr).toMatch(/Association accepted from 127\.0\.0\.1:\d+ \(calling ECHOSCU, called ANY-SCP\): Verification SOP Class/)
-      expect(stopped.stderr).toContain("association ended: Released")
+      expect(stopped.stderr).toMatch(/Association released by 127\.0\.0\.1:\d+ \(calling ECHOSCU, called ANY-SCP\)/)
     }
   })
 })
@@ -101,7 +102,7 @@ describe("dicomnet echoscu against dicomnet echoscp", () => {
   })
 
   it("called AE title not recognized (--require-called-aet): exit 3 and the A-ASSOCIATE-RJ in one line", async () => {
-    const { port, server } = await startEchoscp(["--aet", "ECHO", "--require-called-aet"])
+    const { port, server } = await startEchoscp(["--aet", "ECHO", "--require-called-aet", "-v"])
     try {
       const result = await Binary.run(["echoscu", "127.0.0.1", String(port), "--aec", "OTHER"])
       expect(result.code).toBe(3)
@@ -109,7 +110,10 @@ describe("dicomnet echoscu against dicomnet echoscp", () => {
         "Association rejected: result 1 (rejected-permanent), source 1 (service-user), reason 7 (called AE title not recognized)\n"
       )
     } finally {
-      await server.stop()
+      const stopped = await server.stop()
+      expect(stopped.stderr).toMatch(
+        /Association rejected from 127\.0\.0\.1:\d+ \(calling DICOMNET, called OTHER\): result 1 \(rejected-permanent\), source 1 \(service-user\), reason 7/
+      )
     }
   })
 

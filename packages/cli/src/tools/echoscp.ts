@@ -9,6 +9,7 @@ import { Uid } from "@dicomnet/data"
 import { DicomServer, type LifecycleEvent } from "@dicomnet/server"
 import { Effect, Option, Stream } from "effect"
 import { Command, Flag } from "effect/cli"
+import { formatRejection } from "../Failure.js"
 import { interruptExitCode } from "../internal/Interrupt.js"
 import * as Logging from "../Logging.js"
 import * as Options from "../Options.js"
@@ -85,8 +86,7 @@ const contextName = (uid: string): string => {
 }
 
 /**
- * One Info line per lifecycle event that the server does not already log with the same facts
- * (it logs rejections and releases itself; abort lines here add the reason).
+ * One Info line per lifecycle event: who (peer and AE titles) and what (contexts, rejection, release, abort).
  *
  * @since 0.1.0
  * @category logging
@@ -99,8 +99,9 @@ export const logEvent = (event: LifecycleEvent.LifecycleEvent): Effect.Effect<vo
     case "AssociationAccepted":
       return Effect.logInfo(`Association accepted from ${who}: ${event.contexts.map(contextName).join(", ")}`)
     case "AssociationRejected":
+      return Effect.logInfo(`Association rejected from ${who}: ${formatRejection(event.result, event.source, event.reason)}`)
     case "AssociationReleased":
-      return Effect.void
+      return Effect.logInfo(`Association released by ${who}`)
     case "AssociationAborted":
       return Effect.logInfo(`Association aborted with ${who}: ${event.reason}`)
   }

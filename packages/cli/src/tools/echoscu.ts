@@ -5,7 +5,8 @@
  * @since 0.1.0
  */
 import { Association, Echo } from "@dicomnet/client"
-import { SopClass } from "@dicomnet/data"
+import type { Negotiation } from "@dicomnet/association"
+import { SopClass, Uid } from "@dicomnet/data"
 import { Status } from "@dicomnet/dimse"
 import { Clock, Console, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
@@ -47,6 +48,23 @@ export const config = {
  */
 export type Config = Command.Command.Config.Infer<typeof config>
 
+const named = (uid: string): string => {
+  const name = Uid.nameOf(uid)
+  return name === uid ? uid : name
+}
+
+/**
+ * "Association accepted: Verification SOP Class with Explicit VR Little Endian; peer max PDU 16384, OFFIS_DCMTK_367".
+ *
+ * @since 0.1.0
+ * @category logging
+ */
+export const describeAccepted = (negotiated: Negotiation.Negotiated): string => {
+  const contexts = [...negotiated.acceptedContexts.values()].map((c) => `${named(c.abstractSyntax)} with ${named(c.transferSyntax)}`)
+  const implementation = negotiated.peerImplementationVersionName ?? negotiated.peerImplementationClassUid
+  return `Association accepted: ${contexts.join(", ")}; peer max PDU ${negotiated.peerMaxPduLength === 0 ? "unlimited" : negotiated.peerMaxPduLength}, ${implementation}`
+}
+
 /**
  * Runs echoscu: association, C-ECHO (N times), release; fails with the typed error of the first failure.
  *
@@ -67,6 +85,7 @@ export const run = (c: Config) =>
       timeouts: Options.toTimeoutMillis(c.timeouts),
       ...(Option.isSome(c.tls.servername) ? { servername: c.tls.servername.value } : {})
     })
+    yield* Effect.logInfo(describeAccepted(association.negotiated))
     const first = yield* Clock.currentTimeMillis
     // One line per echo with -v; with --repeat, per-echo lines move to -d and -v prints the summary.
     const log = c.repeat === 1 ? Effect.logInfo : Effect.logDebug
@@ -78,6 +97,7 @@ export const run = (c: Config) =>
     const done = yield* Clock.currentTimeMillis
     // Release explicitly (not in the scope's finalizer) so that a missing A-RELEASE-RP is a timeout exit.
     yield* association.release
+    yield* Effect.logInfo("Association released")
     return { repeat: c.repeat, echoMillis: done - first, totalMillis: done - started }
   }).pipe(
     Effect.scoped,
