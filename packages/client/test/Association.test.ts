@@ -256,4 +256,27 @@ describe("Association · DIMSE routing", () => {
       expect(command).toMatchObject({ _tag: "CEchoRq", messageId: 1, affectedSopClassUid: SopClass.Verification })
     }).pipe(Effect.provide(Transport.layerInMemory()))
   )
+
+  it.effect("answers an A-RELEASE-RQ from the acceptor with A-RELEASE-RP: the association ends released", () =>
+    Effect.gen(function* () {
+      const released = yield* Deferred.make<void, unknown>()
+      yield* scriptedPeer((handle) =>
+        Effect.gen(function* () {
+          const first = yield* requests(handle).pipe(Stream.runHead)
+          if (first._tag === "Some") yield* answerEcho(handle, first.value.presentationContextId, Command.messageIdOf(first.value.command), 0)
+          // The acceptor asks to release (PS3.8 §7.2 allows either side).
+          yield* Deferred.complete(released, handle.release)
+        })
+      )
+      const reason = yield* Effect.scoped(
+        Effect.gen(function* () {
+          const association = yield* Association.request({ host, port, contexts: verification })
+          expect((yield* Echo.echo(association)).status).toBe(0)
+          return yield* association.awaitClose
+        })
+      )
+      expect(reason._tag).toBe("Released")
+      yield* Deferred.await(released)
+    }).pipe(Effect.provide(Transport.layerInMemory()))
+  )
 })

@@ -530,3 +530,16 @@ describe("DicomServer · user identity (PS3.7 §D.3.3.7)", () => {
     )
   )
 })
+
+describe("DicomServer.layer", () => {
+  it.effect("provides a listening DicomServer whose events stream reports each association", () =>
+    Effect.gen(function* () {
+      const server = yield* DicomServer.DicomServer
+      const seen = yield* Effect.forkChild(server.events.pipe(Stream.take(3), Stream.runCollect), { startImmediately: true })
+      yield* settle
+      yield* Effect.scoped(Effect.flatMap(Association.request({ host, port, contexts: verification }), Echo.echo))
+      expect((yield* Fiber.join(seen)).map((e) => e._tag)).toEqual(["AssociationRequested", "AssociationAccepted", "AssociationReleased"])
+      expect(server.address).toEqual({ host, port })
+    }).pipe(Effect.provide(DicomServer.layer({ host, port }).pipe(Layer.provideMerge(Transport.layerInMemory()))))
+  )
+})
