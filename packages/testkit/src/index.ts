@@ -1,2 +1,3 @@
 /** @dicomnet/testkit — private helpers for tests and benchmarks. */
 export * as Dcmtk from "./Dcmtk.js"
+export * as Fuzz from "./Fuzz.js"
