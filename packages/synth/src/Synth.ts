@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { Dataset, type DataError, Element, Part10, SopClass, Tags, TransferSyntax, Uid } from "@dicomnet/data"
+import { Dataset, type DataError, Element, Part10, Tags, TransferSyntax, Uid } from "@dicomnet/data"
 import { Data, Effect, FileSystem, Path, type PlatformError, Result } from "effect"
 import * as Phantom from "./internal/phantom.js"
 import { type Rng, rng, uid } from "./internal/random.js"
@@ -789,5 +789,7 @@ export const sopClasses: ReadonlyArray<string> = [
   Uid.Uids.CTImageStorage,
   Uid.Uids.MRImageStorage,
   Uid.Uids.DigitalXRayImageStorageForPresentation,
-  ...SopClass.dicos.filter((u) => u === Uid.Uids.DICOSCTImageStorage || u === Uid.Uids.DICOSDigitalXRayImageStorageForPresentation || u === Uid.Uids.DICOSThreatDetectionReportStorage)
+  Uid.Uids.DICOSCTImageStorage,
+  Uid.Uids.DICOSDigitalXRayImageStorageForPresentation,
+  Uid.Uids.DICOSThreatDetectionReportStorage
 ]

@@ -2,7 +2,7 @@ import { execFile } from "node:child_process"
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Dataset, DatasetCodec, Part10, TransferSyntax, Uid } from "@dicomnet/data"
+import { Dataset, DatasetCodec, Part10, SopClass, TransferSyntax, Uid } from "@dicomnet/data"
 import { type Modality, Synth } from "@dicomnet/synth"
 import { NodeServices } from "@effect/platform-node"
 import { afterAll, assert, describe, expect, it } from "@effect/vitest"
@@ -97,6 +97,13 @@ describe("Synth · counts, paths and the hierarchy", () => {
       studies.set(ids[1] ?? "", series)
     }
     expect(sops.size).toBe(24)
+    // PS3.5 §B.2: the integer under 2.25 is a UUID; ours are RFC 9562 version 8 with the 10 variant.
+    for (const u of sops) {
+      const hex = BigInt(u.slice(5)).toString(16).padStart(32, "0")
+      expect(hex[12]).toBe("8")
+      expect(["8", "9", "a", "b"]).toContain(hex[16])
+    }
+    for (const u of Synth.sopClasses) assert.isTrue(SopClass.isStorage(u), u)
     expect(studies.size).toBe(4)
     for (const series of studies.values()) expect(series.size).toBe(2)
   })

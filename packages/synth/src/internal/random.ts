@@ -59,9 +59,14 @@ export const rng = (label: string): Rng => {
   return { next, int, range: (lo, hi) => lo + next() * (hi - lo), pick: (xs) => xs[int(xs.length)] as (typeof xs)[number] }
 }
 
-/** A UID under the UUID root 2.25 (PS3.5 §B.2) from a label: the decimal form of its 128-bit hash. */
+/**
+ * A UID under the UUID root 2.25 (PS3.5 §B.2) from a label: the 128-bit hash made a version 8 ("custom") UUID
+ * (RFC 9562: version nibble 8, variant bits 10), in decimal.
+ */
 export const uid = (label: string): string => {
-  const [a, b, c, d] = hash128(label)
+  const [a, h2, h3, d] = hash128(label)
+  const b = ((h2 & 0xffff0fff) | 0x00008000) >>> 0
+  const c = ((h3 & 0x3fffffff) | 0x80000000) >>> 0
   const value = (BigInt(a) << 96n) | (BigInt(b) << 64n) | (BigInt(c) << 32n) | BigInt(d)
   return `2.25.${value.toString()}`
 }
