@@ -125,6 +125,28 @@ describe("DicomServer · association establishment (PS3.8 §7.1)", () => {
   )
 })
 
+describe("DicomServer · ARTIM (PS3.8 §9.1.5)", () => {
+  it.effect("closes a connection that sends no A-ASSOCIATE-RQ within ARTIM", () =>
+    withServer({ timeouts: { artim: "10 seconds" } }, (_server, events) =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          const transport = yield* Transport.Transport
+          const connection = yield* transport.connect({ host, port })
+          const drained = yield* Effect.forkChild(Stream.runCollect(connection.input))
+          yield* settle
+          yield* TestClock.adjust("9 seconds")
+          expect(drained.pollUnsafe()).toBeUndefined()
+          yield* TestClock.adjust("1 second")
+          const bytes = yield* Fiber.join(drained)
+          // Closed without a word: nothing was sent (no PDU is due before an A-ASSOCIATE-RQ).
+          expect(bytes).toEqual([])
+          expect(events).toEqual([])
+        })
+      )
+    )
+  )
+})
+
 describe("DicomServer · DIMSE dispatch", () => {
   it.effect("a handler that dies is answered 0110H (processing failure) and the association continues", () => {
     let calls = 0
