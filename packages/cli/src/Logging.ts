@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-import { Cause, Layer, Logger, type LogLevel, References } from "effect"
+import { Cause, Console, Layer, Logger, type LogLevel, References } from "effect"
 import { inspect } from "node:util"
 import type { LoggingConfig } from "./Options.js"
 
@@ -62,13 +62,25 @@ export const format = (options: Logger.Options<unknown>, withAnnotations: boolea
 }
 
 /**
- * A logger writing `format`ted lines to the console's error stream (stderr).
+ * Whether an entry is shown: the tools own the Info level (their own lifecycle lines), so the client's and
+ * server's per-association Info lines (annotated with `role`) only show with `-d`.
+ *
+ * @since 0.1.0
+ * @category filters
+ */
+export const isShown = (options: Logger.Options<unknown>, debug: boolean): boolean =>
+  debug || options.logLevel !== "Info" || !("role" in options.fiber.getRef(References.CurrentLogAnnotations))
+
+/**
+ * A logger writing `format`ted lines to the console's error stream (stderr), filtered by `isShown`.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const stderrLogger = (withAnnotations: boolean): Logger.Logger<unknown, void> =>
-  Logger.withConsoleError(Logger.make((options) => format(options, withAnnotations)))
+export const stderrLogger = (debug: boolean): Logger.Logger<unknown, void> =>
+  Logger.make((options) => {
+    if (isShown(options, debug)) options.fiber.getRef(Console.Console).error(format(options, true))
+  })
 
 /**
  * Replaces the loggers with the concise stderr logger and sets the level for `-v`/`-d`.
@@ -78,6 +90,6 @@ export const stderrLogger = (withAnnotations: boolean): Logger.Logger<unknown, v
  */
 export const layer = (config: LoggingConfig): Layer.Layer<never> =>
   Layer.mergeAll(
-    Logger.layer([stderrLogger(true)]),
+    Logger.layer([stderrLogger(config.debug)]),
     Layer.succeed(References.MinimumLogLevel, levelOf(config))
   )
