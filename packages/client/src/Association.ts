@@ -228,28 +228,32 @@ export const request = (options: RequestOptions): Effect.Effect<Association, Req
     ).pipe(annotate)
 
     const router = yield* Router.make(handle, negotiated, Duration.fromInputUnsafe(timeouts.dimse ?? Duration.infinity))
+    // Set once the user released or aborted explicitly: the finalizer then only counts the outcome.
     let closing = false
+    let failedOutcome: string | undefined
+    const failureOutcome = (error: AssociationError.AssociationError) => (error._tag === "AssociationTimeout" ? "timeout" : "aborted")
 
     // Registered after the driver's own finalizer, so it runs first: release or abort, as the scope ended.
     yield* Effect.addFinalizer((exit) =>
       Effect.gen(function* () {
-        if (closing) return
-        closing = true
         const finished = (yield* handle.state) === "Sta1"
-        if (!finished) {
+        if (!finished && !closing) {
+          closing = true
           if (Exit.isFailure(exit)) {
             // No wait for the peer to close: the driver's own finalizer closes the transport next.
             yield* handle.abort
-            yield* countAssociation("requestor", "aborted")
-            return yield* Effect.logDebug("association aborted: its scope ended with a failure or an interruption").pipe(annotate)
-          }
-          const released = yield* Effect.result(handle.release)
-          if (Result.isFailure(released)) {
-            const error = released.failure
-            yield* countAssociation("requestor", error._tag === "AssociationTimeout" ? "timeout" : "aborted")
-            return yield* Effect.logWarning(`release failed: ${"description" in error ? error.description : error._tag}`).pipe(annotate)
+            failedOutcome = "aborted"
+            yield* Effect.logDebug("association aborted: its scope ended with a failure or an interruption").pipe(annotate)
+          } else {
+            const released = yield* Effect.result(handle.release)
+            if (Result.isFailure(released)) {
+              const error = released.failure
+              failedOutcome = failureOutcome(error)
+              yield* Effect.logWarning(`release failed: ${"description" in error ? error.description : error._tag}`).pipe(annotate)
+            }
           }
         }
+        if ((yield* handle.state) !== "Sta1") return yield* countAssociation("requestor", failedOutcome ?? "aborted")
         const reason = yield* handle.awaitClose
         yield* countAssociation("requestor", toOutcome(reason))
         yield* Effect.logDebug(`association ended: ${reason._tag}`).pipe(annotate)
@@ -289,10 +293,11 @@ export const request = (options: RequestOptions): Effect.Effect<Association, Req
       findContext,
       release: Effect.suspend(() => {
         closing = true
-        return handle.release
+        return handle.release.pipe(Effect.tapError((error) => Effect.sync(() => (failedOutcome = failureOutcome(error)))))
       }),
       abort: Effect.suspend(() => {
         closing = true
+        failedOutcome = "aborted"
         return handle.abort
       }),
       awaitClose: handle.awaitClose

@@ -1,11 +1,11 @@
 import { Driver, Negotiation } from "@dicomnet/association"
-import { Association, DimseTimeout, Echo } from "@dicomnet/client"
+import { Association, DimseTimeout, Echo, Metrics } from "@dicomnet/client"
 import { SopClass } from "@dicomnet/data"
 import { Assembler, Command, Fragmenter, Status } from "@dicomnet/dimse"
 import { DicomServer } from "@dicomnet/server"
 import { type Connection, Transport } from "@dicomnet/transport"
 import { assert, describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Fiber, Queue, Result, Stream } from "effect"
+import { Deferred, Effect, Fiber, Metric, Queue, Result, Stream } from "effect"
 import { TestClock } from "effect/testing"
 
 const host = "peer"
@@ -278,5 +278,24 @@ describe("Association · DIMSE routing", () => {
       expect(reason._tag).toBe("Released")
       yield* Deferred.await(released)
     }).pipe(Effect.provide(Transport.layerInMemory()))
+  )
+})
+
+describe("Association · metrics", () => {
+  const outcomes = Effect.gen(function* () {
+    const count = (outcome: string) =>
+      Effect.map(Metric.value(Metric.withAttributes(Metrics.associationsTotal, { role: "requestor", outcome })), (v) => v.count)
+    return { released: yield* count("released"), aborted: yield* count("aborted"), rejected: yield* count("rejected") }
+  })
+
+  it.effect("counts each association once, by outcome: explicit release, failed scope, rejection", () =>
+    Effect.gen(function* () {
+      yield* DicomServer.make({ host, port, allowedCallingAeTitles: ["DICOMNET"] })
+      yield* Effect.scoped(Effect.flatMap(Association.request({ host, port, contexts: verification }), (a) => a.release))
+      yield* Effect.scoped(Effect.andThen(Association.request({ host, port, contexts: verification }), Effect.fail("boom"))).pipe(Effect.ignore)
+      yield* Effect.scoped(Association.request({ host, port, callingAeTitle: "OTHER", contexts: verification })).pipe(Effect.ignore)
+      yield* Effect.scoped(Association.request({ host, port, contexts: verification }))
+      expect(yield* outcomes).toEqual({ released: 2, aborted: 1, rejected: 1 })
+    }).pipe(Effect.provide(Transport.layerInMemory()), Effect.provideService(Metric.MetricRegistry, new Map()))
   )
 })
