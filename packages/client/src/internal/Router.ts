@@ -158,7 +158,7 @@ export const make = (
         const next = yield* handle.take
         if (Option.isNone(next)) {
           return yield* failAll(
-            new AssociationAborted({ source: "transport", reason: 0, description: "the association ended before the response" })
+            new AssociationAborted({ source: "transport", reason: 0, description: "the association has ended" })
           )
         }
         const item = next.value
