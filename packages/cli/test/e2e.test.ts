@@ -2,7 +2,7 @@
  * End to end: the built `dicomnet` binary against DCMTK 3.6.7 and against itself, over TCP and TLS, with
  * the exit codes and one-line reasons of the CLI contract.
  */
-import { createServer, type Server as NetServer, type Socket } from "node:net"
+import { connect, createServer, type Server as NetServer, type Socket } from "node:net"
 import { Dcmtk } from "@dicomnet/testkit"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import * as Binary from "./support/binary.js"
@@ -71,6 +71,36 @@ describe("dicomnet echoscu against DCMTK storescp", () => {
   })
 })
 
+describe("dicomnet echoscu · options on the wire (DCMTK storescp as the peer)", () => {
+  it("--max-pdu is the Maximum Length Received of the A-ASSOCIATE-RQ (seen in the -d dump)", async () => {
+    const port = await Dcmtk.freePort()
+    const storescp = Dcmtk.start("storescp", [String(port)])
+    try {
+      await Dcmtk.waitForPort(port)
+      const result = await Binary.run(["echoscu", "127.0.0.1", String(port), "--max-pdu", "16384", "-d"])
+      expect(result.code).toBe(0)
+      expect(result.stderr).toMatch(/A-ASSOCIATE-RQ[\s\S]*Maximum Length Received: 16384/)
+    } finally {
+      await storescp.stop()
+    }
+  })
+
+  it("--abort ends with an A-ABORT instead of a release, and still exits 0", async () => {
+    const port = await Dcmtk.freePort()
+    const storescp = Dcmtk.start("storescp", ["-v", String(port)])
+    try {
+      await Dcmtk.waitForPort(port)
+      const result = await Binary.run(["echoscu", "127.0.0.1", String(port), "--abort", "-d"])
+      expect(result.code).toBe(0)
+      expect(result.stderr).toContain("A-ABORT")
+      expect(result.stderr).not.toContain("A-RELEASE-RQ")
+    } finally {
+      const out = await storescp.stop()
+      expect(out.stdout + out.stderr).toContain("Association Aborted")
+    }
+  })
+})
+
 describe("DCMTK echoscu against dicomnet echoscp", () => {
   it("is answered: exit 0, and echoscp -v logs the association", async () => {
     const { port, server } = await startEchoscp(["-v"])
@@ -127,6 +157,39 @@ describe("dicomnet echoscu against dicomnet echoscp", () => {
       )
       const allowed = await Binary.run(["echoscu", "127.0.0.1", String(port), "--aet", "MOD2"])
       expect(allowed.code).toBe(0)
+    } finally {
+      await server.stop()
+    }
+  })
+
+  it("echoscp --max-pdu is what the requestor learns as the peer's max PDU", async () => {
+    const { port, server } = await startEchoscp(["--max-pdu", "32768"])
+    try {
+      const result = await Binary.run(["echoscu", "127.0.0.1", String(port), "-v"])
+      expect(result.code).toBe(0)
+      expect(result.stderr).toContain("peer max PDU 32768")
+    } finally {
+      await server.stop()
+    }
+  })
+
+  it("echoscp --acse-timeout 1 closes a connection that sends no A-ASSOCIATE-RQ (ARTIM)", async () => {
+    const { port, server } = await startEchoscp(["--acse-timeout", "1"])
+    try {
+      const closed = await new Promise<"closed" | "still open">((resolve) => {
+        const socket = connect(port, "127.0.0.1")
+        socket.on("error", () => {})
+        // Bound: if ARTIM never fires, the test fails with "still open" instead of hanging.
+        const bound = setTimeout(() => {
+          socket.destroy()
+          resolve("still open")
+        }, 10_000)
+        socket.on("close", () => {
+          clearTimeout(bound)
+          resolve("closed")
+        })
+      })
+      expect(closed).toBe("closed")
     } finally {
       await server.stop()
     }

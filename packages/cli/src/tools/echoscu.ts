@@ -34,6 +34,10 @@ export const config = {
       () => "a positive integer"
     )
   ),
+  abort: Flag.Boolean("abort").pipe(
+    Flag.withDescription("End with A-ABORT instead of releasing the association (DCMTK --abort)"),
+    Flag.withDefault(false)
+  ),
   maxPdu: Options.maxPdu,
   timeouts: Options.timeouts,
   tls: Options.tlsClient,
@@ -95,9 +99,14 @@ export const run = (c: Config) =>
       yield* log(`Received C-ECHO response: ${Status.describe(response.status, "C-ECHO")}`)
     }
     const done = yield* Clock.currentTimeMillis
-    // Release explicitly (not in the scope's finalizer) so that a missing A-RELEASE-RP is a timeout exit.
-    yield* association.release
-    yield* Effect.logInfo("Association released")
+    if (c.abort) {
+      yield* association.abort
+      yield* Effect.logInfo("Association aborted (--abort)")
+    } else {
+      // Release explicitly (not in the scope's finalizer) so that a missing A-RELEASE-RP is a timeout exit.
+      yield* association.release
+      yield* Effect.logInfo("Association released")
+    }
     return { repeat: c.repeat, echoMillis: done - first, totalMillis: done - started }
   }).pipe(
     Effect.scoped,
