@@ -516,6 +516,81 @@ describe("DicomServer · protocol violations from the requestor", () => {
   )
 })
 
+/** An Implicit VR LE command set from (element, US value) pairs plus an optional Affected SOP Class UID. */
+const rawCommand = (fields: ReadonlyArray<readonly [number, number]>, sopClass?: string) => {
+  const uid = sopClass === undefined ? undefined : sopClass.length % 2 === 0 ? sopClass : `${sopClass}\0`
+  const bytes = new Uint8Array((uid === undefined ? 0 : 8 + uid.length) + fields.length * 10)
+  const view = new DataView(bytes.buffer)
+  let o = 0
+  if (uid !== undefined) {
+    view.setUint16(o + 2, 0x0002, true)
+    view.setUint32(o + 4, uid.length, true)
+    for (let i = 0; i < uid.length; i++) bytes[o + 8 + i] = uid.charCodeAt(i)
+    o += 8 + uid.length
+  }
+  for (const [element, value] of fields) {
+    view.setUint16(o + 2, element, true)
+    view.setUint32(o + 4, 2, true)
+    view.setUint16(o + 8, value, true)
+    o += 10
+  }
+  return bytes
+}
+
+/** The US values of a raw command set by element number. */
+const usFields = (bytes: Uint8Array) => {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const out = new Map<number, number>()
+  for (let o = 0; o + 8 <= bytes.length; ) {
+    const element = view.getUint16(o + 2, true)
+    const length = view.getUint32(o + 4, true)
+    if (length === 2) out.set(element, view.getUint16(o + 8, true))
+    o += 8 + length
+  }
+  return out
+}
+
+/** The next P-DATA-TF's first PDV as raw bytes. */
+const nextPdv = (handle: Driver.AssociationHandle) =>
+  Effect.gen(function* () {
+    const item = yield* handle.take
+    if (Option.isNone(item) || item.value._tag !== "PData") return yield* Effect.die(new Error("expected a P-DATA-TF"))
+    const pdv = item.value.pdu.pdvs[0]
+    if (pdv === undefined) return yield* Effect.die(new Error("an empty P-DATA-TF"))
+    return pdv
+  })
+
+describe("DicomServer · unrecognized operations (0211H)", () => {
+  it.effect("answers a request whose Command Field is unknown with 0211H, skips its data set, and the association continues", () =>
+    withServer({}, () =>
+      scriptedRequestor((handle) =>
+        Effect.gen(function* () {
+          // Command Field 0FF0H is not defined by PS3.7; a data set follows (0001H).
+          const command = rawCommand([[0x0100, 0x0ff0], [0x0110, 7], [0x0800, 0x0001]], SopClass.Verification)
+          yield* handle.sendPData([
+            { presentationContextId: 1, isCommand: true, isLast: true, data: command },
+            { presentationContextId: 1, isCommand: false, isLast: false, data: new Uint8Array(16) }
+          ])
+          yield* handle.sendPData([{ presentationContextId: 1, isCommand: false, isLast: true, data: new Uint8Array(16) }])
+          const pdv = yield* nextPdv(handle)
+          expect(pdv).toMatchObject({ presentationContextId: 1, isCommand: true, isLast: true })
+          const fields = usFields(pdv.data)
+          expect(fields.get(0x0100)).toBe(0x8ff0)
+          expect(fields.get(0x0120)).toBe(7)
+          expect(fields.get(0x0800)).toBe(0x0101)
+          expect(fields.get(0x0900)).toBe(0x0211)
+          // Still in business: a C-ECHO on the same association is answered.
+          yield* handle.sendPData([{ presentationContextId: 1, isCommand: true, isLast: true, data: echoRq(8) }])
+          const echo = yield* nextPdv(handle)
+          expect(usFields(echo.data).get(0x0900)).toBe(0)
+          expect(usFields(echo.data).get(0x0120)).toBe(8)
+          yield* handle.release
+        })
+      )
+    )
+  )
+})
+
 describe("DicomServer · user identity (PS3.7 §D.3.3.7)", () => {
   const identity = (name: string) => ({
     userIdentityType: 1 as const,

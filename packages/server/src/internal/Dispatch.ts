@@ -1,16 +1,21 @@
 /**
  * The server's DIMSE loop over one accepted association: incoming P-DATA-TF go through the
  * Assembler; each complete request runs its handler in its own fiber and is answered on the same
- * presentation context. Unsupported requests are answered 0211H (unrecognized operation); a
+ * presentation context. Requests without a handler, and single-PDV requests whose Command Field is
+ * unknown to the codec, are answered 0211H (unrecognized operation); a
  * handler that fails or dies is answered with a failure status and the association continues.
  * An A-RELEASE-RQ is answered once the outstanding operations have finished.
  */
 import type { Driver, Negotiation } from "@dicomnet/association"
 import { Assembler, Command, Fragmenter, Status } from "@dicomnet/dimse"
 import { Cause, Effect, FiberSet, Option, Semaphore } from "effect"
+import * as Unrecognized from "./Unrecognized.js"
 import type { Handlers } from "../Handlers.js"
 import type { AssociationInfo } from "../LifecycleEvent.js"
 import { countOperation } from "../Metrics.js"
+
+/** (0000,0100) Command Field. */
+const CommandFieldTag = 0x00000100
 
 const services: Record<string, Status.Service> = {
   CEcho: "C-ECHO",
@@ -53,7 +58,8 @@ export const serve = (
     Effect.gen(function* () {
       const operations = yield* FiberSet.make<void, never>()
       const sendLock = yield* Semaphore.make(1)
-      const assembler = Assembler.make()
+      let assembler = Assembler.make()
+      let skipDataOn: number | undefined
       const maxPduLength = negotiated.peerMaxPduLength
 
       const respond = (presentationContextId: number, response: Command.DimseResponse) =>
@@ -105,6 +111,15 @@ export const serve = (
         )
       }
 
+      const unrecognized = (presentationContextId: number, request: Unrecognized.Unrecognized) =>
+        Effect.gen(function* () {
+          const field = `0x${request.commandField.toString(16).padStart(4, "0")}`
+          yield* Effect.logWarning(`unrecognized Command Field ${field} (message ${request.messageId}): answering 0x0211`)
+          yield* countOperation("unrecognized", "Failure")
+          const pdus = Fragmenter.fragment({ presentationContextId, maxPduLength }, Unrecognized.response(request, Status.Code.UnrecognizedOperation))
+          yield* sendLock.withPermit(Effect.forEach(pdus, (pdu) => handle.sendPData(pdu.pdvs), { discard: true }))
+        }).pipe(Effect.catch((error) => Effect.logDebug(`response not sent: ${error._tag}`)))
+
       for (;;) {
         const next = yield* Effect.result(handle.take)
         if (next._tag === "Failure" || Option.isNone(next.success)) break
@@ -115,30 +130,58 @@ export const serve = (
           yield* Effect.ignore(handle.releaseResponse)
           continue
         }
-        const events = assembler.feedPDataTf(item.pdu)
-        if (events._tag === "Failure") {
-          yield* Effect.logWarning("DIMSE protocol error from the peer: aborting the association", events.failure)
-          yield* handle.abort
-          break
-        }
         let aborted = false
-        for (const event of events.success) {
-          if (event._tag === "Command" && !negotiated.acceptedContexts.has(event.presentationContextId)) {
-            yield* Effect.logWarning(`a command on presentation context ${event.presentationContextId}, which was not accepted: aborting`)
-            yield* handle.abort
+        for (const pdv of item.pdu.pdvs) {
+          if (skipDataOn !== undefined) {
+            // The data set of an unrecognized request: skipped up to its last fragment.
+            if (!pdv.isCommand && pdv.presentationContextId === skipDataOn) {
+              if (pdv.isLast) skipDataOn = undefined
+              continue
+            }
+            yield* Effect.logWarning("the data set of an unrecognized request was interrupted: aborting the association")
             aborted = true
             break
           }
-          if (event._tag !== "MessageComplete") continue // data set fragments: no handler takes them yet
-          const command = event.command
-          if (Command.isResponse(command)) {
-            yield* Effect.logWarning(`ignoring a ${command._tag}: this server sends no requests`)
-            continue
+          const atBoundary = assembler.state === "Idle"
+          const fed = assembler.feed(pdv)
+          if (fed._tag === "Failure") {
+            const failure = fed.failure
+            const unknown =
+              atBoundary && pdv.isCommand && pdv.isLast && failure._tag === "DimseDecodeError" && failure.tag === CommandFieldTag
+                ? Unrecognized.peek(pdv.data)
+                : undefined
+            if (unknown !== undefined && negotiated.acceptedContexts.has(pdv.presentationContextId)) {
+              // PS3.7 Annex C: an operation we do not know is answered 0211H, not aborted.
+              assembler = Assembler.make()
+              if (unknown.hasDataset) skipDataOn = pdv.presentationContextId
+              yield* FiberSet.run(operations, unrecognized(pdv.presentationContextId, unknown))
+              continue
+            }
+            yield* Effect.logWarning("DIMSE protocol error from the peer: aborting the association", failure)
+            aborted = true
+            break
           }
-          if (command._tag === "CCancelRq") continue // nothing to cancel: every operation answers once
-          yield* FiberSet.run(operations, operation(event.presentationContextId, command))
+          for (const event of fed.success) {
+            if (event._tag === "Command" && !negotiated.acceptedContexts.has(event.presentationContextId)) {
+              yield* Effect.logWarning(`a command on presentation context ${event.presentationContextId}, which was not accepted: aborting`)
+              aborted = true
+              break
+            }
+            if (event._tag !== "MessageComplete") continue // data set fragments: no handler takes them yet
+            const command = event.command
+            if (Command.isResponse(command)) {
+              yield* Effect.logWarning(`ignoring a ${command._tag}: this server sends no requests`)
+              continue
+            }
+            if (command._tag === "CCancelRq") continue // nothing to cancel: every operation answers once
+            yield* FiberSet.run(operations, operation(event.presentationContextId, command))
+          }
+          if (aborted) break
         }
-        if (aborted) break
+        if (aborted) {
+          yield* handle.abort
+          break
+        }
       }
     })
   )
