@@ -26,13 +26,19 @@ const number = (name: string, fallback: number): number => {
 }
 
 if (args.includes("--help") || args.includes("--list")) {
-  console.log("usage: node bench/fuzz.ts [--target NAME] [--iterations N] [--seed S] [--seconds T] [--replay SEED]\ntargets:")
+  console.log("usage: node bench/fuzz.ts [--target NAME] [--heavy] [--iterations N] [--seed S] [--seconds T] [--replay SEED]\ntargets:")
   for (const t of Fuzz.targets) console.log(`  ${t.name.padEnd(24)} ${t.description}`)
+  for (const t of Fuzz.heavyTargets) console.log(`  ${t.name.padEnd(24)} (heavy: run when named or with --heavy) ${t.description}`)
   process.exit(0)
 }
 
 const targetName = option("target")
-const selected = targetName === undefined || targetName === "all" ? Fuzz.targets : Fuzz.targets.filter((t) => t.name === targetName || t.name.startsWith(`${targetName}.`))
+// "all" (the default) is every CI target; heavy ones (deflate bombs) run when named or with --heavy.
+const pool = args.includes("--heavy") ? [...Fuzz.targets, ...Fuzz.heavyTargets] : Fuzz.targets
+const selected =
+  targetName === undefined || targetName === "all"
+    ? pool
+    : [...Fuzz.targets, ...Fuzz.heavyTargets].filter((t) => t.name === targetName || t.name.startsWith(`${targetName}.`))
 if (selected.length === 0) {
   console.error(`unknown target ${targetName}; --list shows them`)
   process.exit(2)

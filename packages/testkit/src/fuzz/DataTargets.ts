@@ -3,8 +3,8 @@
  * (deflated included), Part 10 `readMeta` / `decodeFile`, `CharacterSet` decoding and `Transcode`.
  * Accepted data sets are also read through the value accessors, which parse peer bytes too.
  */
-import { deflateRawSync } from "node:zlib"
-import { CharacterSet, DataError, Dataset, DatasetCodec, Part10, Transcode, VR } from "@dicomnet/data"
+import { deflateRawSync, constants as zlibConstants } from "node:zlib"
+import { CharacterSet, DataError, Dataset, DatasetCodec, type Element, Part10, Transcode, VR } from "@dicomnet/data"
 import { Result } from "effect"
 import * as Generate from "./Generate.js"
 import { elementFields } from "./Layout.js"
@@ -42,6 +42,8 @@ const transcodeFailure = (e: unknown): Outcome => {
   return decodeFailure(e)
 }
 
+const numericVRs: ReadonlySet<string> = new Set(["US", "SS", "UL", "SL", "FL", "FD", "AT", "SV", "UV"])
+
 /** Reads every value of an accepted data set through the accessors (strings, numbers, nested items). */
 const readAll = (ds: Dataset.Dataset, depth = 0): void => {
   if (depth > 200) return
@@ -49,8 +51,19 @@ const readAll = (ds: Dataset.Dataset, depth = 0): void => {
     if (e._tag === "Sequence") for (const item of e.items) readAll(item, depth + 1)
     else if (e._tag === "Primitive") {
       const info = VR.info(e.vr)
-      if (info.kind === "string") ds.strings(e.tag)
-      else ds.numbers(e.tag)
+      if (info.kind !== "string") {
+        // Numbers of the numeric VRs only: OB/OW/UN... as a number per value is no decoder, just a huge array.
+        if (numericVRs.has(e.vr)) ds.numbers(e.tag)
+        continue
+      }
+      ds.strings(e.tag)
+      // The value parsers read peer bytes too.
+      if (e.vr === "PN") ds.personName(e.tag)
+      else if (e.vr === "DA") ds.date(e.tag)
+      else if (e.vr === "TM") ds.time(e.tag)
+      else if (e.vr === "DT") ds.dateTime(e.tag)
+      else if (e.vr === "UI") ds.uid(e.tag)
+      else if (e.vr === "IS" || e.vr === "DS") ds.number(e.tag)
     }
   }
 }
@@ -147,6 +160,28 @@ export const bomb = (r: Rng, name: SyntaxName): { readonly bytes: Uint8Array; re
   return { bytes: parts.bytes(), label: `${depth} nested undefined-length ${vr} sequences and items, ${closed ? "closed" : "never closed"}` }
 }
 
+const evenBytes = (bytes: Uint8Array, pad: number): Uint8Array => {
+  if ((bytes.length & 1) === 0) return bytes
+  const out = new Uint8Array(bytes.length + 1)
+  out.set(bytes)
+  out[bytes.length] = pad
+  return out
+}
+
+/** Adds a Specific Character Set (0008,0005) of 1-3 random terms and text values in it (escape sequences included). */
+const withCharacterSet = (r: Rng, ds: Dataset.Dataset): Dataset.Dataset => {
+  const terms = r.array(1, 3, () => r.pick(Generate.characterSetTerms)).join("\\")
+  const elements: Array<Element.Element> = [
+    { _tag: "Primitive", tag: 0x00080005, vr: "CS", bytes: evenBytes(Uint8Array.from(terms, (c) => c.charCodeAt(0) & 0xff), 0x20) },
+    { _tag: "Primitive", tag: 0x00100010, vr: "PN", bytes: evenBytes(Generate.textBytes(r, 60), 0x20) },
+    { _tag: "Primitive", tag: 0x00081030, vr: "LO", bytes: evenBytes(Generate.textBytes(r, 60), 0x20) },
+    { _tag: "Primitive", tag: 0x00324000, vr: "LT", bytes: evenBytes(Generate.textBytes(r, 200), 0x20) }
+  ]
+  let out = ds
+  for (const e of elements) out = out.with(e)
+  return out
+}
+
 const decodeChecked = (bytes: Uint8Array, uid: string, expected: Dataset.Dataset | undefined): Outcome => {
   const r = DatasetCodec.decode(bytes, uid)
   if (Result.isFailure(r)) {
@@ -165,7 +200,8 @@ export const datasetDecode = (name: SyntaxName): Target => {
     name: `data.decode.${name}`,
     description: `DatasetCodec.decode in ${name} (${uid}): valid data sets round-trip; mutated ones and depth bombs give typed failures`,
     generate: (r): Case => {
-      const ds = Generate.dataset(r, { explicit: name !== "implicit-le" })
+      const generated = Generate.dataset(r, { explicit: name !== "implicit-le" })
+      const ds = r.bool(0.3) ? withCharacterSet(r, generated) : generated
       const roll = r.next()
       if (roll < 0.15) {
         const enc = DatasetCodec.encode(ds, uid)
@@ -362,6 +398,48 @@ export const transcode: Target = {
         if (Result.isFailure(viaChunks) || !Dataset.equals(viaChunks.success, ds)) return problem("RoundTrip", `transcoding in chunks (${cuts.join(",")}) gives another data set`)
         return value
       }
+    }
+  }
+}
+
+/**
+ * A deflate bomb of about `megabytes` MiB: one OB element of zeros, built from a 1 MiB sync-flushed
+ * deflate block repeated (each copy only refers back to zeros), so making it costs almost nothing.
+ */
+export const deflateBomb = (megabytes: number): Uint8Array => {
+  const n = megabytes * 1024 * 1024
+  const header = new Uint8Array(12)
+  const view = new DataView(header.buffer)
+  view.setUint16(0, 0x7fe0, true) // (7FE0,0010) Pixel Data, OB
+  view.setUint16(2, 0x0010, true)
+  header.set([0x4f, 0x42, 0, 0], 4)
+  view.setUint32(8, n, true)
+  const sync = { finishFlush: zlibConstants.Z_SYNC_FLUSH }
+  const head = new Uint8Array(deflateRawSync(header, sync))
+  const block = new Uint8Array(deflateRawSync(new Uint8Array(1024 * 1024), sync))
+  const end = new Uint8Array(deflateRawSync(new Uint8Array(0)))
+  const out = new Uint8Array(head.length + block.length * megabytes + end.length)
+  out.set(head)
+  for (let i = 0; i < megabytes; i++) out.set(block, head.length + i * block.length)
+  out.set(end, head.length + block.length * megabytes)
+  return out
+}
+
+/**
+ * Deflate bombs through `DatasetCodec.decode` with the default limits: a small input that inflates
+ * to 16-512 MiB. Script only (`--target data.deflate-bomb`): each input costs up to a second and
+ * hundreds of MiB, and the memory oracle is what it is for.
+ */
+export const deflateBombTarget: Target = {
+  name: "data.deflate-bomb",
+  description: "DatasetCodec.decode of Deflated Explicit VR LE inputs of a few hundred KB that inflate to 16-512 MiB (memory oracle)",
+  generate: (r): Case => {
+    const megabytes = r.pick([16, 64, 256, 512])
+    const input = deflateBomb(megabytes)
+    return {
+      label: `${input.length} deflated bytes inflating to ${megabytes} MiB of pixel data`,
+      input,
+      check: () => decodeChecked(input, syntaxes.deflated, undefined)
     }
   }
 }

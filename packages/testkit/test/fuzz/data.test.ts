@@ -60,4 +60,15 @@ describe("Hostile input · PS3.5 data sets, Part 10 files, character sets, trans
     }
     expect(checked).toBeGreaterThan(500)
   })
+
+  it("the deflate bomb generator makes a valid Deflated Explicit VR LE data set (a small one here; the script runs the large ones)", () => {
+    const bomb = Fuzz.deflateBomb(1)
+    expect(bomb.length).toBeLessThan(4096)
+    const r = DatasetCodec.decode(bomb, Fuzz.syntaxes.deflated)
+    assert(Result.isSuccess(r), Result.isFailure(r) ? r.failure.message : "")
+    expect(r.success.bytes(0x7fe00010)?.length).toBe(1024 * 1024)
+    const limited = DatasetCodec.decode(bomb, Fuzz.syntaxes.deflated, { maxInflatedBytes: 65536 })
+    assert(Result.isFailure(limited))
+    expect(limited.failure.kind).toBe("Deflate")
+  })
 })
