@@ -154,7 +154,10 @@ export interface Silent {
 export const silent = (target: RawPeer.Target, options: { readonly connections: number }): Effect.Effect<Silent, never, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.promise(() => Promise.all(Array.from({ length: options.connections }, () => RawPeer.open(target)))),
-    (peers) => Effect.sync(() => peers.forEach((p) => p.socket.destroy()))
+    (peers) =>
+      Effect.sync(() => {
+        for (const p of peers) p.socket.destroy()
+      })
   ).pipe(
     Effect.map((peers) => ({
       peers,

@@ -1,0 +1,185 @@
+/**
+ * Hostile peers against a live DicomServer over TCP on 127.0.0.1: each case asserts what the
+ * server did to the peer, then that the server still answers C-ECHO. Every case is bounded (the
+ * server's ARTIM is 1 s, read idle 3 s; waits are a few seconds; counts are fixed).
+ */
+import { SopClass } from "@dicomnet/data"
+import { HostilePeer } from "@dicomnet/testkit"
+import { describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { echo, remainingAssociations, withServer } from "./Harness.js"
+
+const ctImageStorage = "1.2.840.10008.5.1.4.1.1.2"
+const { PduType } = HostilePeer
+
+describe("Hostile input · bytes that are not DICOM", () => {
+  it.live("garbage (seeded pseudo-random bytes) ends the connection; the server still answers C-ECHO", () =>
+    withServer({}, ({ target, server }) =>
+      Effect.gen(function* () {
+        for (const seed of [1, 2, 3, 0xdeadbeef]) {
+          const report = yield* HostilePeer.garbage(target, { length: 65536, seed, timeoutMs: 5000 })
+          expect(report.ending, `seed ${seed}`).not.toBe("open")
+          expect(report.answers.map((a) => a.pduType).filter((t) => t === PduType.AAssociateAc)).toEqual([])
+        }
+        expect(yield* echo(target.port)).toBe(0)
+        expect(yield* remainingAssociations(server)).toBe(0)
+      })
+    )
+  , 30_000)
+
+  it.live("an HTTP request on the DICOM port is not mistaken for an association", () =>
+    withServer({}, ({ target }) =>
+      Effect.gen(function* () {
+        const report = yield* Effect.promise(async () => {
+          const peer = await HostilePeer.RawPeer.open(target)
+          await peer.write(new TextEncoder().encode("GET / HTTP/1.1\r\nHost: pacs\r\n\r\n"))
+          const ending = await peer.ended(5000)
+          peer.socket.destroy()
+          return ending
+        })
+        expect(report).not.toBe("open")
+        expect(yield* echo(target.port)).toBe(0)
+      })
+    )
+  , 20_000)
+})
+
+describe("Hostile input · stalls and silence (ARTIM, PS3.8 §9.1.5)", () => {
+  it.live("a peer that sends a PDU header and 10 bytes, then nothing, is cut off by ARTIM", () =>
+    withServer({}, ({ target }) =>
+      Effect.gen(function* () {
+        const report = yield* HostilePeer.stallMidPdu(target, { sentBytes: 10, timeoutMs: 6000 })
+        expect(report.ending).not.toBe("open")
+        expect(report.answers.filter((a) => a.pduType === PduType.AAssociateAc)).toEqual([])
+        expect(yield* echo(target.port)).toBe(0)
+      })
+    )
+  , 20_000)
+
+  it.live("slowloris: 100 silent connections do not stop a real peer, and ARTIM closes every one of them", () =>
+    withServer({ maxAssociations: 8 }, ({ target, server }) =>
+      Effect.gen(function* () {
+        const held = yield* HostilePeer.silent(target, { connections: 100 })
+        // While they are held: a legitimate association is served (silent connections hold no association slot).
+        expect(yield* echo(target.port)).toBe(0)
+        const endings = yield* held.endings(8000)
+        expect(endings.filter((e) => e === "open")).toHaveLength(0)
+        expect(yield* remainingAssociations(server)).toBe(0)
+        expect(yield* echo(target.port)).toBe(0)
+      })
+    )
+  , 30_000)
+})
+
+describe("Hostile input · lengths (PS3.8 §9.3, §D.1)", () => {
+  it.live("a P-DATA-TF longer than the server's maximum PDU length is answered with A-ABORT and the connection closed", () =>
+    withServer({ maxPduLength: 16384 }, ({ target, awaitEvents }) =>
+      Effect.gen(function* () {
+        const report = yield* HostilePeer.oversizedPdu(target, { excess: 1, timeoutMs: 6000 })
+        expect(report.serverMaxPduLength).toBe(16384)
+        expect(report.answers.map((a) => a.pduType)).toContain(PduType.AAbort)
+        expect(report.ending).not.toBe("open")
+        yield* awaitEvents("AssociationAborted", 1)
+        expect(yield* echo(target.port)).toBe(0)
+      })
+    )
+  , 20_000)
+
+  it.live("a P-DATA-TF announcing 1 MiB more than the maximum is refused before it is buffered", () =>
+    withServer({ maxPduLength: 16384 }, ({ target }) =>
+      Effect.gen(function* () {
+        const report = yield* HostilePeer.oversizedPdu(target, { excess: 1024 * 1024, timeoutMs: 6000 })
+        expect(report.answers.map((a) => a.pduType)).toContain(PduType.AAbort)
+        expect(report.ending).not.toBe("open")
+        expect(yield* echo(target.port)).toBe(0)
+      })
+    )
+  , 20_000)
+
+  for (const lie of ["pduLength", "itemLength", "userInformationLength", "truncated"] as const) {
+    it.live(`an A-ASSOCIATE-RQ with an absurd ${lie} is never accepted and the connection ends`, () =>
+      withServer({}, ({ target, events }) =>
+        Effect.gen(function* () {
+          const report = yield* HostilePeer.absurdAssociateRq(target, { lie, timeoutMs: 6000 })
+          expect(report.answers.filter((a) => a.pduType === PduType.AAssociateAc)).toEqual([])
+          expect(report.ending).not.toBe("open")
+          expect(events.filter((e) => e._tag === "AssociationAccepted")).toHaveLength(0)
+          expect(yield* echo(target.port)).toBe(0)
+        })
+      )
+    , 20_000)
+  }
+})
+
+describe("Hostile input · interrupted transfers", () => {
+  const dataset = new Uint8Array(64 * 1024).map((_, i) => i & 0xff)
+  const store = { sopClassUid: ctImageStorage, sopInstanceUid: "2.25.1234", dataset, timeoutMs: 6000 }
+  const acceptance = {
+    contexts: [
+      { abstractSyntax: SopClass.Verification, transferSyntaxes: ["1.2.840.10008.1.2.1", "1.2.840.10008.1.2"] },
+      { abstractSyntax: ctImageStorage, transferSyntaxes: ["1.2.840.10008.1.2.1", "1.2.840.10008.1.2"] }
+    ]
+  }
+
+  it.live("an A-ABORT after half a C-STORE data set ends the association; the server still serves", () =>
+    withServer({ acceptance }, ({ target, awaitEvents, server }) =>
+      Effect.gen(function* () {
+        const report = yield* HostilePeer.abortMidStore(target, store)
+        expect(report.ending).not.toBe("open")
+        yield* awaitEvents("AssociationAborted", 1)
+        expect(yield* remainingAssociations(server)).toBe(0)
+        expect(yield* echo(target.port)).toBe(0)
+      })
+    )
+  , 20_000)
+
+  it.live("a peer that vanishes (TCP reset, no FIN) mid C-STORE is cleaned up; the server still serves", () =>
+    withServer({ acceptance }, ({ target, awaitEvents, server }) =>
+      Effect.gen(function* () {
+        yield* HostilePeer.vanishMidStore(target, store)
+        yield* awaitEvents("AssociationAborted", 1)
+        expect(yield* remainingAssociations(server)).toBe(0)
+        expect(yield* echo(target.port)).toBe(0)
+      })
+    )
+  , 20_000)
+})
+
+describe("Hostile input · association floods (PS3.8 §9.3.4 RJ 2/3/2)", () => {
+  it.live("30 simultaneous requests against maxAssociations 10: 10 accepted and released, 20 rejected 2/3/2", () =>
+    withServer({ maxAssociations: 10 }, ({ target, server }) =>
+      Effect.gen(function* () {
+        const report = yield* HostilePeer.flood(target, { associations: 30, timeoutMs: 8000 })
+        expect(report.accepted).toBe(10)
+        expect(report.released).toBe(10)
+        expect(report.unanswered).toBe(0)
+        expect(report.rejected).toHaveLength(20)
+        for (const rj of report.rejected) expect(rj).toEqual({ result: 2, source: 3, reason: 2 })
+        expect(yield* echo(target.port)).toBe(0)
+        expect(yield* remainingAssociations(server)).toBe(0)
+      })
+    )
+  , 30_000)
+})
+
+describe("Faults · handlers", () => {
+  it.live("a C-ECHO handler that throws is answered 0110H; the association and the server go on", () =>
+    withServer(
+      {
+        handlers: {
+          echo: (ctx) =>
+            Effect.sync(() => {
+              if (ctx.association.callingAeTitle === "THROWER") throw new Error("handler bug")
+              return 0
+            })
+        }
+      },
+      ({ target }) =>
+        Effect.gen(function* () {
+          const failure = yield* Effect.flip(echo(target.port, "THROWER"))
+          expect(failure).toMatchObject({ _tag: "DimseFailure", status: 0x0110 })
+          expect(yield* echo(target.port)).toBe(0)
+        })
+    )
+  , 20_000)
+})
