@@ -10,6 +10,9 @@ import { CliConfig, CliError, CliOutput, Command, Flag, GlobalFlag } from "effec
 import { ExitCode, explain } from "./Failure.js"
 import * as Echoscp from "./tools/echoscp.js"
 import * as Echoscu from "./tools/echoscu.js"
+import * as Storescu from "./tools/storescu.js"
+import * as Synth from "./tools/synth.js"
+import * as Version from "./Version.js"
 
 /**
  * The version printed by `--version` (the package version).
@@ -17,7 +20,7 @@ import * as Echoscu from "./tools/echoscu.js"
  * @since 0.1.0
  * @category constants
  */
-export const VERSION = "0.1.0"
+export const VERSION: string = Version.VERSION
 
 /**
  * `--version` without the `-v` alias (`-v` means `--verbose` in the tools, as in DCMTK).
@@ -69,7 +72,7 @@ export const command = Command.make("dicomnet").pipe(
       "  Exit codes: 0 ok, 1 usage, 2 connection/transport failure, 3 association rejected, 4 aborted, " +
       "5 timeout, 6 DIMSE failure status."
   ),
-  Command.withSubcommands([Echoscu.command, Echoscp.command]),
+  Command.withSubcommands([Echoscu.command, Echoscp.command, Storescu.command, Synth.command]),
   Command.withExamples([
     { command: "dicomnet echoscu pacs.example.org 104 --aec PACS -v", description: "Verify a peer (C-ECHO)" },
     { command: "dicomnet echoscp 11112 -v", description: "Answer C-ECHO on port 11112 until Ctrl-C" },

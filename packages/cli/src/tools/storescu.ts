@@ -1,0 +1,521 @@
+/**
+ * `dicomnet storescu HOST PORT PATH...`: the Storage SCU (DCMTK storescu). Finds the DICOM files among the inputs
+ * by content, proposes presentation contexts from what they are, sends each study on one association over
+ * `--threads N` parallel associations, retries transient failures with exponential backoff, shows progress,
+ * and reports every file's outcome (and a JSON summary with `--summary`).
+ *
+ * @since 0.1.0
+ */
+import { appendFileSync, promises as fsp, writeFileSync } from "node:fs"
+import { Association } from "@dicomnet/client"
+import { Transcode, Uid } from "@dicomnet/data"
+import { Command as Dimse, Status } from "@dicomnet/dimse"
+import { Clock, Console, Effect, Layer, Logger, Option, References, Result, Stream } from "effect"
+import type { Transport } from "@dicomnet/transport"
+import { Argument, Command, Flag } from "effect/cli"
+import { VERSION } from "../Version.js"
+import { type Explained, ExitCode, explain, ToolFailure } from "../Failure.js"
+import * as Inputs from "../Inputs.js"
+import * as Logging from "../Logging.js"
+import * as Options from "../Options.js"
+import * as Progress from "../Progress.js"
+import * as StorePlan from "../StorePlan.js"
+import * as StoreSummary from "../StoreSummary.js"
+import * as Tls from "../Tls.js"
+
+const positiveInt = (name: string, description: string, fallback: number, min = 1, max = 1_000_000) =>
+  Flag.Int(name).pipe(
+    Flag.withMetavar("N"),
+    Flag.withDescription(`${description} (default ${fallback})`),
+    Flag.withDefault(fallback),
+    Flag.filterMap((n) => (Number.isInteger(n) && n >= min && n <= max ? Option.some(n) : Option.none()), () => `an integer from ${min} to ${max}`)
+  )
+
+/**
+ * The storescu arguments and flags.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const config = {
+  host: Options.peerHost,
+  port: Options.peerPort,
+  paths: Argument.String("path").pipe(
+    Argument.withDescription("Files, directories or glob patterns (quoted, e.g. 'scans/**/*.dcm') to send"),
+    Argument.variadic()
+  ),
+  recursive: Flag.Boolean("recursive").pipe(
+    Flag.withAlias("r"),
+    Flag.withDescription("Descend into subdirectories of directory inputs"),
+    Flag.withDefault(false)
+  ),
+  threads: positiveInt("threads", "Associations in parallel; studies are spread over them, largest first", 1, 1, 64),
+  retries: positiveInt("retries", "Retries of transient failures (connection refused, abort, 0xA7xx out of resources)", 3, 0, 100),
+  retryDelay: Flag.Finite("retry-delay").pipe(
+    Flag.withMetavar("SECONDS"),
+    Flag.withDescription("First retry delay, doubled at each retry (default 1)"),
+    Flag.withDefault(1),
+    Flag.filterMap((s) => (s >= 0 && s <= 3600 ? Option.some(s) : Option.none()), () => "0 to 3600 seconds")
+  ),
+  retryFrom: Flag.String("retry-from").pipe(
+    Flag.withMetavar("SUMMARY.json"),
+    Flag.withDescription("Resend only the files that failed in this earlier --summary"),
+    Flag.optional
+  ),
+  summary: Flag.String("summary").pipe(
+    Flag.withMetavar("FILE"),
+    Flag.withDescription("Write a JSON summary: counts, session, configuration, per-file results, timings"),
+    Flag.optional
+  ),
+  log: Flag.String("log").pipe(Flag.withMetavar("FILE"), Flag.withDescription("Also append the log (at least -v detail) to FILE"), Flag.optional),
+  quiet: Flag.Boolean("quiet").pipe(Flag.withAlias("q"), Flag.withDescription("No progress display"), Flag.withDefault(false)),
+  warningsAsFailures: Flag.Boolean("warnings-as-failures").pipe(
+    Flag.withDescription("Count C-STORE warnings (0001H, Bxxx) as failures for the exit code"),
+    Flag.withDefault(false)
+  ),
+  aet: Options.aet,
+  aec: Options.aec,
+  maxPdu: Options.maxPdu,
+  timeouts: Options.timeouts,
+  tls: Options.tlsClient,
+  ...Options.logging
+} as const
+
+/**
+ * The parsed storescu configuration.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Config = Command.Command.Config.Infer<typeof config>
+
+/** A failure's transient nature: worth another association after a pause. */
+const isTransient = (error: unknown): boolean => {
+  if (typeof error !== "object" || error === null || !("_tag" in error)) return false
+  switch ((error as { _tag: string })._tag) {
+    case "TransportError":
+    case "TransportTimeout":
+    case "AssociationAborted":
+    case "AssociationTimeout":
+    case "DimseTimeout":
+      return true
+    case "AssociationRejected":
+      return (error as { result?: unknown }).result === 2
+    default:
+      return false
+  }
+}
+
+/** 0xA7xx: refused, out of resources (PS3.4 Table B.2-1): worth a retry. */
+const isTransientStatus = (status: number): boolean => (status & 0xff00) === 0xa700
+
+interface FileRecord {
+  readonly file: Inputs.DicomFile
+  attempts: number
+  ms: number
+  status: number | undefined
+  description: string
+  outcome: StoreSummary.FileResult["outcome"]
+  bytesSent: number
+  explained: Explained | undefined
+}
+
+/** What happened to the files one association attempt carried. */
+type Attempt = { readonly retry: ReadonlyArray<FileRecord> }
+
+const readFile = (path: string) =>
+  Effect.tryPromise({ try: () => fsp.readFile(path), catch: (e) => (e as NodeJS.ErrnoException).code ?? String(e) })
+
+/**
+ * Sends one file on an established association: the accepted context for its SOP class and transfer syntax, or
+ * one whose transfer syntax it can be transcoded to (uncompressed); returns the C-STORE-RSP status.
+ */
+const sendFile = (association: Association.Association, record: FileRecord) =>
+  Effect.gen(function*() {
+    const f = record.file
+    const bytes = yield* readFile(f.path).pipe(
+      Effect.mapError((code) => new ToolFailure({ exitCode: ExitCode.Usage, line: `Cannot read ${f.path}: ${code}` }))
+    )
+    const accepted = [...association.negotiated.acceptedContexts.values()].filter((c) => c.abstractSyntax === f.sopClassUid)
+    const exact = accepted.find((c) => c.transferSyntax === f.transferSyntaxUid)
+    let context = exact
+    let dataset: Uint8Array = new Uint8Array(bytes.buffer, bytes.byteOffset + f.datasetOffset, bytes.length - f.datasetOffset)
+    if (context === undefined) {
+      context = accepted.find((c) => Transcode.supports(f.transferSyntaxUid, c.transferSyntax))
+      if (context === undefined) {
+        return yield* new ToolFailure({
+          exitCode: ExitCode.Rejected,
+          line: `No accepted presentation context for ${Uid.nameOf(f.sopClassUid)} with ${Uid.nameOf(f.transferSyntaxUid)}`
+        })
+      }
+      const transcoded = Transcode.transcode(dataset, f.transferSyntaxUid, context.transferSyntax)
+      if (Result.isFailure(transcoded)) {
+        return yield* new ToolFailure({ exitCode: ExitCode.Usage, line: `Cannot transcode ${f.path}: ${transcoded.failure.message}` })
+      }
+      dataset = transcoded.success
+    }
+    const command = Dimse.cStoreRq({
+      affectedSopClassUid: f.sopClassUid,
+      affectedSopInstanceUid: f.sopInstanceUid,
+      messageId: 0,
+      priority: 0
+    })
+    const last = yield* Stream.runLast(association.request(command, dataset, { presentationContextId: context.presentationContextId }))
+    if (Option.isNone(last)) return yield* Effect.die(new Error("C-STORE: no response"))
+    record.bytesSent = dataset.length
+    return last.value.command
+  })
+
+const describeStatus = (status: number): string => Status.describe(status, "C-STORE")
+
+/**
+ * One attempt of a batch: an association, the files in order, the release. Files that fail transiently are
+ * handed back for the next attempt; the others get their final outcome.
+ */
+const attemptBatch = (
+  c: Config,
+  contexts: ReadonlyArray<StorePlan.ContextProposal>,
+  records: ReadonlyArray<FileRecord>,
+  worker: Progress.WorkerState,
+  counters: { associations: number }
+): Effect.Effect<Attempt, never, Transport.Transport> =>
+  Effect.gen(function*() {
+    const retry: Array<FileRecord> = []
+    const fail = (record: FileRecord, error: unknown, transient: boolean) => {
+      const explained = explain(error)
+      record.description = explained.line
+      record.explained = explained
+      record.status = undefined
+      record.outcome = "failed"
+      if (transient) retry.push(record)
+    }
+    worker.activity = "connecting"
+    const opened = yield* Association.request({
+      host: c.host,
+      port: c.port,
+      callingAeTitle: c.aet,
+      calledAeTitle: c.aec,
+      contexts: contexts.map((p) => ({ abstractSyntax: p.abstractSyntax, transferSyntaxes: p.transferSyntaxes })),
+      maxPduLength: c.maxPdu,
+      timeouts: Options.toTimeoutMillis(c.timeouts),
+      ...(Option.isSome(c.tls.servername) ? { servername: c.tls.servername.value } : {})
+    }).pipe(Effect.result)
+    if (Result.isFailure(opened)) {
+      const transient = isTransient(opened.failure)
+      for (const r of records) {
+        r.attempts++
+        fail(r, opened.failure, transient)
+      }
+      yield* Effect.logInfo(`Association with ${c.host}:${c.port} failed: ${explain(opened.failure).line}`)
+      return { retry }
+    }
+    counters.associations++
+    const association = opened.success
+    yield* Effect.logInfo(
+      `Association accepted by ${c.host}:${c.port} (${association.negotiated.acceptedContexts.size} of ${contexts.length} contexts) for ${records.length} files`
+    )
+    worker.activity = "sending"
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i] as FileRecord
+      record.attempts++
+      const started = yield* Clock.currentTimeMillis
+      const sent = yield* Effect.result(sendFile(association, record))
+      record.ms += (yield* Clock.currentTimeMillis) - started
+      if (Result.isFailure(sent)) {
+        const transient = isTransient(sent.failure)
+        fail(record, sent.failure, transient)
+        yield* Effect.logWarning(`${record.file.path}: ${record.description}`)
+        if (transient) {
+          // The association is gone: the rest of the batch waits for the next attempt.
+          for (const rest of records.slice(i + 1)) {
+            fail(rest, sent.failure, true)
+          }
+          return { retry }
+        }
+        worker.failed++
+        worker.filesDone++
+        continue
+      }
+      const status = sent.success.status
+      record.status = status
+      record.description = describeStatus(status)
+      record.explained = undefined
+      if (Status.isSuccess(status)) record.outcome = "stored"
+      else if (Status.isWarning(status)) record.outcome = "warning"
+      else record.outcome = "failed"
+      if (record.outcome === "failed" && isTransientStatus(status)) {
+        retry.push(record)
+        yield* Effect.logWarning(`${record.file.path}: ${record.description}, will retry`)
+        continue
+      }
+      worker.filesDone++
+      worker.bytesDone += record.file.size
+      if (record.outcome === "failed") {
+        worker.failed++
+        yield* Effect.logWarning(`${record.file.path}: ${record.description}`)
+      } else yield* Effect.logInfo(`Stored ${record.file.path}: ${record.description}`)
+    }
+    worker.activity = "releasing"
+    const released = yield* Effect.result(association.release)
+    if (Result.isFailure(released)) yield* Effect.logWarning(`Release failed: ${explain(released.failure).line}`)
+    return { retry }
+  }).pipe(Effect.scoped)
+
+/** A batch with its retries: backoff doubles from --retry-delay. */
+const sendBatch = (
+  c: Config,
+  batch: StorePlan.Batch<Inputs.DicomFile>,
+  records: Map<string, FileRecord>,
+  worker: Progress.WorkerState,
+  counters: { associations: number }
+) =>
+  Effect.gen(function*() {
+    let pending = batch.files.map((f) => records.get(f.path) as FileRecord)
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt > 0) {
+        const delay = c.retryDelay * 2 ** (attempt - 1)
+        worker.activity = `retry ${attempt}/${c.retries} in ${delay} s`
+        yield* Effect.logInfo(`Retrying ${pending.length} file(s) in ${delay} s (retry ${attempt} of ${c.retries})`)
+        yield* Effect.sleep(`${Math.round(delay * 1000)} millis`)
+      }
+      const contexts = attempt === 0 ? batch.contexts : StorePlan.contextsFor(pending.map((r) => r.file))
+      const { retry } = yield* attemptBatch(c, contexts, pending, worker, counters)
+      pending = [...retry]
+      if (attempt >= c.retries) {
+        worker.filesDone += pending.length
+        worker.failed += pending.length
+        break
+      }
+    }
+  })
+
+const summarizeSkipped = (skipped: ReadonlyArray<Inputs.Skipped>): string => {
+  const reasons = new Map<string, number>()
+  for (const s of skipped) {
+    const key = s.reason.replace(/ \(.*$/, "")
+    reasons.set(key, (reasons.get(key) ?? 0) + 1)
+  }
+  return [...reasons.entries()].map(([reason, n]) => `${n} ${reason}`).join(", ")
+}
+
+/** Loads the failed paths of an earlier summary. */
+const failedFrom = (path: string) =>
+  Effect.gen(function*() {
+    const text = yield* Effect.tryPromise({ try: () => fsp.readFile(path, "utf8"), catch: (e) => (e as NodeJS.ErrnoException).code ?? String(e) }).pipe(
+      Effect.mapError((code) => new ToolFailure({ exitCode: ExitCode.Usage, line: `Cannot read --retry-from ${path}: ${code}` }))
+    )
+    const decoded = StoreSummary.decodeJson(text)
+    if (Result.isFailure(decoded)) {
+      return yield* new ToolFailure({ exitCode: ExitCode.Usage, line: `--retry-from ${path} is not a storescu summary: ${decoded.failure.message.split("\n")[0]}` })
+    }
+    return decoded.success.files.filter((f) => f.outcome === "failed").map((f) => f.path)
+  })
+
+/** The log layer: stderr at the -v/-d level, and with --log a file at Info (Debug with -d). */
+const logLayer = (c: Config): Layer.Layer<never> => {
+  if (Option.isNone(c.log)) return Logging.layer(c)
+  const file = c.log.value
+  const stderrLevel = Logging.levelOf(c)
+  const stderr = Logging.stderrLogger(c.debug)
+  const toFile = Logger.make<unknown, void>((options) => {
+    if (!Logging.isShown(options, c.debug)) return
+    appendFileSync(file, `${options.date.toISOString()} ${Logging.format(options, true)}\n`)
+  })
+  const filtered = Logger.make<unknown, void>((options) => {
+    if (isAtLeast(options.logLevel, stderrLevel)) stderr.log(options)
+  })
+  return Layer.mergeAll(
+    Logger.layer([filtered, toFile]),
+    Layer.succeed(References.MinimumLogLevel, c.debug ? "Debug" : "Info")
+  )
+}
+
+const order = ["All", "Trace", "Debug", "Info", "Warn", "Error", "Fatal", "None"]
+const isAtLeast = (level: string, minimum: string): boolean => order.indexOf(level) >= order.indexOf(minimum)
+
+/**
+ * The outcome of a storescu run (what the summary file holds).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Outcome = StoreSummary.Summary
+
+/**
+ * Runs storescu: scan, plan, send with retries and progress, report; fails with a ToolFailure (exit 6, or the
+ * exit code of the connection failure) when a file was not stored.
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const run = (c: Config, options: { readonly progress?: Progress.Mode } = {}) =>
+  Effect.gen(function*() {
+    const startedAt = yield* Clock.currentTimeMillis
+    const inputs = Option.isSome(c.retryFrom) ? [...(yield* failedFrom(c.retryFrom.value)), ...c.paths] : c.paths
+    if (inputs.length === 0) {
+      if (Option.isSome(c.retryFrom)) {
+        yield* Console.log(`Nothing to resend: no failed file in ${c.retryFrom.value}`)
+        return undefined
+      }
+      return yield* new ToolFailure({ exitCode: ExitCode.Usage, line: "dicomnet storescu: no PATH to send (files, directories or glob patterns)" })
+    }
+    const scan = yield* Inputs.scan(inputs, { recursive: c.recursive })
+    const scannedAt = yield* Clock.currentTimeMillis
+    for (const s of scan.skipped) yield* Effect.logInfo(`Skipped ${s.path}: ${s.reason}`)
+    if (scan.skipped.length > 0) yield* Effect.logWarning(`Skipped ${scan.skipped.length} file(s): ${summarizeSkipped(scan.skipped)}`)
+    if (scan.files.length === 0) {
+      return yield* new ToolFailure({ exitCode: ExitCode.Usage, line: `No DICOM file among the inputs (${scan.skipped.length} skipped)` })
+    }
+    const plan = StorePlan.plan(scan.files, c.threads)
+    const workers = plan.filter((batches) => batches.length > 0)
+    yield* Effect.logInfo(
+      `Sending ${scan.files.length} files (${Progress.megabytes(scan.files.reduce((n, f) => n + f.size, 0))}) ` +
+        `to ${c.host}:${c.port} over ${workers.length} association(s) in parallel`
+    )
+    const records = new Map<string, FileRecord>()
+    for (const f of scan.files) {
+      records.set(f.path, { file: f, attempts: 0, ms: 0, status: undefined, description: "not sent", outcome: "failed", bytesSent: 0, explained: undefined })
+    }
+    const state = Progress.make(
+      workers.map((batches) => ({
+        files: batches.reduce((n, b) => n + b.files.length, 0),
+        bytes: batches.reduce((n, b) => n + b.files.reduce((m, f) => m + f.size, 0), 0)
+      })),
+      scannedAt
+    )
+    const mode: Progress.Mode = c.quiet ? "quiet" : options.progress ?? (process.stderr.isTTY ? "tty" : "plain")
+    const counters = { associations: 0 }
+    yield* Effect.gen(function*() {
+      yield* Effect.forkScoped(Progress.display(state, mode))
+      yield* Effect.forEach(
+        workers,
+        (batches, i) =>
+          Effect.forEach(batches, (batch) => sendBatch(c, batch, records, state.workers[i] as Progress.WorkerState, counters), { discard: true }).pipe(
+            Effect.ensuring(Effect.sync(() => {
+              const w = state.workers[i]
+              if (w !== undefined) w.activity = "done"
+            }))
+          ),
+        { concurrency: "unbounded", discard: true }
+      )
+    }).pipe(Effect.scoped)
+    const endedAt = yield* Clock.currentTimeMillis
+
+    const results = [...records.values()]
+    const stored = results.filter((r) => r.outcome === "stored").length
+    const warnings = results.filter((r) => r.outcome === "warning").length
+    const failed = results.filter((r) => r.outcome === "failed")
+    const bytesSent = results.reduce((n, r) => n + (r.outcome === "failed" ? 0 : r.file.size), 0)
+    const sendSeconds = Math.max(0.001, (endedAt - scannedAt) / 1000)
+    const summary: StoreSummary.Summary = {
+      total: results.length,
+      succeeded: stored + warnings,
+      failed: failed.length,
+      warnings,
+      skipped: scan.skipped.length,
+      session: {
+        tool: "storescu",
+        version: VERSION,
+        start: new Date(startedAt).toISOString(),
+        end: new Date(endedAt).toISOString(),
+        host: c.host,
+        port: c.port,
+        callingAeTitle: c.aet,
+        calledAeTitle: c.aec
+      },
+      configuration: {
+        inputs: [...c.paths],
+        recursive: c.recursive,
+        threads: c.threads,
+        retries: c.retries,
+        retryDelaySeconds: c.retryDelay,
+        maxPdu: c.maxPdu,
+        tls: c.tls.enabled,
+        warningsAsFailures: c.warningsAsFailures,
+        ...(Option.isSome(c.retryFrom) ? { retryFrom: c.retryFrom.value } : {})
+      },
+      files: [
+        ...results.map((r) => ({
+          path: r.file.path,
+          sopInstanceUid: r.file.sopInstanceUid,
+          sopClassUid: r.file.sopClassUid,
+          outcome: r.outcome,
+          ...(r.status === undefined ? {} : { status: r.status }),
+          description: r.description,
+          bytes: r.file.size,
+          ms: Math.round(r.ms * 10) / 10,
+          attempts: r.attempts
+        })),
+        ...scan.skipped.map((s) => ({ path: s.path, outcome: "skipped" as const, description: s.reason, bytes: 0, ms: 0, attempts: 0 }))
+      ],
+      timings: {
+        scanMs: scannedAt - startedAt,
+        sendMs: endedAt - scannedAt,
+        totalMs: endedAt - startedAt,
+        bytesSent,
+        filesPerSecond: Math.round(((stored + warnings) / sendSeconds) * 10) / 10,
+        megabytesPerSecond: Math.round((bytesSent / 1e6 / sendSeconds) * 100) / 100,
+        associations: counters.associations
+      }
+    }
+    if (Option.isSome(c.summary)) {
+      const file = c.summary.value
+      yield* Effect.try({
+        try: () => writeFileSync(file, `${JSON.stringify(summary, null, 2)}\n`),
+        catch: (e) => new ToolFailure({ exitCode: ExitCode.Usage, line: `Cannot write --summary ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}` })
+      })
+    }
+    for (const r of failed) yield* Console.error(`Failed: ${r.file.path}: ${r.description}`)
+    if (warnings > 0) {
+      for (const r of results) if (r.outcome === "warning") yield* Console.error(`Warning: ${r.file.path}: ${r.description}`)
+    }
+    yield* Console.log(
+      `Stored ${stored + warnings} of ${results.length} files (${Progress.megabytes(bytesSent)}) in ${(sendSeconds).toFixed(2)} s ` +
+        `over ${counters.associations} association(s): ${summary.timings.filesPerSecond} files/s, ${summary.timings.megabytesPerSecond} MB/s; ` +
+        `${failed.length} failed, ${warnings} warning(s), ${scan.skipped.length} skipped`
+    )
+    const failedCount = failed.length + (c.warningsAsFailures ? warnings : 0)
+    if (failedCount > 0) {
+      const first = failed[0]?.explained
+      return yield* new ToolFailure({
+        exitCode: first?.exitCode ?? ExitCode.DimseFailure,
+        line: `${failedCount} of ${results.length} files not stored${first === undefined ? "" : ` (first: ${first.line})`}`
+      })
+    }
+    return summary
+  }).pipe(
+    Effect.provide(Tls.clientLayer(c.tls, c.timeouts)),
+    Effect.provide(logLayer(c))
+  )
+
+/**
+ * Builds the storescu command around a handler (tests pass one that records the parsed configuration).
+ *
+ * @since 0.1.0
+ * @category commands
+ */
+export const make = <E, R>(handler: (config: Config) => Effect.Effect<void, E, R>) =>
+  Command.make("storescu", config, handler).pipe(
+    Command.withShortDescription("Storage SCU: send DICOM files to HOST PORT (C-STORE)"),
+    Command.withDescription(
+      "Storage SCU: find the DICOM files among PATHs (by content: Part 10, or a bare data set; DICOMDIR and other " +
+        "files skipped), propose contexts from their SOP classes and transfer syntaxes, send each study on one " +
+        "association, --threads N associations in parallel, retrying transient failures. Exit 0 only when every " +
+        "file was stored."
+    ),
+    Command.withExamples([
+      { command: "dicomnet storescu pacs 104 image.dcm", description: "Send one file" },
+      { command: "dicomnet storescu pacs 104 -r /data/study --aec PACS", description: "A directory tree" },
+      { command: "dicomnet storescu pacs 104 'scans/**/*.dcm' --threads 4", description: "A glob pattern over 4 associations" },
+      { command: "dicomnet storescu pacs 104 -r /data --summary run.json", description: "With a JSON summary of every file" },
+      { command: "dicomnet storescu pacs 104 --retry-from run.json", description: "Resend only what failed last time" }
+    ])
+  )
+
+/**
+ * The storescu command.
+ *
+ * @since 0.1.0
+ * @category commands
+ */
+export const command = make((c) => Effect.asVoid(run(c)))
