@@ -16,3 +16,5 @@ export {
   TooManyPresentationContexts
 } from "@dicomnet/association"
 export { TransportError, TransportTimeout } from "@dicomnet/transport"
+export * as NServices from "./NServices.js"
+export * as Pool from "./Pool.js"

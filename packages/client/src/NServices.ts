@@ -1,0 +1,234 @@
+/**
+ * DIMSE-N services as SCU (PS3.7 §10.1): N-EVENT-REPORT, N-GET, N-SET, N-ACTION, N-CREATE and
+ * N-DELETE. Each sends its request on the first accepted presentation context of the SOP class,
+ * encodes and decodes data sets in that context's transfer syntax, and returns `{ status, dataset? }`;
+ * a failure status (or cancel) is a `DimseFailure`, a warning is returned like a success.
+ *
+ * @since 0.1.0
+ */
+import { PresentationContextNotAccepted } from "@dicomnet/association"
+import { type DataError, type Dataset, DatasetCodec } from "@dicomnet/data"
+import { Command, Status } from "@dicomnet/dimse"
+import { Effect, Option, Result, Stream } from "effect"
+import type { Association, OperationError, RequestCommand } from "./Association.js"
+import { DimseFailure } from "./ClientError.js"
+
+/** The outcome of an N-service whose status is success or a warning. @category models */
+export interface NResult {
+  /** Status (0000,0900): 0000H or a warning (0001H, 0107H, 0116H, Bxxx). */
+  readonly status: number
+  /** The response's data set, decoded (attribute list, action reply, event reply), if any. */
+  readonly dataset: Dataset.Dataset | undefined
+  /** Affected SOP Instance UID (0000,1000) of the response, if any (N-CREATE: the instance created). */
+  readonly affectedSopInstanceUid: string | undefined
+  /** Error Comment (0000,0902) of a warning, if any. */
+  readonly comment: string | undefined
+  /** Attribute Identifier List (0000,1005) of the response, if any (e.g. with 0107H). */
+  readonly attributeIdentifierList: ReadonlyArray<number> | undefined
+}
+
+/** Why an N-service failed. @category models */
+export type NServiceError = DimseFailure | OperationError | PresentationContextNotAccepted | DataError.DataDecodeError | DataError.DataEncodeError
+
+/** Options shared by every N-service: pick the presentation context explicitly. @category options */
+export interface CommonOptions {
+  /** Defaults to the first accepted context for the SOP class. */
+  readonly presentationContextId?: number | undefined
+}
+
+/** N-EVENT-REPORT-RQ (PS3.7 §10.1.1). @category options */
+export interface EventReportOptions extends CommonOptions {
+  readonly sopClassUid: string
+  readonly sopInstanceUid: string
+  readonly eventTypeId: number
+  readonly eventInformation?: Dataset.Dataset | undefined
+}
+
+/** N-GET-RQ (PS3.7 §10.1.2): `attributes` empty or absent asks for every attribute. @category options */
+export interface GetOptions extends CommonOptions {
+  readonly sopClassUid: string
+  readonly sopInstanceUid: string
+  readonly attributes?: ReadonlyArray<number> | undefined
+}
+
+/** N-SET-RQ (PS3.7 §10.1.3). @category options */
+export interface SetOptions extends CommonOptions {
+  readonly sopClassUid: string
+  readonly sopInstanceUid: string
+  readonly modifications: Dataset.Dataset
+}
+
+/** N-ACTION-RQ (PS3.7 §10.1.4). @category options */
+export interface ActionOptions extends CommonOptions {
+  readonly sopClassUid: string
+  readonly sopInstanceUid: string
+  readonly actionTypeId: number
+  readonly actionInformation?: Dataset.Dataset | undefined
+}
+
+/** N-CREATE-RQ (PS3.7 §10.1.5): without `sopInstanceUid` the performer assigns one (see the result). @category options */
+export interface CreateOptions extends CommonOptions {
+  readonly sopClassUid: string
+  readonly sopInstanceUid?: string | undefined
+  readonly attributes?: Dataset.Dataset | undefined
+}
+
+/** N-DELETE-RQ (PS3.7 §10.1.6). @category options */
+export interface DeleteOptions extends CommonOptions {
+  readonly sopClassUid: string
+  readonly sopInstanceUid: string
+}
+
+const serviceOf = (command: RequestCommand): Status.Service => {
+  switch (command._tag) {
+    case "NEventReportRq":
+      return "N-EVENT-REPORT"
+    case "NGetRq":
+      return "N-GET"
+    case "NSetRq":
+      return "N-SET"
+    case "NActionRq":
+      return "N-ACTION"
+    case "NCreateRq":
+      return "N-CREATE"
+    default:
+      return "N-DELETE"
+  }
+}
+
+/**
+ * Sends one DIMSE-N request with an optional data set and returns its decoded outcome.
+ * @category operations
+ */
+export const send = (
+  association: Association,
+  sopClassUid: string,
+  command: RequestCommand,
+  dataset: Dataset.Dataset | undefined,
+  options: CommonOptions
+): Effect.Effect<NResult, NServiceError> => {
+  const service = serviceOf(command)
+  return Effect.gen(function* () {
+    const context =
+      options.presentationContextId === undefined
+        ? yield* association.findContext(sopClassUid)
+        : association.negotiated.acceptedContexts.get(options.presentationContextId)
+    if (context === undefined) return yield* Effect.fail(new PresentationContextNotAccepted({ sopClassUid, transferSyntax: undefined }))
+    let bytes: Uint8Array | undefined
+    if (dataset !== undefined) {
+      const encoded = DatasetCodec.encode(dataset, context.transferSyntax)
+      if (Result.isFailure(encoded)) return yield* Effect.fail(encoded.failure)
+      bytes = encoded.success
+    }
+    const last = yield* Stream.runLast(
+      association.request({ ...command, hasDataset: bytes !== undefined } as RequestCommand, bytes, {
+        presentationContextId: context.presentationContextId
+      })
+    )
+    if (Option.isNone(last)) return yield* Effect.die(new Error(`${service}: the response stream ended without a final response`))
+    const reply = last.value
+    const rsp = reply.command
+    yield* Effect.annotateCurrentSpan("dicomnet.status", Status.toHex(rsp.status))
+    const category = Status.category(rsp.status)
+    if (category !== "Success" && category !== "Warning") {
+      return yield* Effect.fail(new DimseFailure({ status: rsp.status, comment: rsp.errorComment, service }))
+    }
+    let decoded: Dataset.Dataset | undefined
+    if (reply.dataset !== undefined && rsp.hasDataset) {
+      const ts = association.negotiated.acceptedContexts.get(reply.presentationContextId)?.transferSyntax ?? context.transferSyntax
+      const r = DatasetCodec.decode(reply.dataset, ts)
+      if (Result.isFailure(r)) return yield* Effect.fail(r.failure)
+      decoded = r.success
+    }
+    return {
+      status: rsp.status,
+      dataset: decoded,
+      affectedSopInstanceUid: "affectedSopInstanceUid" in rsp ? rsp.affectedSopInstanceUid : undefined,
+      comment: rsp.errorComment,
+      attributeIdentifierList: rsp.attributeIdentifierList
+    }
+  }).pipe(
+    Effect.withSpan("dicomnet.operation", { attributes: { "dicomnet.service": service, "dicomnet.sop_class_uid": sopClassUid } }),
+    Effect.withParentSpan(association.span)
+  )
+}
+
+/** N-EVENT-REPORT: reports an event of a managed SOP instance to the peer (PS3.7 §10.1.1). @category operations */
+export const eventReport = (association: Association, options: EventReportOptions): Effect.Effect<NResult, NServiceError> =>
+  send(
+    association,
+    options.sopClassUid,
+    Command.nEventReportRq({
+      affectedSopClassUid: options.sopClassUid,
+      affectedSopInstanceUid: options.sopInstanceUid,
+      eventTypeId: options.eventTypeId,
+      messageId: 0
+    }),
+    options.eventInformation,
+    options
+  )
+
+/** N-GET: retrieves attribute values of a SOP instance (PS3.7 §10.1.2). @category operations */
+export const get = (association: Association, options: GetOptions): Effect.Effect<NResult, NServiceError> =>
+  send(
+    association,
+    options.sopClassUid,
+    Command.nGetRq({
+      requestedSopClassUid: options.sopClassUid,
+      requestedSopInstanceUid: options.sopInstanceUid,
+      messageId: 0,
+      ...(options.attributes !== undefined && options.attributes.length > 0 ? { attributeIdentifierList: options.attributes } : {})
+    }),
+    undefined,
+    options
+  )
+
+/** N-SET: modifies attribute values of a SOP instance (PS3.7 §10.1.3). @category operations */
+export const set = (association: Association, options: SetOptions): Effect.Effect<NResult, NServiceError> =>
+  send(
+    association,
+    options.sopClassUid,
+    Command.nSetRq({ requestedSopClassUid: options.sopClassUid, requestedSopInstanceUid: options.sopInstanceUid, messageId: 0 }),
+    options.modifications,
+    options
+  )
+
+/** N-ACTION: asks the peer to perform an action on a SOP instance (PS3.7 §10.1.4). @category operations */
+export const action = (association: Association, options: ActionOptions): Effect.Effect<NResult, NServiceError> =>
+  send(
+    association,
+    options.sopClassUid,
+    Command.nActionRq({
+      requestedSopClassUid: options.sopClassUid,
+      requestedSopInstanceUid: options.sopInstanceUid,
+      actionTypeId: options.actionTypeId,
+      messageId: 0
+    }),
+    options.actionInformation,
+    options
+  )
+
+/** N-CREATE: creates a SOP instance (PS3.7 §10.1.5); the result's `affectedSopInstanceUid` names it. @category operations */
+export const create = (association: Association, options: CreateOptions): Effect.Effect<NResult, NServiceError> =>
+  send(
+    association,
+    options.sopClassUid,
+    Command.nCreateRq({
+      affectedSopClassUid: options.sopClassUid,
+      messageId: 0,
+      ...(options.sopInstanceUid !== undefined ? { affectedSopInstanceUid: options.sopInstanceUid } : {})
+    }),
+    options.attributes,
+    options
+  )
+
+/** N-DELETE: deletes a SOP instance (PS3.7 §10.1.6). @category operations */
+export const del = (association: Association, options: DeleteOptions): Effect.Effect<NResult, NServiceError> =>
+  send(
+    association,
+    options.sopClassUid,
+    Command.nDeleteRq({ requestedSopClassUid: options.sopClassUid, requestedSopInstanceUid: options.sopInstanceUid, messageId: 0 }),
+    undefined,
+    options
+  )
+export { del as delete }

@@ -1,0 +1,313 @@
+/**
+ * DIMSE-N service handlers (PS3.7 §10.1): N-EVENT-REPORT, N-GET, N-SET, N-ACTION, N-CREATE and
+ * N-DELETE as performer. A handler receives the request with its data set decoded and returns a
+ * reply (status, data set); its typed failures map to the statuses of PS3.7 §C.4–C.5, and any other
+ * failure or defect answers 0110H (processing failure): a handler never brings down the association.
+ *
+ * @since 0.1.0
+ */
+import type { Negotiation } from "@dicomnet/association"
+import { type Dataset, DatasetCodec } from "@dicomnet/data"
+import { Command, Status } from "@dicomnet/dimse"
+import { Cause, Data, Effect, Result } from "effect"
+import type { AssociationInfo } from "./LifecycleEvent.js"
+
+// --- typed failures ---------------------------------------------------------------------------------
+
+/** 0112H: the requested SOP instance is not managed here. @category errors */
+export class NoSuchSopInstance extends Data.TaggedError("NoSuchSopInstance")<{
+  readonly sopInstanceUid: string
+  readonly comment?: string | undefined
+}> {}
+
+/** 0118H: the SOP class is not recognised. @category errors */
+export class NoSuchSopClass extends Data.TaggedError("NoSuchSopClass")<{
+  readonly sopClassUid: string
+  readonly comment?: string | undefined
+}> {}
+
+/** 0105H: an attribute of the request is not supported; the tags go back in Attribute Identifier List (0000,1005). @category errors */
+export class NoSuchAttribute extends Data.TaggedError("NoSuchAttribute")<{
+  readonly tags: ReadonlyArray<number>
+  readonly comment?: string | undefined
+}> {}
+
+/** 0106H: an attribute value is out of range or otherwise inappropriate; the tags go back in (0000,1005). @category errors */
+export class InvalidAttributeValue extends Data.TaggedError("InvalidAttributeValue")<{
+  readonly tags: ReadonlyArray<number>
+  readonly comment?: string | undefined
+}> {}
+
+/** 0123H: the Action Type ID is not supported for this SOP class. @category errors */
+export class NoSuchActionType extends Data.TaggedError("NoSuchActionType")<{
+  readonly actionTypeId: number
+  readonly comment?: string | undefined
+}> {}
+
+/** 0113H: the Event Type ID is not supported for this SOP class. @category errors */
+export class NoSuchEventType extends Data.TaggedError("NoSuchEventType")<{
+  readonly eventTypeId: number
+  readonly comment?: string | undefined
+}> {}
+
+/** 0111H: N-CREATE of an instance that already exists. @category errors */
+export class DuplicateSopInstance extends Data.TaggedError("DuplicateSopInstance")<{
+  readonly sopInstanceUid: string
+  readonly comment?: string | undefined
+}> {}
+
+/** 0110H: the operation could not be performed. @category errors */
+export class ProcessingFailure extends Data.TaggedError("ProcessingFailure")<{
+  readonly comment?: string | undefined
+}> {}
+
+/** Any other failure status (e.g. 0124H not authorized, 0213H resource limitation, a class-specific Cxxx). @category errors */
+export class NServiceStatus extends Data.TaggedError("NServiceStatus")<{
+  readonly status: number
+  readonly comment?: string | undefined
+}> {}
+
+/** The typed failures an N-service handler may return. @category errors */
+export type NServiceError =
+  | NoSuchSopInstance
+  | NoSuchSopClass
+  | NoSuchAttribute
+  | InvalidAttributeValue
+  | NoSuchActionType
+  | NoSuchEventType
+  | DuplicateSopInstance
+  | ProcessingFailure
+  | NServiceStatus
+
+/** The response fields a failure sets: Status, Error Comment, Attribute Identifier List. @category models */
+export interface FailureFields {
+  readonly status: number
+  readonly errorComment?: string | undefined
+  readonly attributeIdentifierList?: ReadonlyArray<number> | undefined
+}
+
+/** The status (and related fields, PS3.7 §C.4–C.5) that answers a typed failure. @category mapping */
+export const failureFields = (error: NServiceError): FailureFields => {
+  switch (error._tag) {
+    case "NoSuchSopInstance":
+      return { status: Status.Code.NoSuchSopInstance, errorComment: error.comment }
+    case "NoSuchSopClass":
+      return { status: Status.Code.NoSuchSopClass, errorComment: error.comment }
+    case "NoSuchAttribute":
+      return { status: Status.Code.NoSuchAttribute, errorComment: error.comment, attributeIdentifierList: error.tags }
+    case "InvalidAttributeValue":
+      return { status: Status.Code.InvalidAttributeValue, errorComment: error.comment, attributeIdentifierList: error.tags }
+    case "NoSuchActionType":
+      return { status: Status.Code.NoSuchActionType, errorComment: error.comment }
+    case "NoSuchEventType":
+      return { status: Status.Code.NoSuchEventType, errorComment: error.comment }
+    case "DuplicateSopInstance":
+      return { status: Status.Code.DuplicateSopInstance, errorComment: error.comment }
+    case "ProcessingFailure":
+      return { status: Status.Code.ProcessingFailure, errorComment: error.comment }
+    case "NServiceStatus":
+      return { status: error.status, errorComment: error.comment }
+  }
+}
+
+// --- requests, replies, handlers ----------------------------------------------------------------------
+
+/** The DIMSE-N requests. @category models */
+export type NRequestCommand =
+  | Command.NEventReportRq
+  | Command.NGetRq
+  | Command.NSetRq
+  | Command.NActionRq
+  | Command.NCreateRq
+  | Command.NDeleteRq
+
+/** A DIMSE-N event report to send to the peer (see `NRequest.reportEvent`). @category models */
+export interface EventReport {
+  readonly sopClassUid: string
+  readonly sopInstanceUid: string
+  readonly eventTypeId: number
+  readonly eventInformation?: Dataset.Dataset | undefined
+}
+
+/** What an N-service handler is given. @category models */
+export interface NRequest<C extends NRequestCommand> {
+  readonly association: AssociationInfo
+  readonly negotiated: Negotiation.Negotiated
+  readonly presentationContextId: number
+  /** The transfer syntax of the presentation context (the data sets' encoding). */
+  readonly transferSyntax: string
+  readonly command: C
+  /** The request's data set, decoded (modification list, action information, attribute list, event information). */
+  readonly dataset: Dataset.Dataset | undefined
+}
+
+/** What a handler answers; the status defaults to 0000H (a warning status is allowed). @category models */
+export interface NReply {
+  readonly status?: number | undefined
+  /** The response's data set (N-GET attribute list, N-SET/N-CREATE attribute list, N-ACTION reply, N-EVENT-REPORT reply). */
+  readonly dataset?: Dataset.Dataset | undefined
+  /** N-CREATE: the UID of the instance created (when the request did not name one). */
+  readonly affectedSopInstanceUid?: string | undefined
+  readonly errorComment?: string | undefined
+}
+
+/** A DIMSE-N handler: a reply (or nothing, for plain success), or a typed failure. @category models */
+// biome-ignore lint/suspicious/noConfusingVoidType: a handler written as Effect.gen with no return answers plain success
+export type NHandler<C extends NRequestCommand> = (request: NRequest<C>) => Effect.Effect<NReply | void, NServiceError>
+
+/** The N-service handlers a server runs; a request without a handler is answered 0211H (unrecognized operation). @category models */
+export interface NServiceHandlers {
+  readonly eventReport?: NHandler<Command.NEventReportRq> | undefined
+  readonly get?: NHandler<Command.NGetRq> | undefined
+  readonly set?: NHandler<Command.NSetRq> | undefined
+  readonly action?: NHandler<Command.NActionRq> | undefined
+  readonly create?: NHandler<Command.NCreateRq> | undefined
+  readonly delete?: NHandler<Command.NDeleteRq> | undefined
+}
+
+/** True for the DIMSE-N requests. @category predicates */
+export const isNRequest = (command: Command.DimseRequest): command is NRequestCommand =>
+  command._tag === "NEventReportRq" ||
+  command._tag === "NGetRq" ||
+  command._tag === "NSetRq" ||
+  command._tag === "NActionRq" ||
+  command._tag === "NCreateRq" ||
+  command._tag === "NDeleteRq"
+
+/** "N-GET" for an N-GET-RQ. @category getters */
+export const serviceOf = (command: NRequestCommand): Status.Service => {
+  switch (command._tag) {
+    case "NEventReportRq":
+      return "N-EVENT-REPORT"
+    case "NGetRq":
+      return "N-GET"
+    case "NSetRq":
+      return "N-SET"
+    case "NActionRq":
+      return "N-ACTION"
+    case "NCreateRq":
+      return "N-CREATE"
+    case "NDeleteRq":
+      return "N-DELETE"
+  }
+}
+
+/** A request as received, before its data set is decoded. @category models */
+export interface RawNRequest {
+  readonly association: AssociationInfo
+  readonly negotiated: Negotiation.Negotiated
+  readonly presentationContextId: number
+  readonly command: NRequestCommand
+  /** The data set's bytes (concatenated), when the request has one. */
+  readonly dataset: Uint8Array | undefined
+}
+
+/** The response to send: its command, and its data set encoded in the context's transfer syntax. @category models */
+export interface NAnswer {
+  readonly response: Command.DimseResponse
+  readonly dataset: Uint8Array | undefined
+}
+
+const handlerOf = (handlers: NServiceHandlers, command: NRequestCommand) => {
+  switch (command._tag) {
+    case "NEventReportRq":
+      return handlers.eventReport as NHandler<NRequestCommand> | undefined
+    case "NGetRq":
+      return handlers.get as NHandler<NRequestCommand> | undefined
+    case "NSetRq":
+      return handlers.set as NHandler<NRequestCommand> | undefined
+    case "NActionRq":
+      return handlers.action as NHandler<NRequestCommand> | undefined
+    case "NCreateRq":
+      return handlers.create as NHandler<NRequestCommand> | undefined
+    case "NDeleteRq":
+      return handlers.delete as NHandler<NRequestCommand> | undefined
+  }
+}
+
+const isNServiceError = (error: unknown): error is NServiceError =>
+  typeof error === "object" &&
+  error !== null &&
+  "_tag" in error &&
+  [
+    "NoSuchSopInstance",
+    "NoSuchSopClass",
+    "NoSuchAttribute",
+    "InvalidAttributeValue",
+    "NoSuchActionType",
+    "NoSuchEventType",
+    "DuplicateSopInstance",
+    "ProcessingFailure",
+    "NServiceStatus"
+  ].includes((error as { readonly _tag: string })._tag)
+
+// Error Comment (0000,0902) is LO: 64 characters of the default repertoire, no backslash.
+const comment = (text: string | undefined): string | undefined =>
+  text === undefined ? undefined : text.replace(/[^\x20-\x5b\x5d-\x7e]/g, " ").slice(0, 64)
+
+/**
+ * Runs the handler for an N-service request and builds its response: the data set is decoded with
+ * the context's transfer syntax, the reply's data set encoded with it; typed failures become their
+ * statuses, anything else (an undecodable data set 0110H aside) 0110H; no handler answers 0211H.
+ * Interruption is not caught.
+ * @category serving
+ */
+export const answer = (handlers: NServiceHandlers, raw: RawNRequest): Effect.Effect<NAnswer> =>
+  Effect.gen(function* () {
+    const command = raw.command
+    const service = serviceOf(command)
+    const transferSyntax = raw.negotiated.acceptedContexts.get(raw.presentationContextId)?.transferSyntax
+    const fail = (fields: FailureFields): NAnswer => ({
+      response: Command.responseTo(command, fields.status, {
+        errorComment: comment(fields.errorComment),
+        attributeIdentifierList: fields.attributeIdentifierList
+      }),
+      dataset: undefined
+    })
+    const handler = handlerOf(handlers, command)
+    if (handler === undefined || transferSyntax === undefined) return fail({ status: Status.Code.UnrecognizedOperation })
+    let dataset: Dataset.Dataset | undefined
+    if (raw.dataset !== undefined) {
+      const decoded = DatasetCodec.decode(raw.dataset, transferSyntax)
+      if (Result.isFailure(decoded)) {
+        yield* Effect.logWarning(`${service}: undecodable data set: ${decoded.failure.message}`)
+        return fail({ status: Status.Code.ProcessingFailure, errorComment: "undecodable data set" })
+      }
+      dataset = decoded.success
+    }
+    const outcome = yield* Effect.exit(
+      Effect.suspend(() =>
+        handler({
+          association: raw.association,
+          negotiated: raw.negotiated,
+          presentationContextId: raw.presentationContextId,
+          transferSyntax,
+          command,
+          dataset
+        })
+      )
+    )
+    if (outcome._tag === "Failure") {
+      if (Cause.hasInterruptsOnly(outcome.cause)) return yield* Effect.failCause(outcome.cause as Cause.Cause<never>)
+      const error = Cause.findErrorOption(outcome.cause)
+      if (error._tag === "Some" && isNServiceError(error.value)) return fail(failureFields(error.value))
+      yield* Effect.logWarning(`${service} handler failed: answering 0x0110`, outcome.cause)
+      return fail({ status: Status.Code.ProcessingFailure, errorComment: `${service} handler failed` })
+    }
+    const reply: NReply = outcome.value ?? {}
+    let bytes: Uint8Array | undefined
+    if (reply.dataset !== undefined) {
+      const encoded = DatasetCodec.encode(reply.dataset, transferSyntax)
+      if (Result.isFailure(encoded)) {
+        yield* Effect.logWarning(`${service}: the reply data set cannot be encoded: ${encoded.failure.message}`)
+        return fail({ status: Status.Code.ProcessingFailure, errorComment: "reply data set cannot be encoded" })
+      }
+      bytes = encoded.success
+    }
+    const fields: Record<string, unknown> = { hasDataset: bytes !== undefined, errorComment: comment(reply.errorComment) }
+    if (reply.affectedSopInstanceUid !== undefined) fields["affectedSopInstanceUid"] = reply.affectedSopInstanceUid
+    return {
+      response: Command.responseTo(command, reply.status ?? Status.Code.Success, fields),
+      dataset: bytes
+    }
+  })
