@@ -9,7 +9,7 @@ import { DicomServer, type LifecycleEvent } from "@dicomnet/server"
 import type { HostilePeer } from "@dicomnet/testkit"
 import type { Transport } from "@dicomnet/transport"
 import { NodeTransport } from "@dicomnet/transport-node"
-import { Cause, Effect, Layer, Logger, References, Schedule, Stream } from "effect"
+import { Cause, Effect, Layer, Logger, type LogLevel, References, Schedule, Stream } from "effect"
 
 export const host = "127.0.0.1"
 
@@ -30,8 +30,8 @@ export interface Live {
   readonly awaitEvents: (tag: LifecycleEvent.LifecycleEvent["_tag"], count: number, timeoutMs?: number) => Effect.Effect<void>
 }
 
-/** Captures every log line (Debug and above) as text, so tests can assert on what is and is not logged. */
-const capturing = (logs: Array<string>) =>
+/** Captures every log line (from `level` up) as text, so tests can assert on what is and is not logged. */
+const capturing = (logs: Array<string>, level: LogLevel.LogLevel) =>
   Layer.mergeAll(
     Logger.layer([
       Logger.make(({ message, fiber, cause }) => {
@@ -40,13 +40,14 @@ const capturing = (logs: Array<string>) =>
         logs.push(`${text} ${JSON.stringify(annotations)}${cause.reasons.length > 0 ? ` ${Cause.pretty(cause)}` : ""}`)
       })
     ]),
-    Layer.succeed(References.MinimumLogLevel, "Debug")
+    Layer.succeed(References.MinimumLogLevel, level)
   )
 
-/** Runs `body` against a fresh server with `options` (timers default to `timeouts`). */
+/** Runs `body` against a fresh server with `options` (timers default to `timeouts`); logs are captured from `logLevel` (default Info). */
 export const withServer = <A, E>(
   options: Omit<DicomServer.ServerOptions, "host" | "port">,
-  body: (live: Live) => Effect.Effect<A, E, Transport.Transport>
+  body: (live: Live) => Effect.Effect<A, E, Transport.Transport>,
+  logLevel: LogLevel.LogLevel = "Info"
 ): Effect.Effect<A, E> => {
   const logs: Array<string> = []
   return Effect.gen(function* () {
@@ -80,7 +81,7 @@ export const withServer = <A, E>(
         })
       )
     return yield* body({ server, target: { host, port: server.address.port }, events, logs, awaitEvents })
-  }).pipe(Effect.scoped, Effect.provide(Layer.merge(NodeTransport.layerTcp(), capturing(logs))))
+  }).pipe(Effect.scoped, Effect.provide(Layer.merge(NodeTransport.layerTcp(), capturing(logs, logLevel))))
 }
 
 /** One association with one C-ECHO: the status (0 = the server still serves). */
