@@ -1,0 +1,200 @@
+/**
+ * A small in-memory query/retrieve index over Part 10 files (enough for tests and a dcmqrscp-like
+ * server): each instance keeps its path, UIDs, transfer syntax, where its data set starts, and a copy
+ * of its short top-level attributes. Queries follow the Patient Root and Study Root information models
+ * (PS3.4 §C.6.1, §C.6.2) with the matching rules of PS3.4 §C.2.2.2.
+ *
+ * @since 0.1.0
+ */
+import { type DataError, Dataset, Element, Part10, type Tag } from "@dicomnet/data"
+import { Effect, FileSystem, Path, type PlatformError, Result } from "effect"
+import * as Matching from "./Matching.js"
+
+/** Query/Retrieve Level (0008,0052) values. @category models */
+export type Level = "PATIENT" | "STUDY" | "SERIES" | "IMAGE"
+
+/** The Query/Retrieve information model of a request. @category models */
+export type Model = "patient" | "study"
+
+/** One stored instance. @category models */
+export interface Instance {
+  readonly path: string
+  readonly sopClassUid: string
+  readonly sopInstanceUid: string
+  readonly transferSyntaxUid: string
+  /** Byte offset of the data set in the file (after the meta header). */
+  readonly datasetOffset: number
+  /** Copies of the instance's short top-level attributes (no pixel data, no sequences). */
+  readonly attributes: Dataset.Dataset
+}
+
+/** The index. @category models */
+export interface Archive {
+  readonly instances: ReadonlyArray<Instance>
+  /** The C-FIND responses to `identifier` at `level` (one identifier per matching entity). */
+  readonly find: (level: Level, identifier: Dataset.Dataset, model?: Model) => ReadonlyArray<Dataset.Dataset>
+  /** The instances a C-MOVE/C-GET of `identifier` at `level` retrieves. */
+  readonly select: (level: Level, identifier: Dataset.Dataset) => ReadonlyArray<Instance>
+}
+
+const QueryRetrieveLevel = 0x00080052
+const SpecificCharacterSet = 0x00080005
+
+const levels: ReadonlyArray<Level> = ["PATIENT", "STUDY", "SERIES", "IMAGE"]
+const rank = (level: Level): number => levels.indexOf(level)
+
+/** Unique key of each level (PS3.4 §C.6.1.1). @category constants */
+export const uniqueKey: { readonly [L in Level]: Tag.Tag } = {
+  PATIENT: 0x00100020, // Patient ID
+  STUDY: 0x0020000d, // Study Instance UID
+  SERIES: 0x0020000e, // Series Instance UID
+  IMAGE: 0x00080018 // SOP Instance UID
+}
+
+// The level of the usual attributes of PS3.4 Tables C.6-1..C.6-4; anything else is IMAGE-level unless in group 0010.
+const studyLevel = new Set([
+  0x00080020, 0x00080030, 0x00080050, 0x00080051, 0x00080061, 0x00080062, 0x00080063, 0x00080090, 0x00081030, 0x00081032,
+  0x00081060, 0x00081080, 0x0020000d, 0x00200010, 0x00201070, 0x00201206, 0x00201208, 0x00101010, 0x00101020, 0x00101030,
+  0x00102180, 0x001021b0, 0x00104000
+])
+const seriesLevel = new Set([
+  0x00080021, 0x00080031, 0x00080060, 0x0008103e, 0x00081050, 0x00081070, 0x00180015, 0x00185100, 0x0020000e, 0x00200011,
+  0x00200060, 0x00201209, 0x00400244, 0x00400245, 0x00400275
+])
+const patientLevel = new Set([0x00201200, 0x00201202, 0x00201204])
+
+/** The information-model level an attribute belongs to. @category getters */
+export const levelOf = (tag: Tag.Tag): Level => {
+  if (studyLevel.has(tag)) return "STUDY"
+  if (seriesLevel.has(tag)) return "SERIES"
+  if (patientLevel.has(tag) || tag >>> 16 === 0x0010) return "PATIENT"
+  return "IMAGE"
+}
+
+// Attributes the SCP computes (PS3.4 §C.3.4 "optional keys" Table C.3-4..): counts and summaries.
+const computed = new Set([0x00201200, 0x00201202, 0x00201204, 0x00201206, 0x00201208, 0x00201209, 0x00080061, 0x00080062])
+
+const distinct = (instances: ReadonlyArray<Instance>, tag: Tag.Tag): ReadonlyArray<string> => {
+  const out = new Set<string>()
+  for (const i of instances) for (const v of i.attributes.strings(tag) ?? []) if (v !== "") out.add(v)
+  return [...out]
+}
+
+const computedValue = (tag: Tag.Tag, group: ReadonlyArray<Instance>): ReadonlyArray<string> => {
+  switch (tag) {
+    case 0x00201200: // Number of Patient Related Studies
+      return [String(distinct(group, uniqueKey.STUDY).length)]
+    case 0x00201202: // Number of Patient Related Series
+    case 0x00201206: // Number of Study Related Series
+      return [String(distinct(group, uniqueKey.SERIES).length)]
+    case 0x00201204: // Number of Patient Related Instances
+    case 0x00201208: // Number of Study Related Instances
+    case 0x00201209: // Number of Series Related Instances
+      return [String(group.length)]
+    case 0x00080061: // Modalities in Study
+      return distinct(group, 0x00080060)
+    case 0x00080062: // SOP Classes in Study
+      return [...new Set(group.map((i) => i.sopClassUid))]
+    default:
+      return []
+  }
+}
+
+const computedVr = (tag: Tag.Tag) => (tag === 0x00080061 ? "CS" : tag === 0x00080062 ? "UI" : "IS")
+
+/** The keys used to match instances at `level`: those at or above it, except computed ones. */
+const filterKeys = (keys: ReadonlyArray<Matching.Key>, level: Level): ReadonlyArray<Matching.Key> =>
+  keys.filter((k) => !computed.has(k.tag) && rank(levelOf(k.tag)) <= rank(level))
+
+/** Builds an index from instances. @category constructors */
+export const make = (instances: ReadonlyArray<Instance>): Archive => {
+  const select = (level: Level, identifier: Dataset.Dataset): ReadonlyArray<Instance> => {
+    const keys = filterKeys(Matching.keysOf(identifier), level)
+    return instances.filter((i) => Matching.matchesAll(keys, i.attributes))
+  }
+  const find = (level: Level, identifier: Dataset.Dataset, model: Model = "study"): ReadonlyArray<Dataset.Dataset> => {
+    const keys = Matching.keysOf(identifier).filter((k) => rank(levelOf(k.tag)) <= rank(level) || computed.has(k.tag))
+    const matched = select(level, identifier)
+    const groups = new Map<string, Array<Instance>>()
+    const unique = uniqueKey[level]
+    for (const i of matched) {
+      const id = i.attributes.string(unique) ?? ""
+      const group = groups.get(id)
+      if (group === undefined) groups.set(id, [i])
+      else group.push(i)
+    }
+    // Unique keys of the level and above are always returned (PS3.4 §C.4.1.2.3; Study Root starts at STUDY).
+    const always = levels.slice(model === "patient" ? 0 : 1, rank(level) + 1).map((l) => uniqueKey[l])
+    const out: Array<Dataset.Dataset> = []
+    for (const group of groups.values()) {
+      const first = group[0]
+      if (first === undefined) continue
+      const source = first.attributes
+      const elements: Array<Element.Element> = [Element.string(QueryRetrieveLevel, "CS", level)]
+      let ok = true
+      for (const key of keys) {
+        if (computed.has(key.tag)) {
+          const values = computedValue(key.tag, group)
+          if (key.values.length > 0 && !values.some((v) => Matching.matchValue(key, v))) {
+            ok = false
+            break
+          }
+          elements.push(Element.string(key.tag, computedVr(key.tag), values))
+          continue
+        }
+        elements.push(Matching.answer(key, source))
+      }
+      if (!ok) continue
+      for (const tag of always) if (!identifier.has(tag)) elements.push(source.get(tag) ?? Element.string(tag, "UI", ""))
+      const cs = source.get(SpecificCharacterSet)
+      if (cs !== undefined) elements.push(cs)
+      out.push(Dataset.make(elements, { characterSet: source.characterSet }))
+    }
+    return out
+  }
+  return { instances, find, select }
+}
+
+const maxKeptLength = 1024
+
+/** An index entry from the bytes of a Part 10 file (short top-level attributes copied, the rest dropped). @category constructors */
+export const instanceOf = (path: string, bytes: Uint8Array): Result.Result<Instance, DataError.DataDecodeError> =>
+  Result.map(Part10.decodeFile(bytes), ({ meta, dataset }): Instance => {
+    const kept: Array<Element.Element> = []
+    for (const e of dataset.elements()) {
+      if (e._tag !== "Primitive" || e.bytes.length > maxKeptLength || e.tag >>> 16 >= 0x7fe0) continue
+      // A copy: a view would keep the whole file in memory.
+      kept.push(Element.primitive(e.tag, e.vr, e.bytes.slice(), e.littleEndian !== false))
+    }
+    const attributes = Dataset.make(kept)
+    return {
+      path,
+      sopClassUid: attributes.uid(0x00080016) ?? meta.mediaStorageSopClassUid ?? "",
+      sopInstanceUid: attributes.uid(0x00080018) ?? meta.mediaStorageSopInstanceUid ?? "",
+      transferSyntaxUid: meta.transferSyntaxUid,
+      datasetOffset: meta.datasetOffset,
+      attributes
+    }
+  })
+
+/**
+ * Indexes every DICOM file under `dir` (recursively); files that are not DICOM are skipped.
+ * @category constructors
+ */
+export const fromDirectory = (dir: string): Effect.Effect<Archive, PlatformError.PlatformError, FileSystem.FileSystem | Path.Path> =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const names = yield* fs.readDirectory(dir, { recursive: true })
+    const instances: Array<Instance> = []
+    for (const name of names.sort()) {
+      const full = path.join(dir, name)
+      const info = yield* fs.stat(full)
+      if (info.type !== "File") continue
+      const bytes = yield* fs.readFile(full)
+      const instance = instanceOf(full, bytes)
+      if (Result.isSuccess(instance) && instance.success.sopInstanceUid !== "") instances.push(instance.success)
+      else yield* Effect.logDebug(`archive: skipping ${full} (not a DICOM instance)`)
+    }
+    return make(instances)
+  })

@@ -1,0 +1,132 @@
+import { Dataset, Part10 } from "@dicomnet/data"
+import { Synth } from "@dicomnet/synth"
+import { assert, describe, expect, it } from "@effect/vitest"
+import { Result } from "effect"
+import * as Archive from "../src/archive/Archive.js"
+import * as Matching from "../src/archive/Matching.js"
+
+const DS = Dataset.Dataset
+
+const instance = (record: Dataset.DatasetRecord, n: number): Archive.Instance => {
+  const sop = `1.2.3.9.${n}`
+  const ds = DS.unsafeFromRecord({ SOPClassUID: "1.2.840.10008.5.1.4.1.1.2", SOPInstanceUID: sop, ...record })
+  const bytes = Part10.encodeFile({ mediaStorageSopClassUid: "1.2.840.10008.5.1.4.1.1.2", mediaStorageSopInstanceUid: sop, transferSyntaxUid: "1.2.840.10008.1.2.1" }, ds)
+  assert(Result.isSuccess(bytes))
+  const i = Archive.instanceOf(`/x/${sop}.dcm`, bytes.success)
+  assert(Result.isSuccess(i))
+  return i.success
+}
+
+const key = (vr: string, ...values: Array<string>): Matching.Key => ({ tag: 0x00100010, vr, values })
+const strings = (ds: Dataset.Dataset) => (k: string) => ds.string(k)
+
+describe("PS3.4 §C.2.2.2 · attribute matching", () => {
+  it("§C.2.2.2.3 universal matching: an empty key matches anything, even an absent attribute", () => {
+    expect(Matching.matches(key("PN"), DS.empty)).toBe(true)
+  })
+  it("§C.2.2.2.1 single value matching: exact for text, case-insensitive for PN", () => {
+    const ds = DS.unsafeFromRecord({ PatientName: "Doe^John" })
+    expect(Matching.matches(key("PN", "Doe^John"), ds)).toBe(true)
+    expect(Matching.matches(key("PN", "doe^john"), ds)).toBe(true)
+    expect(Matching.matches(key("PN", "Doe"), ds)).toBe(false)
+    expect(Matching.matches(key("PN", "Doe"), DS.empty)).toBe(false)
+  })
+  it("§C.2.2.2.4 wildcard matching: * any run, ? one character", () => {
+    const ds = DS.unsafeFromRecord({ PatientName: "Doe^John" })
+    expect(Matching.matches(key("PN", "Do*"), ds)).toBe(true)
+    expect(Matching.matches(key("PN", "D?e^J*n"), ds)).toBe(true)
+    expect(Matching.matches(key("PN", "D?^*"), ds)).toBe(false)
+    expect(Matching.matches(key("PN", "*"), ds)).toBe(true)
+    expect(Matching.wildcard("a.b*").test("axb")).toBe(false) // regex characters are literal
+  })
+  it("§C.2.2.2.5 range matching for DA and TM: closed, open below, open above", () => {
+    const da = (v: string) => ({ tag: 0x00080020, vr: "DA", values: [v] })
+    const ds = DS.unsafeFromRecord({ StudyDate: "20240115", StudyTime: "101530.25" })
+    expect(Matching.matches(da("20240101-20240131"), ds)).toBe(true)
+    expect(Matching.matches(da("20240116-"), ds)).toBe(false)
+    expect(Matching.matches(da("-20240115"), ds)).toBe(true)
+    expect(Matching.matches(da("20240115"), ds)).toBe(true)
+    const tm = (v: string) => ({ tag: 0x00080030, vr: "TM", values: [v] })
+    expect(Matching.matches(tm("1000-1015"), ds)).toBe(true) // 10:15 covers 10:15:30.25
+    expect(Matching.matches(tm("1016-"), ds)).toBe(false)
+  })
+  it("§C.2.2.2.2 list of UID matching: any of the UIDs", () => {
+    const ds = DS.unsafeFromRecord({ StudyInstanceUID: "1.2.3" })
+    const k = { tag: 0x0020000d, vr: "UI", values: ["1.2.4", "1.2.3"] }
+    expect(Matching.matches(k, ds)).toBe(true)
+    expect(Matching.matches({ ...k, values: ["1.2.4"] }, ds)).toBe(false)
+  })
+})
+
+describe("PS3.4 §C.6 · archive index: Patient Root and Study Root queries", () => {
+  const files = [...Synth.generate({ patients: 2, studiesPerPatient: 2, seriesPerStudy: 2, instancesPerSeries: 2, rows: 8, columns: 8 })]
+  const archive = Archive.make(
+    files.map((f) => {
+      const i = Archive.instanceOf(f.path, f.bytes)
+      assert(Result.isSuccess(i))
+      return i.success
+    })
+  )
+  const all = archive.instances
+
+  it("indexes UIDs, transfer syntax and short attributes only (no pixel data)", () => {
+    expect(all.length).toBe(16)
+    const first = all[0]
+    assert(first !== undefined)
+    expect(first.sopInstanceUid).toBe(files[0]?.sopInstanceUid)
+    expect(first.transferSyntaxUid).toBe("1.2.840.10008.1.2.1")
+    expect(first.attributes.has(0x7fe00010)).toBe(false)
+    expect(first.datasetOffset).toBeGreaterThan(132)
+  })
+
+  it("PATIENT level: one response per patient, with requested keys filled and computed counts", () => {
+    const rsp = archive.find("PATIENT", DS.unsafeFromRecord({ PatientID: null, PatientName: null, NumberOfPatientRelatedStudies: null, NumberOfPatientRelatedInstances: null }), "patient")
+    expect(rsp.length).toBe(2)
+    for (const r of rsp) {
+      expect(r.string("QueryRetrieveLevel")).toBe("PATIENT")
+      expect(r.string("PatientName")).toMatch(/\^/)
+      expect(r.number("NumberOfPatientRelatedStudies")).toBe(2)
+      expect(r.number("NumberOfPatientRelatedInstances")).toBe(8)
+    }
+  })
+
+  it("STUDY level under Study Root with a wildcard on the patient's name", () => {
+    const name = all[0]?.attributes.string("PatientName") ?? ""
+    const rsp = archive.find("STUDY", DS.unsafeFromRecord({ PatientName: `${name.slice(0, 3)}*`, StudyInstanceUID: null, ModalitiesInStudy: null, NumberOfStudyRelatedSeries: null }))
+    expect(rsp.length).toBe(2)
+    for (const r of rsp) {
+      expect(r.string("PatientName")).toBe(name)
+      expect(r.strings("ModalitiesInStudy")).toEqual(["CT"])
+      expect(r.number("NumberOfStudyRelatedSeries")).toBe(2)
+    }
+  })
+
+  it("SERIES and IMAGE levels below a study, with the unique keys of the levels above returned", () => {
+    const study = all[0]?.attributes.uid("StudyInstanceUID")
+    const series = archive.find("SERIES", DS.unsafeFromRecord({ StudyInstanceUID: study ?? "", SeriesInstanceUID: null, Modality: null }), "patient")
+    expect(series.length).toBe(2)
+    expect(series.map(strings).map((s) => s("PatientID"))).toEqual([all[0]?.attributes.string("PatientID"), all[0]?.attributes.string("PatientID")])
+    const images = archive.find("IMAGE", DS.unsafeFromRecord({ StudyInstanceUID: study ?? "", SeriesInstanceUID: series[0]?.uid("SeriesInstanceUID") ?? "", SOPInstanceUID: null }))
+    expect(images.length).toBe(2)
+    expect(images.every((i) => i.string("QueryRetrieveLevel") === "IMAGE")).toBe(true)
+  })
+
+  it("a computed key with a value filters (ModalitiesInStudy=MR matches no CT study)", () => {
+    expect(archive.find("STUDY", DS.unsafeFromRecord({ ModalitiesInStudy: "MR" })).length).toBe(0)
+    expect(archive.find("STUDY", DS.unsafeFromRecord({ ModalitiesInStudy: "CT" })).length).toBe(4)
+  })
+
+  it("select: the instances a retrieve of a study, a series or a list of SOP Instance UIDs covers", () => {
+    const study = all[0]?.attributes.uid("StudyInstanceUID") ?? ""
+    expect(archive.select("STUDY", DS.unsafeFromRecord({ StudyInstanceUID: study })).length).toBe(4)
+    const two = [all[3]?.sopInstanceUid ?? "", all[9]?.sopInstanceUid ?? ""]
+    expect(archive.select("IMAGE", DS.unsafeFromRecord({ SOPInstanceUID: two })).map((i) => i.sopInstanceUid)).toEqual(two)
+  })
+
+  it("date range at STUDY level", () => {
+    const a = instance({ PatientID: "P", StudyInstanceUID: "1.1", StudyDate: "20200101" }, 1)
+    const b = instance({ PatientID: "P", StudyInstanceUID: "1.2", StudyDate: "20230101" }, 2)
+    const small = Archive.make([a, b])
+    expect(small.find("STUDY", DS.unsafeFromRecord({ StudyDate: "20220101-" })).map((r) => r.uid("StudyInstanceUID"))).toEqual(["1.2"])
+  })
+})
