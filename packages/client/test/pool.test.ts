@@ -1,4 +1,4 @@
-import { Association, DimseTimeout, Echo, Pool } from "@dicomnet/client"
+import { type Association, DimseTimeout, Echo, Pool } from "@dicomnet/client"
 import { SopClass } from "@dicomnet/data"
 import { DicomServer, type LifecycleEvent } from "@dicomnet/server"
 import { Transport } from "@dicomnet/transport"
