@@ -1,0 +1,60 @@
+/**
+ * Resource limits of the server, with safe defaults, and what bounds each piece of memory a peer
+ * can make us hold. The bounds, per association:
+ *
+ * - bytes not yet framed: at most one PDU, and a PDU is refused (A-ABORT) as soon as its header
+ *   announces more than `maxPduLength` (the framer checks the 4-byte length before allocating);
+ *   A-ASSOCIATE-RQ/AC at most 1 MiB, the fixed-size PDUs 1 KiB (`@dicomnet/pdu` Framer);
+ * - bytes the server does not read are not buffered: TCP input is pulled (paused socket), so a
+ *   slow handler holds the peer back through TCP flow control instead of growing a queue;
+ * - data sets are streamed to their handler in fragments (views into the PDU), never concatenated,
+ *   except identifiers a handler collects whole (C-FIND, N-services), capped by `maxIdentifierBytes`
+ *   and parsed with at most `maxNestingDepth` levels of sequences;
+ * - a C-STORE data set beyond `maxDatasetBytes` is drained (read and discarded), not stored, and
+ *   answered A700H (out of resources);
+ * - operations in flight are bounded by the asynchronous operations window (one at a time unless
+ *   negotiated), and the number of associations by `maxAssociations` (RJ 2/3/2 beyond it) plus
+ *   per-peer limits (`AccessControl`);
+ * - idle peers: ARTIM bounds the wait for the A-ASSOCIATE-RQ and for the close after a release or
+ *   an abort; `readIdle` bounds silence inside an association; `write` a peer that does not read.
+ *
+ * @since 0.1.0
+ */
+
+/** The limits. @category models */
+export interface Limits {
+  /** Our maximum PDU length received (PS3.8 §D.1), announced in the A-ASSOCIATE-AC. */
+  readonly maxPduLength: number
+  /** Associations served at once; beyond it RJ 2/3/2 (local limit exceeded). */
+  readonly maxAssociations: number
+  /** Largest C-STORE data set accepted, in bytes; beyond it A700H and the rest is drained. */
+  readonly maxDatasetBytes: number
+  /** Largest identifier (C-FIND/C-MOVE/C-GET keys, N-service attribute lists) collected whole, in bytes. */
+  readonly maxIdentifierBytes: number
+  /** Deepest nesting of sequences parsed in an identifier. */
+  readonly maxNestingDepth: number
+}
+
+/** Safe defaults: 256 KiB PDUs, 64 associations, 4 GiB data sets, 1 MiB identifiers, 16 nesting levels. @category constants */
+export const defaults: Limits = {
+  maxPduLength: 262144,
+  maxAssociations: 64,
+  maxDatasetBytes: 4 * 1024 * 1024 * 1024,
+  maxIdentifierBytes: 1024 * 1024,
+  maxNestingDepth: 16
+}
+
+/** The limits with `overrides` applied over the defaults; non-positive or non-finite values fall back to the default. @category constructors */
+export const make = (overrides: { readonly [K in keyof Limits]?: number | undefined } = {}): Limits => {
+  const pick = (key: keyof Limits): number => {
+    const v = overrides[key]
+    return v !== undefined && Number.isFinite(v) && v > 0 ? Math.floor(v) : defaults[key]
+  }
+  return {
+    maxPduLength: pick("maxPduLength"),
+    maxAssociations: pick("maxAssociations"),
+    maxDatasetBytes: pick("maxDatasetBytes"),
+    maxIdentifierBytes: pick("maxIdentifierBytes"),
+    maxNestingDepth: pick("maxNestingDepth")
+  }
+}

@@ -1,0 +1,22 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Limits from "../src/Limits.js"
+
+describe("Limits · safe defaults", () => {
+  it("defaults bound every resource a peer can make the server hold", () => {
+    expect(Limits.defaults).toEqual({
+      maxPduLength: 262144,
+      maxAssociations: 64,
+      maxDatasetBytes: 4 * 1024 * 1024 * 1024,
+      maxIdentifierBytes: 1024 * 1024,
+      maxNestingDepth: 16
+    })
+  })
+
+  it("overrides apply; zero, negative and non-finite values fall back to the default (never unlimited)", () => {
+    const limits = Limits.make({ maxPduLength: 16384, maxAssociations: 0, maxDatasetBytes: Number.POSITIVE_INFINITY, maxNestingDepth: -1 })
+    expect(limits.maxPduLength).toBe(16384)
+    expect(limits.maxAssociations).toBe(64)
+    expect(limits.maxDatasetBytes).toBe(Limits.defaults.maxDatasetBytes)
+    expect(limits.maxNestingDepth).toBe(16)
+  })
+})
