@@ -1,0 +1,202 @@
+/**
+ * The suite's results and their three renderings: report.md (tables), report.svg (a hand-written diverging
+ * bar chart of the ratios to DCMTK on a log2 scale) and report.json (everything, for tooling).
+ */
+import { mkdirSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import type { Machine } from "./Machine.js"
+
+/** One SCU → SCP pair in one figure. */
+export interface Row {
+  readonly scu: string
+  readonly scp: string
+  readonly status: "ok" | "n/a" | "failed"
+  /** Why a row is n/a or failed. */
+  readonly reason?: string
+  /** The figure of each run, in the figure's unit. */
+  readonly values: ReadonlyArray<number>
+  readonly median?: number
+  /** The median of the measured seconds (what the figure is computed from). */
+  readonly seconds?: number
+  /** The median wall-clock seconds of the SCU process(es), start-up included. */
+  readonly wallSeconds?: number
+  readonly scuPeakRssKb?: number
+  readonly scpPeakRssKb?: number
+  /** median / the DCMTK → DCMTK median of the same figure. */
+  readonly ratio?: number
+}
+
+/** One measurement with its rows. */
+export interface Figure {
+  readonly id: string
+  readonly title: string
+  readonly unit: string
+  readonly note?: string
+  readonly rows: ReadonlyArray<Row>
+}
+
+/** A whole run of the suite. */
+export interface Report {
+  readonly machine: Machine
+  readonly settings: Record<string, number | string | boolean>
+  readonly figures: ReadonlyArray<Figure>
+  readonly totalSeconds: number
+}
+
+/** The middle value (mean of the two middle ones for an even count). */
+export const median = (values: ReadonlyArray<number>): number => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? (sorted[mid] ?? Number.NaN) : ((sorted[mid - 1] ?? Number.NaN) + (sorted[mid] ?? Number.NaN)) / 2
+}
+
+/** Adds the ratio to the DCMTK → DCMTK row of the same figure to every measured row. */
+export const withRatios = (figure: Figure): Figure => {
+  const base = figure.rows.find((r) => r.scu === "DCMTK" && r.scp === "DCMTK" && r.status === "ok")?.median
+  return {
+    ...figure,
+    rows: figure.rows.map((r) => (base !== undefined && base > 0 && r.median !== undefined ? { ...r, ratio: r.median / base } : r))
+  }
+}
+
+/** A figure for humans: 3 significant digits, thousands separated. */
+export const formatValue = (v: number): string =>
+  v >= 100 ? Math.round(v).toLocaleString("en-US") : v >= 10 ? v.toFixed(1) : v >= 1 ? v.toFixed(2) : v.toPrecision(2)
+
+const formatRss = (kb: number | undefined): string => (kb === undefined ? "–" : `${Math.round(kb / 1024)} MiB`)
+
+const formatRatio = (r: number | undefined): string => (r === undefined ? "–" : r >= 10 ? `${r.toFixed(0)}×` : `${r.toFixed(2)}×`)
+
+const cell = (row: Row): string =>
+  row.status === "ok" && row.median !== undefined
+    ? formatValue(row.median)
+    : row.status === "n/a"
+      ? "n/a (not available)"
+      : "failed"
+
+const escapeMd = (s: string): string => s.replaceAll("|", "\\|").replaceAll("\n", " ")
+
+/** report.md: the machine, the settings, and one table per figure. */
+export const markdown = (report: Report): string => {
+  const m = report.machine
+  const lines = [
+    "# dicomnet benchmark: side by side with DCMTK and dcmjs-dimse",
+    "",
+    `Measured ${m.date} on loopback (127.0.0.1) in ${Math.round(report.totalSeconds)} s.`,
+    "",
+    "| machine | |",
+    "| --- | --- |",
+    `| CPU | ${m.cpu}, ${m.cores} cores |`,
+    `| memory | ${m.memoryGib} GiB |`,
+    `| kernel | ${m.kernel} |`,
+    `| Node.js | ${m.node} |`,
+    `| DCMTK | ${m.dcmtk} (every process with TCP_NODELAY=1) |`,
+    `| dcmjs-dimse | ${m.dcmjsDimse} |`,
+    `| dicomnet | ${m.dicomnetCommit} |`,
+    "",
+    `Settings: ${Object.entries(report.settings)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ")}.`,
+    "",
+    "Each figure is the median of the runs (all runs listed). **× DCMTK** is the median divided by the DCMTK → DCMTK",
+    "median of the same table: above 1 is faster than DCMTK, below 1 slower. Peak RSS is the largest VmHWM of the",
+    "SCU process(es) and of the SCP process over the runs. Times of CLI clients exclude the process start-up",
+    "(measured with `--version` and subtracted); library agents time their own loop. See README.md.",
+    ""
+  ]
+  for (const figure of report.figures) {
+    lines.push(`## ${figure.title}`, "")
+    if (figure.note !== undefined) lines.push(figure.note, "")
+    lines.push(`| SCU → SCP | ${figure.unit} | × DCMTK | runs | SCU peak RSS | SCP peak RSS | note |`, "| --- | ---: | ---: | --- | ---: | ---: | --- |")
+    for (const row of figure.rows) {
+      const runs = row.values.map(formatValue).join(" / ")
+      const note = row.status === "ok" ? (row.wallSeconds !== undefined && row.seconds !== undefined ? `${row.seconds.toFixed(2)} s (wall ${row.wallSeconds.toFixed(2)} s)` : "") : (row.reason ?? "")
+      lines.push(
+        `| ${row.scu} → ${row.scp} | ${cell(row)} | ${formatRatio(row.ratio)} | ${runs || "–"} | ${formatRss(row.scuPeakRssKb)} | ${formatRss(row.scpPeakRssKb)} | ${escapeMd(note)} |`
+      )
+    }
+    lines.push("")
+  }
+  return lines.join("\n")
+}
+
+const escapeXml = (s: string): string => s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;")
+
+const palette: Record<string, string> = {
+  "dicomnet → dicomnet": "#2563eb",
+  "dicomnet → DCMTK": "#60a5fa",
+  "DCMTK → dicomnet": "#1e3a8a",
+  "dcmjs-dimse → DCMTK": "#f59e0b",
+  "DCMTK → dcmjs-dimse": "#b45309",
+  "dcmjs-dimse → dcmjs-dimse": "#fcd34d"
+}
+
+/** report.svg: per figure, one bar per pair: log2(ratio to DCMTK → DCMTK), left slower, right faster. */
+export const svg = (report: Report): string => {
+  const width = 980
+  const labelWidth = 330
+  const chartLeft = labelWidth + 10
+  const chartWidth = width - chartLeft - 70
+  const rowHeight = 18
+  const ratios = report.figures.flatMap((f) => f.rows.flatMap((r) => (r.ratio !== undefined && r.ratio > 0 ? [Math.log2(r.ratio)] : [])))
+  const span = Math.max(2, Math.ceil(Math.max(0, ...ratios.map(Math.abs))))
+  const x = (log2: number) => chartLeft + ((Math.max(-span, Math.min(span, log2)) + span) / (2 * span)) * chartWidth
+  const parts: Array<string> = []
+  let y = 58
+  for (const figure of report.figures) {
+    parts.push(`<text x="10" y="${y + 13}" font-weight="bold">${escapeXml(figure.title)}</text>`)
+    y += rowHeight + 2
+    for (const row of figure.rows) {
+      if (row.scu === "DCMTK" && row.scp === "DCMTK") continue
+      const name = `${row.scu} → ${row.scp}`
+      parts.push(`<text x="24" y="${y + 13}">${escapeXml(name)}</text>`)
+      if (row.ratio !== undefined && row.ratio > 0) {
+        const v = Math.log2(row.ratio)
+        const x0 = x(0)
+        const x1 = x(v)
+        const left = Math.min(x0, x1)
+        parts.push(
+          `<rect x="${left.toFixed(1)}" y="${y + 3}" width="${Math.max(1, Math.abs(x1 - x0)).toFixed(1)}" height="${rowHeight - 6}" fill="${palette[name] ?? "#6b7280"}"><title>${escapeXml(`${name}: ${formatRatio(row.ratio)} DCMTK`)}</title></rect>`,
+          `<text x="${(v >= 0 ? Math.max(x0, x1) + 4 : Math.min(x0, x1) - 4).toFixed(1)}" y="${y + 13}" text-anchor="${v >= 0 ? "start" : "end"}" font-size="11">${formatRatio(row.ratio)}</text>`
+        )
+      } else {
+        parts.push(`<text x="${chartLeft}" y="${y + 13}" fill="#9ca3af" font-size="11">${row.status === "ok" ? "no DCMTK → DCMTK baseline" : escapeXml(cell(row))}</text>`)
+      }
+      y += rowHeight
+    }
+    y += 8
+  }
+  const height = y + 20
+  const ticks: Array<string> = []
+  for (let t = -span; t <= span; t++) {
+    const tx = x(t).toFixed(1)
+    const label = t >= 0 ? `${2 ** t}×` : `1/${2 ** -t}×`
+    ticks.push(
+      `<line x1="${tx}" y1="44" x2="${tx}" y2="${height - 16}" stroke="${t === 0 ? "#111827" : "#e5e7eb"}" stroke-width="${t === 0 ? 1.5 : 1}"/>`,
+      `<text x="${tx}" y="40" text-anchor="middle" font-size="11" fill="#374151">${label}</text>`
+    )
+  }
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="Ratios to DCMTK" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="12">`,
+    "<title>dicomnet benchmark: each pair's figure as a ratio to DCMTK → DCMTK</title>",
+    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
+    `<text x="10" y="20" font-size="14" font-weight="bold">Ratio to DCMTK → DCMTK (log scale; right of the line is faster than DCMTK)</text>`,
+    ...ticks,
+    ...parts,
+    `<text x="10" y="${height - 4}" font-size="10" fill="#6b7280">${escapeXml(`${report.machine.cpu}, ${report.machine.cores} cores, Node ${report.machine.node}, DCMTK ${report.machine.dcmtk}, ${report.machine.date}`)}</text>`,
+    "</svg>",
+    ""
+  ].join("\n")
+}
+
+/** Writes report.md, report.svg and report.json into `dir`; returns their paths. */
+export const write = (dir: string, report: Report): ReadonlyArray<string> => {
+  mkdirSync(dir, { recursive: true })
+  const files = [
+    [join(dir, "report.md"), markdown(report)],
+    [join(dir, "report.svg"), svg(report)],
+    [join(dir, "report.json"), `${JSON.stringify(report, null, 2)}\n`]
+  ] as const
+  for (const [path, text] of files) writeFileSync(path, text)
+  return files.map(([path]) => path)
+}

@@ -1,0 +1,301 @@
+/**
+ * The measurements: raw TCP, C-ECHO round trips, associations, C-STORE (one and four associations, PDU 128 KiB,
+ * to disk, one big object, tiny objects) and C-FIND, for every SCU → SCP pair of the roles. A pair whose role
+ * lacks the tool gives an "n/a" row, a pair that breaks a "failed" row: the suite itself goes on.
+ */
+import { mkdirSync, readdirSync, rmSync } from "node:fs"
+import { dirname, join } from "node:path"
+import { fileURLToPath } from "node:url"
+import type { Corpus, FileSet } from "./Corpus.js"
+import type { Options } from "./Options.js"
+import * as Proc from "./Proc.js"
+import { type Figure, median, type Row, withRatios } from "./Report.js"
+import { agentReport, check, NotAvailable, type Role, type ScuResult } from "./Role.js"
+import * as Dcmjs from "./roles/dcmjs.js"
+import * as Dcmtk from "./roles/dcmtk.js"
+import * as Dicomnet from "./roles/dicomnet.js"
+
+/** Every SCU → SCP pair, DCMTK → DCMTK (the baseline) first after dicomnet → dicomnet. */
+const allPairs: ReadonlyArray<readonly [Role, Role]> = [
+  [Dicomnet.role, Dicomnet.role],
+  [Dcmtk.role, Dcmtk.role],
+  [Dicomnet.role, Dcmtk.role],
+  [Dcmtk.role, Dicomnet.role],
+  [Dcmjs.role, Dcmtk.role],
+  [Dcmtk.role, Dcmjs.role],
+  [Dcmjs.role, Dcmjs.role]
+]
+
+/** The pairs of dicomnet and DCMTK only (variants dcmjs-dimse has no option for). */
+const corePairs = allPairs.slice(0, 4)
+
+/** What the suite needs while it runs. */
+export interface Context {
+  readonly options: Options
+  readonly workDir: string
+  readonly log: (line: string) => void
+}
+
+/** A started SCP, or the archive shared by several rows (its `stop` only reads the peak RSS). */
+type ScpFactory = (port: number) => Promise<Proc.Server>
+
+interface RowSpec {
+  readonly scu: string
+  readonly scp: string
+  readonly startScp: ScpFactory
+  readonly beforeRun?: () => void
+  readonly run: (port: number) => Promise<ScuResult>
+  readonly value: (result: ScuResult) => number
+  /** An error message when a run's result is wrong (files missing, matches missing). */
+  readonly verify?: (result: ScuResult) => string | undefined
+}
+
+const reasonOf = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split("\n")[0]?.slice(0, 240) ?? ""
+
+const measureRow = async (ctx: Context, spec: RowSpec): Promise<Row> => {
+  const label = `${spec.scu} → ${spec.scp}`
+  let server: Proc.Server
+  try {
+    server = await spec.startScp(await Proc.freePort())
+  } catch (e) {
+    ctx.log(`  ${label}: ${e instanceof NotAvailable ? "n/a" : "failed"}: ${reasonOf(e)}`)
+    return { scu: spec.scu, scp: spec.scp, status: e instanceof NotAvailable ? "n/a" : "failed", reason: reasonOf(e), values: [] }
+  }
+  const results: Array<ScuResult> = []
+  let error: unknown
+  try {
+    for (let i = 0; i < ctx.options.runs; i++) {
+      spec.beforeRun?.()
+      const result = await spec.run(server.port)
+      const wrong = spec.verify?.(result)
+      if (wrong !== undefined) throw new Error(wrong)
+      if (!server.alive()) throw new Error(`the SCP exited: ${server.output().trim().split("\n").slice(-2).join(" | ")}`)
+      results.push(result)
+    }
+  } catch (e) {
+    error = e
+  }
+  const { peakRssKb: scpPeakRssKb } = await server.stop()
+  if (error !== undefined) {
+    ctx.log(`  ${label}: ${error instanceof NotAvailable ? "n/a" : "failed"}: ${reasonOf(error)}`)
+    return {
+      scu: spec.scu,
+      scp: spec.scp,
+      status: error instanceof NotAvailable ? "n/a" : "failed",
+      reason: reasonOf(error),
+      values: results.map(spec.value)
+    }
+  }
+  const values = results.map(spec.value)
+  const scuRss = results.flatMap((r) => (r.peakRssKb === undefined ? [] : [r.peakRssKb]))
+  const row: Row = {
+    scu: spec.scu,
+    scp: spec.scp,
+    status: "ok",
+    values,
+    median: median(values),
+    seconds: median(results.map((r) => r.seconds)),
+    wallSeconds: median(results.map((r) => r.wallSeconds)),
+    ...(scuRss.length > 0 ? { scuPeakRssKb: Math.max(...scuRss) } : {}),
+    ...(scpPeakRssKb === undefined ? {} : { scpPeakRssKb })
+  }
+  ctx.log(`  ${label}: ${values.map((v) => v.toPrecision(4)).join(" / ")}`)
+  return row
+}
+
+const figure = async (
+  ctx: Context,
+  head: { readonly id: string; readonly title: string; readonly unit: string; readonly note?: string },
+  specs: ReadonlyArray<RowSpec>
+): Promise<Figure> => {
+  ctx.log(head.title)
+  const rows: Array<Row> = []
+  for (const spec of specs) rows.push(await measureRow(ctx, spec))
+  return withRatios({ ...head, rows })
+}
+
+const countFiles = (dir: string): number =>
+  readdirSync(dir, { withFileTypes: true }).reduce(
+    (n, e) => n + (e.isDirectory() ? countFiles(join(dir, e.name)) : e.isFile() && !e.name.startsWith(".") ? 1 : 0),
+    0
+  )
+
+const freshDir = (dir: string): void => {
+  rmSync(dir, { recursive: true, force: true })
+  mkdirSync(dir, { recursive: true })
+}
+
+const agentsDir = join(dirname(fileURLToPath(import.meta.url)), "agents")
+
+/** 1. Raw loopback TCP: node:net, 64 KiB writes. */
+const tcp = (ctx: Context): Promise<Figure> =>
+  figure(
+    ctx,
+    {
+      id: "tcp",
+      title: `Raw loopback TCP, ${(ctx.options.tcpBytes / 2 ** 20).toFixed(0)} MiB in 64 KiB writes (node:net): the physical limit`,
+      unit: "MB/s"
+    },
+    [
+      {
+        scu: "node:net",
+        scp: "node:net",
+        startScp: (port) => Proc.start({ file: process.execPath, args: [join(agentsDir, "tcp.js"), "sink", String(port)] }, port),
+        run: async (port) => {
+          const finished = check(
+            "tcp source",
+            await Proc.run({ file: process.execPath, args: [join(agentsDir, "tcp.js"), "source", String(port), String(ctx.options.tcpBytes)] }, { timeoutMs: ctx.options.timeoutMs })
+          )
+          const report = agentReport("tcp source", finished)
+          return { seconds: report.seconds, wallSeconds: finished.wallSeconds, peakRssKb: finished.peakRssKb }
+        },
+        value: (r) => ctx.options.tcpBytes / r.seconds / 1e6
+      }
+    ]
+  )
+
+/** 2a. C-ECHO round trips on one association. */
+const echo = (ctx: Context): Promise<Figure> =>
+  figure(
+    ctx,
+    { id: "echo", title: `C-ECHO round trips on one association (${ctx.options.repeat} echoes)`, unit: "echoes/s" },
+    allPairs.map(([scu, scp]) => ({
+      scu: scu.name,
+      scp: scp.name,
+      startScp: (port) => scp.startScp({ service: "echo" }, port),
+      run: (port) => scu.echo(port, ctx.options.repeat, ctx.options.timeoutMs),
+      value: (r) => ctx.options.repeat / r.seconds
+    }))
+  )
+
+/** 2b. Associations: associate, one C-ECHO, release, one after the other. */
+const associations = (ctx: Context): Promise<Figure> =>
+  figure(
+    ctx,
+    {
+      id: "associations",
+      title: `Associations in a row: associate, C-ECHO, release (${ctx.options.associations} associations)`,
+      unit: "associations/s",
+      note: "DCMTK echoscu makes one association per process: its figure includes fork/exec with the start-up subtracted."
+    },
+    allPairs.map(([scu, scp]) => ({
+      scu: scu.name,
+      scp: scp.name,
+      startScp: (port) => scp.startScp({ service: "echo" }, port),
+      run: (port) => scu.associations(port, ctx.options.associations, ctx.options.timeoutMs),
+      value: (r) => ctx.options.associations / r.seconds
+    }))
+  )
+
+interface StoreCase {
+  readonly id: string
+  readonly title: string
+  readonly unit: "MB/s" | "objects/s"
+  readonly set: FileSet
+  readonly parallel: boolean
+  readonly maxPdu: number | undefined
+  readonly mode: "ignore" | "disk"
+  readonly pairs: ReadonlyArray<readonly [Role, Role]>
+  readonly note?: string
+}
+
+/** 3. One C-STORE case for its pairs. */
+const store = (ctx: Context, c: StoreCase, tcpLimit: number | undefined): Promise<Figure> => {
+  const outDir = join(ctx.workDir, `store-${c.id}`)
+  const limit = tcpLimit === undefined ? "" : ` Raw loopback TCP on this machine: ${Math.round(tcpLimit)} MB/s.`
+  return figure(
+    ctx,
+    { id: c.id, title: c.title, unit: c.unit, note: `${c.note ?? ""}${limit}`.trim() },
+    c.pairs.map(([scu, scp]) => ({
+      scu: scu.name,
+      scp: scp.name,
+      startScp: (port) => {
+        freshDir(outDir)
+        return scp.startScp({ service: "store", mode: c.mode, outDir, maxPdu: c.maxPdu, concurrent: c.parallel }, port)
+      },
+      beforeRun: () => freshDir(outDir),
+      run: (port) => scu.store(port, { dirs: c.parallel ? c.set.parts : [c.set.dir], maxPdu: c.maxPdu, timeoutMs: ctx.options.timeoutMs }),
+      value: (r) => (c.unit === "MB/s" ? c.set.bytes / r.seconds / 1e6 : c.set.files / r.seconds),
+      verify: () => {
+        if (c.mode !== "disk") return undefined
+        const stored = countFiles(outDir)
+        return stored === c.set.files ? undefined : `the SCP stored ${stored} of ${c.set.files} files`
+      }
+    }))
+  )
+}
+
+/** 4. C-FIND against a dcmqrscp archive holding the tiny set. */
+const find = async (ctx: Context, set: FileSet): Promise<Figure> => {
+  const aeTitle = "BENCHQR"
+  const head = {
+    id: "find",
+    title: `C-FIND matches at IMAGE level (${ctx.options.findRepeat} queries of ${set.files} matches each) against DCMTK dcmqrscp`,
+    unit: "matches/s",
+    note: "The SCP is always dcmqrscp (forking a child per association) holding the tiny set; a row names the SCU."
+  }
+  ctx.log(head.title)
+  let archive: Awaited<ReturnType<typeof Dcmtk.startArchive>>
+  try {
+    archive = await Dcmtk.startArchive(join(ctx.workDir, "archive"), aeTitle, set.parts, ctx.options.timeoutMs)
+  } catch (e) {
+    ctx.log(`  archive: failed: ${reasonOf(e)}`)
+    return { ...head, rows: [{ scu: "DCMTK", scp: "DCMTK", status: "failed", reason: `dcmqrscp archive: ${reasonOf(e)}`, values: [] }] }
+  }
+  const query = { studyInstanceUid: set.studyInstanceUid, seriesInstanceUid: set.seriesInstanceUid }
+  const expected = set.files * ctx.options.findRepeat
+  try {
+    const counted = await archive.matches(query)
+    if (counted !== set.files) ctx.log(`  warning: findscu -v counted ${counted} matches, expected ${set.files}`)
+    const shared: Proc.Server = {
+      ...archive.server,
+      // Shared by the rows: stopping a row only reads the peak RSS so far (parent and forked children).
+      stop: async () => ({ peakRssKb: archive.server.peakRss() })
+    }
+    const rows: Array<Row> = []
+    for (const scu of [Dicomnet.role, Dcmtk.role, Dcmjs.role]) {
+      rows.push(
+        await measureRow(ctx, {
+          scu: scu.name,
+          scp: "DCMTK",
+          startScp: async () => shared,
+          run: () => scu.find(archive.server.port, { ...query, calledAeTitle: aeTitle, repeat: ctx.options.findRepeat, timeoutMs: ctx.options.timeoutMs }),
+          value: (r) => expected / r.seconds,
+          verify: (r) => (r.count === undefined || r.count === expected ? undefined : `${r.count} matches, expected ${expected}`)
+        })
+      )
+    }
+    return withRatios({ ...head, rows })
+  } finally {
+    await archive.server.stop()
+  }
+}
+
+/** Runs the selected measurements in order. */
+export const run = async (ctx: Context, corpus: Corpus | undefined): Promise<ReadonlyArray<Figure>> => {
+  const only = new Set(ctx.options.only)
+  const figures: Array<Figure> = []
+  let tcpLimit: number | undefined
+  if (only.has("tcp")) {
+    const f = await tcp(ctx)
+    tcpLimit = f.rows[0]?.median
+    figures.push(f)
+  }
+  if (only.has("echo")) figures.push(await echo(ctx))
+  if (only.has("associations")) figures.push(await associations(ctx))
+  if (only.has("store") && corpus !== undefined) {
+    const { ct, big, tiny } = corpus
+    const ctTitle = `${ct.files} CT images (${(ct.bytes / 1e6).toFixed(0)} MB)`
+    const cases: ReadonlyArray<StoreCase> = [
+      { id: "store-ct", title: `C-STORE of ${ctTitle} on one association, SCP discards`, unit: "MB/s", set: ct, parallel: false, maxPdu: undefined, mode: "ignore", pairs: allPairs, note: "Each tool's default max PDU (DCMTK 16 KiB, dicomnet 256 KiB)." },
+      { id: "store-ct-4", title: `C-STORE of ${ctTitle} on 4 associations at once (one study each), SCP discards`, unit: "MB/s", set: ct, parallel: true, maxPdu: undefined, mode: "ignore", pairs: allPairs, note: "DCMTK and dcmjs-dimse: 4 SCU processes; dicomnet: one storescu with --threads 4. DCMTK storescp runs with --fork (SCP peak RSS: its largest process)." },
+      { id: "store-ct-pdu", title: `C-STORE of ${ctTitle} on one association, max PDU 128 KiB on both sides, SCP discards`, unit: "MB/s", set: ct, parallel: false, maxPdu: 131072, mode: "ignore", pairs: corePairs },
+      { id: "store-ct-disk", title: `C-STORE of ${ctTitle} on one association, SCP writes every object to disk`, unit: "MB/s", set: ct, parallel: false, maxPdu: undefined, mode: "disk", pairs: allPairs, note: "storescp -od DIR, dicomnet storescp --out DIR; every run checks the number of files written." },
+      { id: "store-big", title: `C-STORE of one ${(big.bytes / 2 ** 20).toFixed(0)} MiB object, SCP discards`, unit: "MB/s", set: big, parallel: false, maxPdu: undefined, mode: "ignore", pairs: allPairs },
+      { id: "store-tiny", title: `C-STORE of ${tiny.files} tiny objects (${(tiny.bytes / tiny.files / 1e3).toFixed(1)} KB each) on one association, SCP discards`, unit: "objects/s", set: tiny, parallel: false, maxPdu: undefined, mode: "ignore", pairs: allPairs }
+    ]
+    for (const c of cases) figures.push(await store(ctx, c, tcpLimit))
+  }
+  if (only.has("find") && corpus !== undefined) figures.push(await find(ctx, corpus.tiny))
+  return figures
+}
