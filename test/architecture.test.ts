@@ -26,6 +26,9 @@ const closure = (name: string, seen = new Set<string>()): Set<string> => {
   return seen
 }
 
+// Dev-only, private packages: not part of the arrows (testkit: tests; bench: the benchmark suite).
+const devOnly = new Set(["testkit", "bench"])
+
 const packagesDir = join(import.meta.dirname, "..", "packages")
 const packages = readdirSync(packagesDir).filter((d) => statSync(join(packagesDir, d)).isDirectory())
 const manifest = (dir: string) =>
@@ -51,10 +54,10 @@ const importedWorkspacePackages = (dir: string): Set<string> => {
 
 describe("ARCHITECTURE.md · package dependency direction", () => {
   it("knows every package in packages/", () => {
-    expect(packages.filter((p) => p !== "testkit" && !(p in arrows))).toEqual([])
+    expect(packages.filter((p) => !devOnly.has(p) && !(p in arrows))).toEqual([])
   })
 
-  for (const dir of packages.filter((p) => p !== "testkit")) {
+  for (const dir of packages.filter((p) => !devOnly.has(p))) {
     it(`@dicomnet/${dir} depends only on packages below it`, () => {
       const allowed = closure(dir)
       const declared = Object.keys(manifest(dir).dependencies ?? {})
@@ -75,9 +78,11 @@ describe("ARCHITECTURE.md · package dependency direction", () => {
     })
   }
 
-  it("no package lists @dicomnet/testkit as a dependency (it is dev-only)", () => {
-    const offenders = packages.filter((p) => "@dicomnet/testkit" in (manifest(p).dependencies ?? {}))
-    expect(offenders).toEqual([])
-    expect(manifest("testkit").private).toBe(true)
-  })
+  for (const dev of devOnly) {
+    it(`no package lists @dicomnet/${dev} as a dependency (it is dev-only)`, () => {
+      const offenders = packages.filter((p) => `@dicomnet/${dev}` in (manifest(p).dependencies ?? {}))
+      expect(offenders).toEqual([])
+      expect(manifest(dev).private).toBe(true)
+    })
+  }
 })
