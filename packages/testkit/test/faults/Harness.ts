@@ -102,3 +102,9 @@ export const remainingAssociations = (server: DicomServer.DicomServerShape, time
     Effect.repeat({ until: (n) => n === 0, schedule: Schedule.spaced("5 millis") }),
     Effect.timeoutOrElse({ duration: timeoutMs, orElse: () => server.activeAssociations })
   )
+
+/** Prints a case's observed outcome when FAULTS_VERBOSE is set (how SECURITY.md's table was filled). */
+export const note = (name: string, outcome: unknown) =>
+  Effect.sync(() => {
+    if (process.env["FAULTS_VERBOSE"] !== undefined) console.log(`[fault] ${name}: ${JSON.stringify(outcome)}`)
+  })
