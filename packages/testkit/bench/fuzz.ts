@@ -38,7 +38,7 @@ const pool = args.includes("--heavy") ? [...Fuzz.targets, ...Fuzz.heavyTargets] 
 const selected =
   targetName === undefined || targetName === "all"
     ? pool
-    : [...Fuzz.targets, ...Fuzz.heavyTargets].filter((t) => t.name === targetName || t.name.startsWith(`${targetName}.`))
+    : [...pool.filter((t) => t.name === targetName || t.name.startsWith(`${targetName}.`)), ...Fuzz.heavyTargets.filter((t) => t.name === targetName && !pool.includes(t))]
 if (selected.length === 0) {
   console.error(`unknown target ${targetName}; --list shows them`)
   process.exit(2)
@@ -54,7 +54,7 @@ if (replaySeed !== undefined) {
   const seed = Number(replaySeed) >>> 0
   let found = false
   for (const t of selected) {
-    const r = Fuzz.replay(t, seed)
+    const r = Fuzz.replay(t, seed, { slowMs: 1000, memoryProbe })
     console.log(`${t.name} seed 0x${seed.toString(16).padStart(8, "0")}: ${r.label}`)
     console.log(`  outcome: ${JSON.stringify(r.outcome)}`)
     console.log(`  bytes:   ${Fuzz.hex(r.input, 2048)}`)

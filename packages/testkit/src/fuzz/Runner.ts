@@ -158,9 +158,13 @@ export const run = (target: Target, options: RunOptions): Report => {
 }
 
 /** Rebuilds and re-checks the input of one finding's seed. */
-export const replay = (target: Target, seed: number): { readonly outcome: Outcome; readonly input: Uint8Array; readonly label: string; readonly finding: Finding | undefined } => {
+export const replay = (
+  target: Target,
+  seed: number,
+  options: Pick<RunOptions, "slowMs" | "memoryProbe" | "memoryLimitBytes"> = {}
+): { readonly outcome: Outcome; readonly input: Uint8Array; readonly label: string; readonly finding: Finding | undefined } => {
   const c = target.generate(Rng.make(seed))
-  const { outcome, finding } = runOne(target, seed)
+  const { outcome, finding } = runOne(target, seed, options)
   return { outcome, input: c.input, label: c.label, finding }
 }
 
