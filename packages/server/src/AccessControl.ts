@@ -15,7 +15,8 @@
  * @since 0.1.0
  */
 import { Negotiation } from "@dicomnet/association"
-import type { AAssociateRj } from "@dicomnet/pdu"
+import { CharacterSet } from "@dicomnet/data"
+import type { AAssociateRj, AAssociateRq, UserIdentityRq } from "@dicomnet/pdu"
 
 /** The DIMSE operations a rule can name (requests this server performs). @category models */
 export type Operation =
@@ -305,3 +306,27 @@ export const hostOf = (remoteAddress: string): string => {
   const colon = remoteAddress.lastIndexOf(":")
   return colon > 0 && remoteAddress.indexOf(":") === colon ? remoteAddress.slice(0, colon) : remoteAddress
 }
+
+/**
+ * The peer facts of an association request: the transport's remote address and client certificate,
+ * the AE titles of the A-ASSOCIATE-RQ, and the username of a user identity the server's verifier
+ * accepted (types 1 and 2 only: a Kerberos, SAML or JWT token is not a name, and a passcode is never kept).
+ * @category constructors
+ */
+export const peerOf = (
+  connection: { readonly remoteAddress: string; readonly peerCertificate?: { readonly subject: string; readonly fingerprint256: string } | undefined },
+  rq: AAssociateRq,
+  verifiedIdentity: UserIdentityRq | undefined
+): Peer => ({
+  callingAeTitle: rq.callingAeTitle.trim(),
+  calledAeTitle: rq.calledAeTitle.trim(),
+  address: hostOf(connection.remoteAddress),
+  certificate:
+    connection.peerCertificate === undefined
+      ? undefined
+      : { subject: connection.peerCertificate.subject, fingerprint256: connection.peerCertificate.fingerprint256 },
+  user:
+    verifiedIdentity !== undefined && (verifiedIdentity.userIdentityType === 1 || verifiedIdentity.userIdentityType === 2)
+      ? CharacterSet.decodeString(verifiedIdentity.primaryField, ["ISO_IR 192"], "UT") // PS3.7 §D.3.3.7: UTF-8
+      : undefined
+})

@@ -154,3 +154,45 @@ describe("AccessControl · per-peer association limits", () => {
     expect(limiter.counts().get("0")).toBe(1)
   })
 })
+
+describe("AccessControl · the peer of an A-ASSOCIATE-RQ", () => {
+  const rq = (userIdentity?: { userIdentityType: 1 | 2 | 5; primaryField: Uint8Array; secondaryField: Uint8Array }) =>
+    ({
+      _tag: "AAssociateRq",
+      protocolVersion: 1,
+      calledAeTitle: "PACS ",
+      callingAeTitle: "CT01 ",
+      applicationContextName: "1.2.840.10008.3.1.1.1",
+      presentationContexts: [],
+      userInformation: {
+        maxLength: 16384,
+        implementationClassUid: "1.2.3",
+        roleSelections: [],
+        extendedNegotiations: [],
+        commonExtendedNegotiations: [],
+        unknownItems: [],
+        userIdentity: userIdentity === undefined ? undefined : { ...userIdentity, positiveResponseRequested: false }
+      }
+    }) as const
+  const utf8 = (s: string) => new TextEncoder().encode(s)
+
+  it("takes the address, the certificate and the AE titles, trimmed", () => {
+    const peer = AccessControl.peerOf(
+      { remoteAddress: "[::ffff:10.0.0.9]:5000", peerCertificate: { subject: "CN=ct", fingerprint256: "AB" } },
+      rq(),
+      undefined
+    )
+    expect(peer).toEqual({ callingAeTitle: "CT01", calledAeTitle: "PACS", address: "::ffff:10.0.0.9", certificate: { subject: "CN=ct", fingerprint256: "AB" }, user: undefined })
+  })
+
+  it("keeps the username of a verified identity (UTF-8), never the passcode, and no token as a name", () => {
+    const withPasscode = { userIdentityType: 2 as const, primaryField: utf8("José"), secondaryField: utf8("s3cret") }
+    const peer = AccessControl.peerOf({ remoteAddress: "10.0.0.9:5000" }, rq(withPasscode), withPasscode)
+    expect(peer.user).toBe("José")
+    expect(JSON.stringify(peer)).not.toContain("s3cret")
+    const jwt = { userIdentityType: 5 as const, primaryField: utf8("eyJhbGciOi"), secondaryField: new Uint8Array(0) }
+    expect(AccessControl.peerOf({ remoteAddress: "10.0.0.9:5000" }, rq(jwt), jwt).user).toBeUndefined()
+    // Not verified: not a user.
+    expect(AccessControl.peerOf({ remoteAddress: "10.0.0.9:5000" }, rq(withPasscode), undefined).user).toBeUndefined()
+  })
+})
