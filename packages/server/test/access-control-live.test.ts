@@ -1,0 +1,82 @@
+/**
+ * Access control on a running server (in-memory transport): user identities, what reaches the
+ * logs, and (once wired) the policy's verdicts on the wire.
+ */
+import { Association, Echo } from "@dicomnet/client"
+import { SopClass } from "@dicomnet/data"
+import { DicomServer, type LifecycleEvent } from "@dicomnet/server"
+import { Transport } from "@dicomnet/transport"
+import { describe, expect, it } from "@effect/vitest"
+import { Cause, Effect, Layer, Logger, References, Stream } from "effect"
+
+const host = "pacs"
+const port = 104
+const verification = [{ abstractSyntax: SopClass.Verification }]
+const utf8 = (s: string) => new TextEncoder().encode(s)
+const passcode = "Tr0ub4dor&3-secret"
+
+/** Every log line (Debug and up) of client and server, rendered with its annotations and cause. */
+const capture = (lines: Array<string>) =>
+  Layer.mergeAll(
+    Logger.layer([
+      Logger.make(({ message, fiber, cause }) => {
+        const text = Array.isArray(message) ? message.map(String).join(" ") : String(message)
+        const annotations = JSON.stringify(fiber.getRef(References.CurrentLogAnnotations))
+        lines.push(`${text} ${annotations} ${cause.reasons.length > 0 ? Cause.pretty(cause) : ""}`)
+      })
+    ]),
+    Layer.succeed(References.MinimumLogLevel, "Debug")
+  )
+
+const withServer = <A, E>(
+  options: Omit<DicomServer.ServerOptions, "host" | "port">,
+  body: (server: DicomServer.DicomServerShape, events: Array<LifecycleEvent.LifecycleEvent>) => Effect.Effect<A, E, Transport.Transport>
+) =>
+  Effect.gen(function* () {
+    const server = yield* DicomServer.make({ host, port, ...options })
+    const events: Array<LifecycleEvent.LifecycleEvent> = []
+    const stream = yield* server.subscribe
+    yield* Effect.forkScoped(Stream.runForEach(stream, (e) => Effect.sync(() => events.push(e))))
+    return yield* body(server, events)
+  }).pipe(Effect.provide(Transport.layerInMemory()))
+
+const identity = (username: string) => ({
+  userIdentityType: 2 as const,
+  positiveResponseRequested: true,
+  primaryField: utf8(username),
+  secondaryField: utf8(passcode)
+})
+
+describe("Access control · passcodes never reach a log line", () => {
+  it.effect("associations with a username and passcode, accepted and rejected, log at Debug without the passcode", () => {
+    const lines: Array<string> = []
+    return withServer(
+      {
+        userIdentity: (id) => Effect.succeed(new TextDecoder().decode(id.primaryField) === "alice" ? { _tag: "Accept" } : { _tag: "Reject" })
+      },
+      () =>
+        Effect.gen(function* () {
+          const ok = yield* Effect.scoped(
+            Effect.flatMap(Association.request({ host, port, contexts: verification, userIdentity: identity("alice") }), Echo.echo)
+          )
+          expect(ok.status).toBe(0)
+          const refused = yield* Effect.flip(
+            Effect.scoped(Association.request({ host, port, contexts: verification, userIdentity: identity("mallory") }))
+          )
+          expect(refused).toMatchObject({ _tag: "AssociationRejected", result: 1, source: 1, reason: 1 })
+        })
+    ).pipe(
+      Effect.provide(capture(lines)),
+      Effect.andThen(
+        Effect.sync(() => {
+          // The capture worked (PDU dumps of the A-ASSOCIATE-RQ at Debug, both sides) ...
+          expect(lines.filter((l) => l.includes("A-ASSOCIATE-RQ")).length).toBeGreaterThanOrEqual(4)
+          expect(lines.some((l) => l.includes("alice"))).toBe(true)
+          // ... and no line holds the passcode, in clear or as its bytes.
+          expect(lines.filter((l) => l.includes(passcode))).toEqual([])
+          expect(lines.filter((l) => l.includes(Array.from(utf8(passcode)).join(",")))).toEqual([])
+        })
+      )
+    )
+  })
+})
