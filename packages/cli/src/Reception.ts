@@ -9,7 +9,7 @@
 import { spawn } from "node:child_process"
 import { existsSync } from "node:fs"
 import { join } from "node:path"
-import { Duration, Effect, Fiber, type Scope } from "effect"
+import { type Duration, Effect, Fiber, type Scope } from "effect"
 
 /**
  * Directory layouts: flat (SOPInstanceUID.dcm), study (Study/Series/), patient (Patient/Study/Series/).
