@@ -18,3 +18,4 @@ export {
 export { TransportError, TransportTimeout } from "@dicomnet/transport"
 export * as NServices from "./NServices.js"
 export * as Pool from "./Pool.js"
+export * as StorageCommitment from "./StorageCommitment.js"

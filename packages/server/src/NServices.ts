@@ -139,6 +139,11 @@ export interface NRequest<C extends NRequestCommand> {
   readonly command: C
   /** The request's data set, decoded (modification list, action information, attribute list, event information). */
   readonly dataset: Dataset.Dataset | undefined
+  /**
+   * Sends an N-EVENT-REPORT to the requester on this association (performer-initiated request) and
+   * returns its response status; absent when the server cannot send requests on the association.
+   */
+  readonly reportEvent?: ((report: EventReport) => Effect.Effect<number, unknown>) | undefined
 }
 
 /** What a handler answers; the status defaults to 0000H (a warning status is allowed). @category models */
@@ -149,6 +154,11 @@ export interface NReply {
   /** N-CREATE: the UID of the instance created (when the request did not name one). */
   readonly affectedSopInstanceUid?: string | undefined
   readonly errorComment?: string | undefined
+  /**
+   * Runs once the response has been sent, in a fiber that outlives the association (e.g. the
+   * storage commitment N-EVENT-REPORT); its failures are logged.
+   */
+  readonly afterResponse?: Effect.Effect<void, unknown> | undefined
 }
 
 /** A DIMSE-N handler: a reply (or nothing, for plain success), or a typed failure. @category models */
@@ -200,12 +210,16 @@ export interface RawNRequest {
   readonly command: NRequestCommand
   /** The data set's bytes (concatenated), when the request has one. */
   readonly dataset: Uint8Array | undefined
+  /** See `NRequest.reportEvent`. */
+  readonly reportEvent?: ((report: EventReport) => Effect.Effect<number, unknown>) | undefined
 }
 
 /** The response to send: its command, and its data set encoded in the context's transfer syntax. @category models */
 export interface NAnswer {
   readonly response: Command.DimseResponse
   readonly dataset: Uint8Array | undefined
+  /** To run after the response is sent (see `NReply.afterResponse`), in a fiber that outlives the association. */
+  readonly afterResponse: Effect.Effect<void> | undefined
 }
 
 const handlerOf = (handlers: NServiceHandlers, command: NRequestCommand) => {
@@ -262,7 +276,8 @@ export const answer = (handlers: NServiceHandlers, raw: RawNRequest): Effect.Eff
         errorComment: comment(fields.errorComment),
         attributeIdentifierList: fields.attributeIdentifierList
       }),
-      dataset: undefined
+      dataset: undefined,
+      afterResponse: undefined
     })
     const handler = handlerOf(handlers, command)
     if (handler === undefined || transferSyntax === undefined) return fail({ status: Status.Code.UnrecognizedOperation })
@@ -283,7 +298,8 @@ export const answer = (handlers: NServiceHandlers, raw: RawNRequest): Effect.Eff
           presentationContextId: raw.presentationContextId,
           transferSyntax,
           command,
-          dataset
+          dataset,
+          reportEvent: raw.reportEvent
         })
       )
     )
@@ -308,6 +324,10 @@ export const answer = (handlers: NServiceHandlers, raw: RawNRequest): Effect.Eff
     if (reply.affectedSopInstanceUid !== undefined) fields["affectedSopInstanceUid"] = reply.affectedSopInstanceUid
     return {
       response: Command.responseTo(command, reply.status ?? Status.Code.Success, fields),
-      dataset: bytes
+      dataset: bytes,
+      afterResponse:
+        reply.afterResponse === undefined
+          ? undefined
+          : reply.afterResponse.pipe(Effect.catchCause((cause) => Effect.logWarning(`${service}: the work after the response failed`, cause)))
     }
   })

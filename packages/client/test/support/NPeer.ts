@@ -7,7 +7,8 @@ import { TransferSyntax } from "@dicomnet/data"
 import { Assembler, Command, Fragmenter, Status } from "@dicomnet/dimse"
 import { NServices } from "@dicomnet/server"
 import { type Connection, Transport } from "@dicomnet/transport"
-import { Effect, Option, Result } from "effect"
+import { Deferred, Effect, Option, Result } from "effect"
+import { DatasetCodec } from "@dicomnet/data"
 
 const concat = (chunks: ReadonlyArray<Uint8Array>): Uint8Array => {
   let n = 0
@@ -27,10 +28,13 @@ export const listen = (
   port: number,
   abstractSyntaxes: ReadonlyArray<string>,
   handlers: NServices.NServiceHandlers,
-  transferSyntaxes: ReadonlyArray<string> = [TransferSyntax.ExplicitVRLittleEndian, TransferSyntax.ImplicitVRLittleEndian]
+  transferSyntaxes: ReadonlyArray<string> = [TransferSyntax.ExplicitVRLittleEndian, TransferSyntax.ImplicitVRLittleEndian],
+  options: { readonly reportOnSameAssociation?: boolean } = {}
 ) =>
   Effect.gen(function* () {
     const transport = yield* Transport.Transport
+    // Work after a response outlives the association (e.g. a storage commitment report on a new association).
+    const serverScope = yield* Effect.scope
     const policy: Negotiation.AcceptPolicy = { contexts: abstractSyntaxes.map((abstractSyntax) => ({ abstractSyntax, transferSyntaxes })) }
     return yield* transport.listen({ host, port }, (connection: Connection.Connection) =>
       Effect.scoped(
@@ -46,6 +50,8 @@ export const listen = (
           const negotiated = handle.negotiated
           const assembler = Assembler.make()
           let chunks: Array<Uint8Array> = []
+          const awaiting = new Map<number, Deferred.Deferred<number, string>>()
+          let lastId = 0
           const info = { peer: connection.remoteAddress, callingAeTitle: negotiated.callingAeTitle, calledAeTitle: negotiated.calledAeTitle }
           const send = (presentationContextId: number, response: Command.DimseResponse, dataset?: Uint8Array) =>
             Effect.gen(function* () {
@@ -53,6 +59,33 @@ export const listen = (
               if (Result.isFailure(pdus)) return yield* Effect.die(pdus.failure)
               for (const pdu of pdus.success) yield* handle.sendPData(pdu.pdvs)
             })
+          // Performer-initiated N-EVENT-REPORT on this association; its response is routed by the loop below.
+          const reportEvent = (report: NServices.EventReport) =>
+            Effect.gen(function* () {
+              const pc = Negotiation.findContext(negotiated, report.sopClassUid)
+              if (Result.isFailure(pc)) return yield* Effect.fail(pc.failure)
+              const encoded =
+                report.eventInformation === undefined ? undefined : DatasetCodec.encode(report.eventInformation, pc.success.transferSyntax)
+              if (encoded !== undefined && Result.isFailure(encoded)) return yield* Effect.fail(encoded.failure)
+              const messageId = 1000 + ++lastId
+              const done = yield* Deferred.make<number, string>()
+              awaiting.set(messageId, done)
+              const rq = Command.nEventReportRq({
+                affectedSopClassUid: report.sopClassUid,
+                affectedSopInstanceUid: report.sopInstanceUid,
+                eventTypeId: report.eventTypeId,
+                messageId,
+                hasDataset: encoded !== undefined
+              })
+              const pdus = Fragmenter.message({ presentationContextId: pc.success.presentationContextId, maxPduLength: negotiated.peerMaxPduLength }, rq, encoded?.success)
+              if (Result.isFailure(pdus)) return yield* Effect.fail(pdus.failure)
+              for (const pdu of pdus.success) yield* handle.sendPData(pdu.pdvs)
+              return yield* Deferred.await(done)
+            })
+          // The association's end fails the reports still waiting for their response.
+          yield* Effect.addFinalizer(() =>
+            Effect.forEach([...awaiting.values()], (d) => Deferred.fail(d, "the association ended"), { discard: true })
+          )
           for (;;) {
             const next = yield* handle.take
             if (Option.isNone(next)) return
@@ -68,7 +101,12 @@ export const listen = (
               const command = event.command
               const dataset = chunks.length === 0 ? undefined : concat(chunks)
               chunks = []
-              if (!Command.isRequest(command) || command._tag === "CCancelRq") continue
+              if (Command.isResponse(command)) {
+                const done = awaiting.get(command.messageIdBeingRespondedTo)
+                if (done !== undefined) yield* Deferred.succeed(done, command.status)
+                continue
+              }
+              if (command._tag === "CCancelRq") continue
               if (command._tag === "CEchoRq") {
                 yield* send(event.presentationContextId, Command.responseTo(command, Status.Code.Success))
                 continue
@@ -79,9 +117,11 @@ export const listen = (
                 negotiated,
                 presentationContextId: event.presentationContextId,
                 command,
-                dataset
+                dataset,
+                ...(options.reportOnSameAssociation === false ? {} : { reportEvent })
               })
               yield* send(event.presentationContextId, answer.response, answer.dataset)
+              if (answer.afterResponse !== undefined) yield* Effect.forkIn(answer.afterResponse, serverScope)
             }
           }
         })

@@ -1,0 +1,226 @@
+/**
+ * Storage Commitment Push Model, SCU side (PS3.4 Annex J): ask the peer to commit to the safekeeping
+ * of SOP instances with an N-ACTION (action type 1) on the well-known SOP instance, then receive the
+ * outcome as an N-EVENT-REPORT (event type 1: all committed; 2: failures exist), either on the same
+ * association or on another one that the SCP opens to us. A `Listener` correlates event reports
+ * with requests by Transaction UID (0008,1195), whichever association they come on.
+ *
+ * @since 0.1.0
+ */
+import { PresentationContextNotAccepted } from "@dicomnet/association"
+import { type DataError, Dataset, SopClass, Tags, Uid } from "@dicomnet/data"
+import { Status } from "@dicomnet/dimse"
+import { Data, Deferred, Duration, Effect, Result } from "effect"
+import type { Association } from "./Association.js"
+import * as NServices from "./NServices.js"
+
+/** Storage Commitment Push Model SOP Class. @category constants */
+export const sopClassUid: string = SopClass.StorageCommitmentPushModel
+
+/** The well-known Storage Commitment Push Model SOP Instance (PS3.4 J.3.2). @category constants */
+export const sopInstanceUid: string = Uid.Uids.StorageCommitmentPushModelInstance
+
+/** N-ACTION Action Type ID "Request Storage Commitment" (PS3.4 Table J.3-1). @category constants */
+export const requestActionTypeId = 1
+
+/** N-EVENT-REPORT Event Type IDs (PS3.4 Table J.3-3). @category constants */
+export const EventType = { Successful: 1, FailuresExist: 2 } as const
+
+/** Failure Reason (0008,1197) values (PS3.4 J.3.3.1.1). @category constants */
+export const FailureReason = {
+  ProcessingFailure: 0x0110,
+  NoSuchObjectInstance: 0x0112,
+  ResourceLimitation: 0x0213,
+  ReferencedSopClassNotSupported: 0x0122,
+  ClassInstanceConflict: 0x0119,
+  DuplicateTransactionUid: 0x0131
+} as const
+
+/** A SOP instance to commit. @category models */
+export interface Reference {
+  readonly sopClassUid: string
+  readonly sopInstanceUid: string
+}
+
+/** A SOP instance the SCP did not commit, with its Failure Reason (0008,1197). @category models */
+export interface FailedReference extends Reference {
+  readonly failureReason: number
+}
+
+/** The outcome of a storage commitment request, as reported by the N-EVENT-REPORT. @category models */
+export interface CommitmentResult {
+  readonly transactionUid: string
+  /** 1 (all committed) or 2 (failures exist). */
+  readonly eventTypeId: number
+  /** Referenced SOP Sequence (0008,1199): the committed instances. */
+  readonly committed: ReadonlyArray<Reference>
+  /** Failed SOP Sequence (0008,1198). */
+  readonly failed: ReadonlyArray<FailedReference>
+  /** The AE title of the association the report came on, when known. */
+  readonly reportedBy?: string | undefined
+}
+
+/** An N-EVENT-REPORT that is not a well-formed storage commitment result. @category errors */
+export class InvalidEventReport extends Data.TaggedError("InvalidEventReport")<{ readonly reason: string }> {}
+
+/** No N-EVENT-REPORT for the transaction within the wait given to `request`. @category errors */
+export class CommitmentTimeout extends Data.TaggedError("CommitmentTimeout")<{
+  readonly transactionUid: string
+  readonly millis: number
+}> {
+  override get message(): string {
+    return `no storage commitment result for transaction ${this.transactionUid} within ${this.millis} ms`
+  }
+}
+
+/** The Action Information of the N-ACTION-RQ (PS3.4 Table J.3-2). @category encoding */
+export const actionInformation = (transactionUid: string, references: ReadonlyArray<Reference>): Result.Result<Dataset.Dataset, DataError.DataEncodeError> =>
+  Dataset.fromRecord({
+    TransactionUID: transactionUid,
+    ReferencedSOPSequence: references.map((r) => ({ ReferencedSOPClassUID: r.sopClassUid, ReferencedSOPInstanceUID: r.sopInstanceUid }))
+  })
+
+const referencesOf = (items: ReadonlyArray<Dataset.Dataset>, what: string): Result.Result<Array<Reference>, InvalidEventReport> => {
+  const out: Array<Reference> = []
+  for (const item of items) {
+    const sopClass = item.uid(Tags.ReferencedSOPClassUID)
+    const sopInstance = item.uid(Tags.ReferencedSOPInstanceUID)
+    if (sopClass === undefined || sopInstance === undefined) {
+      return Result.fail(new InvalidEventReport({ reason: `an item of ${what} lacks Referenced SOP Class/Instance UID` }))
+    }
+    out.push({ sopClassUid: sopClass, sopInstanceUid: sopInstance })
+  }
+  return Result.succeed(out)
+}
+
+/** Reads the Event Information of an N-EVENT-REPORT-RQ (PS3.4 Tables J.3-4, J.3-5). @category decoding */
+export const parseEventInformation = (
+  eventTypeId: number,
+  information: Dataset.Dataset | undefined
+): Result.Result<CommitmentResult, InvalidEventReport> => {
+  if (eventTypeId !== EventType.Successful && eventTypeId !== EventType.FailuresExist) {
+    return Result.fail(new InvalidEventReport({ reason: `event type ${eventTypeId} is not 1 or 2` }))
+  }
+  if (information === undefined) return Result.fail(new InvalidEventReport({ reason: "no event information" }))
+  const transactionUid = information.uid(Tags.TransactionUID)
+  if (transactionUid === undefined) return Result.fail(new InvalidEventReport({ reason: "no Transaction UID (0008,1195)" }))
+  const committed = referencesOf(information.sequence(Tags.ReferencedSOPSequence) ?? [], "Referenced SOP Sequence")
+  if (Result.isFailure(committed)) return Result.fail(committed.failure)
+  const failedItems = information.sequence(Tags.FailedSOPSequence) ?? []
+  const failedRefs = referencesOf(failedItems, "Failed SOP Sequence")
+  if (Result.isFailure(failedRefs)) return Result.fail(failedRefs.failure)
+  const failed: Array<FailedReference> = failedRefs.success.map((r, i) => ({
+    ...r,
+    failureReason: failedItems[i]?.number(Tags.FailureReason) ?? FailureReason.ProcessingFailure
+  }))
+  if (eventTypeId === EventType.FailuresExist && failed.length === 0) {
+    return Result.fail(new InvalidEventReport({ reason: "event type 2 without a Failed SOP Sequence" }))
+  }
+  return Result.succeed({ transactionUid, eventTypeId, committed: committed.success, failed })
+}
+
+/** An incoming N-EVENT-REPORT, as `Listener.receive` takes it (from our SCP handler or the association's performer side). @category models */
+export interface IncomingEventReport {
+  readonly sopClassUid: string
+  readonly sopInstanceUid: string
+  readonly eventTypeId: number
+  readonly eventInformation: Dataset.Dataset | undefined
+  /** The calling AE title of the association it came on, when known. */
+  readonly callingAeTitle?: string | undefined
+}
+
+/** Correlates storage commitment results with requests by Transaction UID. @category models */
+export interface Listener {
+  /** Registers a transaction (before its N-ACTION is sent, so that an early report is not missed). */
+  readonly expect: (transactionUid: string) => Effect.Effect<Effect.Effect<CommitmentResult>>
+  /**
+   * Takes an incoming N-EVENT-REPORT: completes the matching transaction and returns the status to
+   * answer (0000H; 0113H no such event type; 0118H/0112H wrong SOP class/instance; 0110H malformed).
+   */
+  readonly receive: (report: IncomingEventReport) => Effect.Effect<number>
+  /** Reports that arrived for no registered transaction (late or unsolicited), most recent last. */
+  readonly unmatched: Effect.Effect<ReadonlyArray<CommitmentResult>>
+}
+
+/** Makes a listener; plug `receive` into the N-EVENT-REPORT handler of the association or of our server. @category constructors */
+export const makeListener: Effect.Effect<Listener> = Effect.sync(() => {
+  const waiting = new Map<string, Deferred.Deferred<CommitmentResult>>()
+  const unmatched: Array<CommitmentResult> = []
+  return {
+    expect: (transactionUid) =>
+      Effect.gen(function* () {
+        const deferred = yield* Deferred.make<CommitmentResult>()
+        waiting.set(transactionUid, deferred)
+        return Deferred.await(deferred).pipe(Effect.ensuring(Effect.sync(() => waiting.delete(transactionUid))))
+      }),
+    receive: (report) =>
+      Effect.gen(function* () {
+        if (report.sopClassUid !== sopClassUid) return Status.Code.NoSuchSopClass
+        if (report.sopInstanceUid !== sopInstanceUid) return Status.Code.NoSuchSopInstance
+        if (report.eventTypeId !== EventType.Successful && report.eventTypeId !== EventType.FailuresExist) return Status.Code.NoSuchEventType
+        const parsed = parseEventInformation(report.eventTypeId, report.eventInformation)
+        if (Result.isFailure(parsed)) {
+          yield* Effect.logWarning(`storage commitment N-EVENT-REPORT refused: ${parsed.failure.reason}`)
+          return Status.Code.ProcessingFailure
+        }
+        const result = report.callingAeTitle === undefined ? parsed.success : { ...parsed.success, reportedBy: report.callingAeTitle }
+        const deferred = waiting.get(result.transactionUid)
+        if (deferred === undefined) {
+          unmatched.push(result)
+          yield* Effect.logInfo(`storage commitment result for transaction ${result.transactionUid}, which nobody waits for`)
+        } else {
+          yield* Deferred.succeed(deferred, result)
+        }
+        return Status.Code.Success
+      }),
+    unmatched: Effect.sync(() => unmatched.slice())
+  }
+})
+
+/** What `request` needs. @category options */
+export interface RequestOptions {
+  /** Defaults to a new UID. */
+  readonly transactionUid?: string | undefined
+  readonly references: ReadonlyArray<Reference>
+  /** Where the N-EVENT-REPORT is received: the association's own N-EVENT-REPORT performer or our server. */
+  readonly listener: Listener
+  /** How long to wait for the N-EVENT-REPORT after the N-ACTION-RSP (default: no limit). */
+  readonly timeout?: Duration.Input | undefined
+}
+
+/** Why a storage commitment request failed. @category models */
+export type RequestError = NServices.NServiceError | DataError.DataEncodeError | CommitmentTimeout
+
+/**
+ * Requests storage commitment for `references` (N-ACTION, action type 1, on the well-known instance)
+ * and waits for the N-EVENT-REPORT carrying the result, received by `listener`.
+ * @category operations
+ */
+export const request = (association: Association, options: RequestOptions): Effect.Effect<CommitmentResult, RequestError> =>
+  Effect.gen(function* () {
+    const transactionUid = options.transactionUid ?? Uid.generate()
+    const information = actionInformation(transactionUid, options.references)
+    if (Result.isFailure(information)) return yield* Effect.fail(information.failure)
+    const awaitResult = yield* options.listener.expect(transactionUid)
+    yield* NServices.action(association, {
+      sopClassUid,
+      sopInstanceUid,
+      actionTypeId: requestActionTypeId,
+      actionInformation: information.success
+    })
+    if (options.timeout === undefined) return yield* awaitResult
+    const duration = Duration.fromInputUnsafe(options.timeout)
+    return yield* awaitResult.pipe(
+      Effect.timeoutOrElse({
+        duration,
+        orElse: () => Effect.fail(new CommitmentTimeout({ transactionUid, millis: Duration.toMillis(duration) }))
+      })
+    )
+  }).pipe(Effect.withSpan("dicomnet.storage_commitment", { attributes: { "dicomnet.references": options.references.length } }))
+
+/** Fails with PresentationContextNotAccepted unless the association accepted Storage Commitment Push Model. @category guards */
+export const requireContext = (association: Association): Effect.Effect<void, PresentationContextNotAccepted> =>
+  association.findContext(sopClassUid).pipe(
+    Effect.asVoid,
+    Effect.catch(() => Effect.fail(new PresentationContextNotAccepted({ sopClassUid, transferSyntax: undefined })))
+  )

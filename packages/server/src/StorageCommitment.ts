@@ -1,0 +1,314 @@
+/**
+ * Storage Commitment Push Model, SCP side (PS3.4 Annex J): the N-ACTION handler that accepts a
+ * request (action type 1 on the well-known SOP instance), checks each referenced SOP instance with a
+ * `has(sopClassUid, sopInstanceUid)` callback (e.g. the storage directory), and reports the outcome
+ * with an N-EVENT-REPORT (event type 1: all committed; 2: failures exist) after the N-ACTION-RSP: on
+ * the same association while it is open, else on a new association to the requester's AE, found in a
+ * table of known AEs, proposing the SCP role (PS3.4 J.3.3, PS3.7 §D.3.3.4).
+ *
+ * @since 0.1.0
+ */
+import { Driver, Negotiation } from "@dicomnet/association"
+import { type DataError, Dataset, DatasetCodec, SopClass, Tags, TransferSyntax, Uid } from "@dicomnet/data"
+import { Assembler, Command, Fragmenter } from "@dicomnet/dimse"
+import { Transport } from "@dicomnet/transport"
+import { Data, type Duration, Effect, Option, Result } from "effect"
+import type { KnownAe } from "./AccessControl.js"
+import * as Wire from "./internal/Wire.js"
+import {
+  type EventReport,
+  InvalidAttributeValue,
+  NoSuchActionType,
+  NoSuchSopClass,
+  NoSuchSopInstance,
+  type NHandler,
+  type NReply,
+  type NServiceHandlers
+} from "./NServices.js"
+
+/** Storage Commitment Push Model SOP Class. @category constants */
+export const sopClassUid: string = SopClass.StorageCommitmentPushModel
+
+/** The well-known Storage Commitment Push Model SOP Instance (PS3.4 J.3.2). @category constants */
+export const sopInstanceUid: string = Uid.Uids.StorageCommitmentPushModelInstance
+
+/** N-EVENT-REPORT Event Type IDs (PS3.4 Table J.3-3). @category constants */
+export const EventType = { Successful: 1, FailuresExist: 2 } as const
+
+/** Failure Reason (0008,1197) values (PS3.4 J.3.3.1.1). @category constants */
+export const FailureReason = {
+  ProcessingFailure: 0x0110,
+  NoSuchObjectInstance: 0x0112,
+  ResourceLimitation: 0x0213,
+  ReferencedSopClassNotSupported: 0x0122,
+  ClassInstanceConflict: 0x0119,
+  DuplicateTransactionUid: 0x0131
+} as const
+
+/** A referenced SOP instance. @category models */
+export interface Reference {
+  readonly sopClassUid: string
+  readonly sopInstanceUid: string
+}
+
+/** The request's Action Information, read. @category models */
+export interface CommitmentRequest {
+  readonly transactionUid: string
+  readonly references: ReadonlyArray<Reference>
+}
+
+/** The outcome of checking a request. @category models */
+export interface CommitmentOutcome {
+  readonly transactionUid: string
+  readonly committed: ReadonlyArray<Reference>
+  readonly failed: ReadonlyArray<Reference & { readonly failureReason: number }>
+}
+
+/** The N-EVENT-REPORT could not be delivered (no open association, unknown AE, connection or DIMSE failure). @category errors */
+export class EventReportNotDelivered extends Data.TaggedError("EventReportNotDelivered")<{
+  readonly transactionUid: string
+  readonly aeTitle: string
+  readonly reason: string
+}> {
+  override get message(): string {
+    return `storage commitment result for transaction ${this.transactionUid} not delivered to ${this.aeTitle}: ${this.reason}`
+  }
+}
+
+/** SCP options. @category options */
+export interface ScpOptions {
+  /** Whether a SOP instance is safely stored (e.g. present in the storage directory); a failure counts as 0110H. */
+  readonly has: (sopClassUid: string, sopInstanceUid: string) => Effect.Effect<boolean, unknown>
+  /** Where to open an association to a requester whose association has ended (by its calling AE title). */
+  readonly knownAes?: ReadonlyArray<KnownAe> | undefined
+  /** Our AE title on such an association (default "DICOMNET"). */
+  readonly aeTitle?: string | undefined
+  /** Always report on a new association, even while the requesting one is open (PS3.4 J.3.3 allows both). */
+  readonly alwaysNewAssociation?: boolean | undefined
+  /** Timers of a new association: ARTIM/associate, release and the wait for the N-EVENT-REPORT-RSP (default 30 s each). */
+  readonly timeouts?: { readonly artim?: Duration.Input; readonly release?: Duration.Input; readonly dimse?: Duration.Input } | undefined
+  /** Called with every report's outcome (delivered or not): for logs, tests, retries. */
+  readonly onReport?: ((outcome: CommitmentOutcome, delivery: Result.Result<"same-association" | "new-association", EventReportNotDelivered>) => Effect.Effect<void>) | undefined
+}
+
+/** Reads the Action Information of an N-ACTION-RQ (PS3.4 Table J.3-2). @category decoding */
+export const parseActionInformation = (information: Dataset.Dataset | undefined): Result.Result<CommitmentRequest, InvalidAttributeValue> => {
+  const transactionUid = information?.uid(Tags.TransactionUID)
+  if (information === undefined || transactionUid === undefined || transactionUid === "") {
+    return Result.fail(new InvalidAttributeValue({ tags: [Tags.TransactionUID], comment: "no Transaction UID" }))
+  }
+  const items = information.sequence(Tags.ReferencedSOPSequence)
+  if (items === undefined || items.length === 0) {
+    return Result.fail(new InvalidAttributeValue({ tags: [Tags.ReferencedSOPSequence], comment: "no Referenced SOP Sequence items" }))
+  }
+  const references: Array<Reference> = []
+  for (const item of items) {
+    const sopClass = item.uid(Tags.ReferencedSOPClassUID)
+    const sopInstance = item.uid(Tags.ReferencedSOPInstanceUID)
+    if (sopClass === undefined || sopInstance === undefined) {
+      return Result.fail(
+        new InvalidAttributeValue({ tags: [Tags.ReferencedSOPSequence], comment: "an item lacks Referenced SOP Class/Instance UID" })
+      )
+    }
+    references.push({ sopClassUid: sopClass, sopInstanceUid: sopInstance })
+  }
+  return Result.succeed({ transactionUid, references })
+}
+
+/** Checks every reference with `has`: present ones are committed, absent ones fail 0112H, a failing check 0110H. @category commitment */
+export const check = (
+  request: CommitmentRequest,
+  has: ScpOptions["has"]
+): Effect.Effect<CommitmentOutcome> =>
+  Effect.gen(function* () {
+    const committed: Array<Reference> = []
+    const failed: Array<Reference & { readonly failureReason: number }> = []
+    for (const reference of request.references) {
+      const present = yield* Effect.result(Effect.suspend(() => has(reference.sopClassUid, reference.sopInstanceUid)))
+      if (Result.isSuccess(present) && present.success) committed.push(reference)
+      else {
+        failed.push({
+          ...reference,
+          failureReason: Result.isSuccess(present) ? FailureReason.NoSuchObjectInstance : FailureReason.ProcessingFailure
+        })
+      }
+    }
+    return { transactionUid: request.transactionUid, committed, failed }
+  })
+
+/** The N-EVENT-REPORT for an outcome: event type and Event Information (PS3.4 Tables J.3-4, J.3-5). @category encoding */
+export const eventReportOf = (outcome: CommitmentOutcome): Result.Result<EventReport, DataError.DataEncodeError> => {
+  const record: Dataset.DatasetRecord = {
+    TransactionUID: outcome.transactionUid,
+    ...(outcome.committed.length > 0
+      ? {
+          ReferencedSOPSequence: outcome.committed.map((r) => ({ ReferencedSOPClassUID: r.sopClassUid, ReferencedSOPInstanceUID: r.sopInstanceUid }))
+        }
+      : {}),
+    ...(outcome.failed.length > 0
+      ? {
+          FailedSOPSequence: outcome.failed.map((r) => ({
+            ReferencedSOPClassUID: r.sopClassUid,
+            ReferencedSOPInstanceUID: r.sopInstanceUid,
+            FailureReason: r.failureReason
+          }))
+        }
+      : {})
+  }
+  return Result.map(Dataset.fromRecord(record), (eventInformation) => ({
+    sopClassUid,
+    sopInstanceUid,
+    eventTypeId: outcome.failed.length === 0 ? EventType.Successful : EventType.FailuresExist,
+    eventInformation
+  }))
+}
+
+/**
+ * Sends one N-EVENT-REPORT on a new association to `destination` (we propose the SCP role for the SOP
+ * class), waits for its response and releases. Returns the response's status.
+ * @category delivery
+ */
+export const reportOnNewAssociation = (
+  destination: KnownAe,
+  report: EventReport,
+  options: { readonly aeTitle?: string | undefined; readonly timeouts?: ScpOptions["timeouts"] } = {}
+): Effect.Effect<number, EventReportNotDelivered, Transport.Transport> => {
+  const transactionUid = report.eventInformation?.uid(Tags.TransactionUID) ?? ""
+  const notDelivered = (reason: string) => new EventReportNotDelivered({ transactionUid, aeTitle: destination.aeTitle, reason })
+  const timeouts = options.timeouts ?? {}
+  return Effect.scoped(
+    Effect.gen(function* () {
+      const transferSyntaxes = [TransferSyntax.ExplicitVRLittleEndian, TransferSyntax.ImplicitVRLittleEndian]
+      const rq = Negotiation.makeAssociateRq({
+        callingAeTitle: options.aeTitle ?? "DICOMNET",
+        calledAeTitle: destination.aeTitle,
+        contexts: [{ abstractSyntax: report.sopClassUid, transferSyntaxes }],
+        // PS3.4 J.3.3: the SCP that opens the association to send the N-EVENT-REPORT takes the SCP role.
+        roleSelections: [{ sopClassUid: report.sopClassUid, scuRole: false, scpRole: true }]
+      })
+      if (Result.isFailure(rq)) return yield* Effect.fail(notDelivered(rq.failure.message))
+      const transport = yield* Transport.Transport
+      const connection = yield* transport.connect({ host: destination.host, port: destination.port })
+      const wire = yield* Wire.make(connection)
+      const handle = yield* Driver.request({
+        associateRq: rq.success,
+        input: wire.input,
+        write: wire.write,
+        close: connection.close,
+        timeouts: { artim: timeouts.artim, associateResponse: timeouts.artim, releaseResponse: timeouts.release }
+      })
+      const context = Negotiation.findContext(handle.negotiated, report.sopClassUid)
+      if (Result.isFailure(context)) {
+        yield* Effect.ignore(handle.release)
+        return yield* Effect.fail(notDelivered("the requester did not accept the Storage Commitment presentation context"))
+      }
+      const { presentationContextId, transferSyntax } = context.success
+      let dataset: Uint8Array | undefined
+      if (report.eventInformation !== undefined) {
+        const encoded = DatasetCodec.encode(report.eventInformation, transferSyntax)
+        if (Result.isFailure(encoded)) return yield* Effect.fail(notDelivered(encoded.failure.message))
+        dataset = encoded.success
+      }
+      const messageId = 1
+      const command = Command.nEventReportRq({
+        affectedSopClassUid: report.sopClassUid,
+        affectedSopInstanceUid: report.sopInstanceUid,
+        eventTypeId: report.eventTypeId,
+        messageId,
+        hasDataset: dataset !== undefined
+      })
+      const pdus = Fragmenter.message({ presentationContextId, maxPduLength: handle.negotiated.peerMaxPduLength }, command, dataset)
+      if (Result.isFailure(pdus)) return yield* Effect.fail(notDelivered(pdus.failure.message))
+      for (const pdu of pdus.success) yield* handle.sendPData(pdu.pdvs)
+      const assembler = Assembler.make()
+      const awaitResponse = Effect.gen(function* () {
+        for (;;) {
+          const next = yield* handle.take
+          if (Option.isNone(next)) return yield* Effect.fail(notDelivered("the association ended before the N-EVENT-REPORT-RSP"))
+          if (next.value._tag === "ReleaseRequested") continue
+          const events = assembler.feedPDataTf(next.value.pdu)
+          if (Result.isFailure(events)) return yield* Effect.fail(notDelivered(events.failure.message))
+          for (const event of events.success) {
+            if (event._tag !== "MessageComplete") continue
+            const rsp = event.command
+            if (rsp._tag === "NEventReportRsp" && rsp.messageIdBeingRespondedTo === messageId) return rsp.status
+          }
+        }
+      })
+      const status = yield* awaitResponse.pipe(
+        Effect.timeoutOrElse({
+          duration: timeouts.dimse ?? "30 seconds",
+          orElse: () => Effect.fail(notDelivered("no N-EVENT-REPORT-RSP in time"))
+        }),
+        Effect.tapError(() => handle.abort)
+      )
+      yield* Effect.ignore(handle.release)
+      return status
+    })
+  ).pipe(
+    Effect.catchTag(
+      ["AssociationRejected", "AssociationAborted", "AssociationTimeout", "TransportError", "TransportTimeout"],
+      (error: { readonly _tag: string; readonly message: string }) => Effect.fail(notDelivered(`${error._tag}: ${error.message}`))
+    ),
+    Effect.withSpan("dicomnet.storage_commitment.report", { attributes: { "dicomnet.destination": destination.aeTitle } })
+  ) as Effect.Effect<number, EventReportNotDelivered, Transport.Transport>
+}
+
+/**
+ * The Storage Commitment SCP as N-service handlers (N-ACTION): answers the N-ACTION at once, then
+ * checks the references and sends the N-EVENT-REPORT (see the module doc).
+ * @category constructors
+ */
+export const make = (options: ScpOptions): Effect.Effect<NServiceHandlers, never, Transport.Transport> =>
+  Effect.gen(function* () {
+    const context = yield* Effect.context<Transport.Transport>()
+    const action: NHandler<Command.NActionRq> = (request) =>
+      Effect.gen(function* () {
+        const command = request.command
+        if (command.requestedSopClassUid !== sopClassUid) return yield* Effect.fail(new NoSuchSopClass({ sopClassUid: command.requestedSopClassUid }))
+        if (command.requestedSopInstanceUid !== sopInstanceUid) {
+          return yield* Effect.fail(new NoSuchSopInstance({ sopInstanceUid: command.requestedSopInstanceUid }))
+        }
+        if (command.actionTypeId !== 1) return yield* Effect.fail(new NoSuchActionType({ actionTypeId: command.actionTypeId }))
+        const parsed = parseActionInformation(request.dataset)
+        if (Result.isFailure(parsed)) return yield* Effect.fail(parsed.failure)
+        const requester = request.association.callingAeTitle
+        const deliver = Effect.gen(function* () {
+          const outcome = yield* check(parsed.success, options.has)
+          const report = eventReportOf(outcome)
+          if (Result.isFailure(report)) {
+            return yield* Effect.logError(`storage commitment: cannot encode the event report: ${report.failure.message}`)
+          }
+          let delivery: Result.Result<"same-association" | "new-association", EventReportNotDelivered>
+          const same = options.alwaysNewAssociation === true || request.reportEvent === undefined
+            ? undefined
+            : yield* Effect.result(request.reportEvent(report.success))
+          if (same !== undefined && Result.isSuccess(same)) {
+            delivery = Result.succeed("same-association")
+          } else {
+            const known = options.knownAes?.find((ae) => ae.aeTitle === requester)
+            if (known === undefined) {
+              delivery = Result.fail(
+                new EventReportNotDelivered({
+                  transactionUid: outcome.transactionUid,
+                  aeTitle: requester,
+                  reason: "the requesting association has ended and the AE is not a known AE"
+                })
+              )
+            } else {
+              const sent = yield* Effect.result(
+                reportOnNewAssociation(known, report.success, { aeTitle: options.aeTitle, timeouts: options.timeouts }).pipe(
+                  Effect.provideContext(context)
+                )
+              )
+              delivery = Result.isSuccess(sent) ? Result.succeed("new-association") : Result.fail(sent.failure)
+            }
+          }
+          if (Result.isFailure(delivery)) yield* Effect.logWarning(delivery.failure.message)
+          if (options.onReport !== undefined) yield* options.onReport(outcome, delivery)
+        })
+        const reply: NReply = { afterResponse: deliver }
+        return reply
+      })
+    return { action }
+  })
