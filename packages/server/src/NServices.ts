@@ -6,10 +6,13 @@
  *
  * @since 0.1.0
  */
-import type { Negotiation } from "@dicomnet/association"
-import { type Dataset, DatasetCodec } from "@dicomnet/data"
-import { Command, Status } from "@dicomnet/dimse"
-import { Cause, Data, Effect, Result } from "effect"
+import { Driver, Negotiation } from "@dicomnet/association"
+import { type Dataset, DatasetCodec, TransferSyntax } from "@dicomnet/data"
+import { Assembler, Command, Fragmenter, Status } from "@dicomnet/dimse"
+import { Transport } from "@dicomnet/transport"
+import { Cause, Data, type Duration, Effect, Option, Result } from "effect"
+import type { KnownAe } from "./AccessControl.js"
+import * as Wire from "./internal/Wire.js"
 import type { AssociationInfo } from "./LifecycleEvent.js"
 
 // --- typed failures ---------------------------------------------------------------------------------
@@ -331,3 +334,111 @@ export const answer = (handlers: NServiceHandlers, raw: RawNRequest): Effect.Eff
           : reply.afterResponse.pipe(Effect.catchCause((cause) => Effect.logWarning(`${service}: the work after the response failed`, cause)))
     }
   })
+
+// --- server-originated N-EVENT-REPORT on a new association ------------------------------------------
+
+/** An N-EVENT-REPORT we originated could not be delivered (connection, negotiation, DIMSE or timeout). @category errors */
+export class EventReportNotSent extends Data.TaggedError("EventReportNotSent")<{
+  readonly aeTitle: string
+  readonly reason: string
+}> {
+  override get message(): string {
+    return `N-EVENT-REPORT to ${this.aeTitle} not sent: ${this.reason}`
+  }
+}
+
+/** Options of `sendEventReport`. @category options */
+export interface SendEventReportOptions {
+  /** Our calling AE title (default "DICOMNET"). */
+  readonly aeTitle?: string | undefined
+  /** ARTIM/associate, release, and the wait for the N-EVENT-REPORT-RSP (default 30 s each). */
+  readonly timeouts?:
+    | { readonly artim?: Duration.Input | undefined; readonly release?: Duration.Input | undefined; readonly dimse?: Duration.Input | undefined }
+    | undefined
+}
+
+/**
+ * Sends one N-EVENT-REPORT on a new association to a known AE: proposes the SOP class with the SCP
+ * role (PS3.7 §D.3.3.4: we perform the SOP class and report its events), waits for the
+ * N-EVENT-REPORT-RSP, releases, and returns the response's status.
+ * @category event reports
+ */
+export const sendEventReport = (
+  destination: KnownAe,
+  report: EventReport,
+  options: SendEventReportOptions = {}
+): Effect.Effect<number, EventReportNotSent, Transport.Transport> => {
+  const notSent = (reason: string) => new EventReportNotSent({ aeTitle: destination.aeTitle, reason })
+  const timeouts = options.timeouts ?? {}
+  return Effect.scoped(
+    Effect.gen(function* () {
+      const rq = Negotiation.makeAssociateRq({
+        callingAeTitle: options.aeTitle ?? "DICOMNET",
+        calledAeTitle: destination.aeTitle,
+        contexts: [{ abstractSyntax: report.sopClassUid, transferSyntaxes: [TransferSyntax.ExplicitVRLittleEndian, TransferSyntax.ImplicitVRLittleEndian] }],
+        roleSelections: [{ sopClassUid: report.sopClassUid, scuRole: false, scpRole: true }]
+      })
+      if (Result.isFailure(rq)) return yield* Effect.fail(notSent(rq.failure.message))
+      const transport = yield* Transport.Transport
+      const connection = yield* transport.connect({ host: destination.host, port: destination.port })
+      const wire = yield* Wire.make(connection)
+      const handle = yield* Driver.request({
+        associateRq: rq.success,
+        input: wire.input,
+        write: wire.write,
+        close: connection.close,
+        timeouts: { artim: timeouts.artim, associateResponse: timeouts.artim, releaseResponse: timeouts.release }
+      })
+      const context = Negotiation.findContext(handle.negotiated, report.sopClassUid)
+      if (Result.isFailure(context)) {
+        yield* Effect.ignore(handle.release)
+        return yield* Effect.fail(notSent(`the peer did not accept ${report.sopClassUid}`))
+      }
+      const { presentationContextId, transferSyntax } = context.success
+      let dataset: Uint8Array | undefined
+      if (report.eventInformation !== undefined) {
+        const encoded = DatasetCodec.encode(report.eventInformation, transferSyntax)
+        if (Result.isFailure(encoded)) return yield* Effect.fail(notSent(encoded.failure.message))
+        dataset = encoded.success
+      }
+      const messageId = 1
+      const command = Command.nEventReportRq({
+        affectedSopClassUid: report.sopClassUid,
+        affectedSopInstanceUid: report.sopInstanceUid,
+        eventTypeId: report.eventTypeId,
+        messageId,
+        hasDataset: dataset !== undefined
+      })
+      const pdus = Fragmenter.message({ presentationContextId, maxPduLength: handle.negotiated.peerMaxPduLength }, command, dataset)
+      if (Result.isFailure(pdus)) return yield* Effect.fail(notSent(pdus.failure.message))
+      for (const pdu of pdus.success) yield* handle.sendPData(pdu.pdvs)
+      const assembler = Assembler.make()
+      const awaitResponse = Effect.gen(function* () {
+        for (;;) {
+          const next = yield* handle.take
+          if (Option.isNone(next)) return yield* Effect.fail(notSent("the association ended before the N-EVENT-REPORT-RSP"))
+          if (next.value._tag === "ReleaseRequested") continue
+          const events = assembler.feedPDataTf(next.value.pdu)
+          if (Result.isFailure(events)) return yield* Effect.fail(notSent(events.failure.message))
+          for (const event of events.success) {
+            if (event._tag !== "MessageComplete") continue
+            const rsp = event.command
+            if (rsp._tag === "NEventReportRsp" && rsp.messageIdBeingRespondedTo === messageId) return rsp.status
+          }
+        }
+      })
+      const status = yield* awaitResponse.pipe(
+        Effect.timeoutOrElse({ duration: timeouts.dimse ?? "30 seconds", orElse: () => Effect.fail(notSent("no N-EVENT-REPORT-RSP in time")) }),
+        Effect.tapError(() => handle.abort)
+      )
+      yield* Effect.ignore(handle.release)
+      return status
+    })
+  ).pipe(
+    Effect.catchTag(
+      ["AssociationRejected", "AssociationAborted", "AssociationTimeout", "TransportError", "TransportTimeout"],
+      (error: { readonly _tag: string; readonly message: string }) => Effect.fail(notSent(`${error._tag}: ${error.message}`))
+    ),
+    Effect.withSpan("dicomnet.operation", { attributes: { "dicomnet.service": "N-EVENT-REPORT", "dicomnet.destination": destination.aeTitle } })
+  ) as Effect.Effect<number, EventReportNotSent, Transport.Transport>
+}

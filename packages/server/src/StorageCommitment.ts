@@ -8,13 +8,11 @@
  *
  * @since 0.1.0
  */
-import { Driver, Negotiation } from "@dicomnet/association"
-import { type DataError, Dataset, DatasetCodec, SopClass, Tags, TransferSyntax, Uid } from "@dicomnet/data"
-import { Assembler, Command, Fragmenter } from "@dicomnet/dimse"
-import { Transport } from "@dicomnet/transport"
-import { Data, type Duration, Effect, Option, Result } from "effect"
+import { type DataError, Dataset, SopClass, Tags, Uid } from "@dicomnet/data"
+import type { Command } from "@dicomnet/dimse"
+import type { Transport } from "@dicomnet/transport"
+import { Data, Effect, Result } from "effect"
 import type { KnownAe } from "./AccessControl.js"
-import * as Wire from "./internal/Wire.js"
 import {
   type EventReport,
   InvalidAttributeValue,
@@ -23,6 +21,8 @@ import {
   NoSuchSopInstance,
   type NHandler,
   type NReply,
+  sendEventReport,
+  type SendEventReportOptions,
   type NServiceHandlers
 } from "./NServices.js"
 
@@ -86,7 +86,7 @@ export interface ScpOptions {
   /** Always report on a new association, even while the requesting one is open (PS3.4 J.3.3 allows both). */
   readonly alwaysNewAssociation?: boolean | undefined
   /** Timers of a new association: ARTIM/associate, release and the wait for the N-EVENT-REPORT-RSP (default 30 s each). */
-  readonly timeouts?: { readonly artim?: Duration.Input; readonly release?: Duration.Input; readonly dimse?: Duration.Input } | undefined
+  readonly timeouts?: SendEventReportOptions["timeouts"]
   /** Called with every report's outcome (delivered or not): for logs, tests, retries. */
   readonly onReport?: ((outcome: CommitmentOutcome, delivery: Result.Result<"same-association" | "new-association", EventReportNotDelivered>) => Effect.Effect<void>) | undefined
 }
@@ -164,97 +164,6 @@ export const eventReportOf = (outcome: CommitmentOutcome): Result.Result<EventRe
 }
 
 /**
- * Sends one N-EVENT-REPORT on a new association to `destination` (we propose the SCP role for the SOP
- * class), waits for its response and releases. Returns the response's status.
- * @category delivery
- */
-export const reportOnNewAssociation = (
-  destination: KnownAe,
-  report: EventReport,
-  options: { readonly aeTitle?: string | undefined; readonly timeouts?: ScpOptions["timeouts"] } = {}
-): Effect.Effect<number, EventReportNotDelivered, Transport.Transport> => {
-  const transactionUid = report.eventInformation?.uid(Tags.TransactionUID) ?? ""
-  const notDelivered = (reason: string) => new EventReportNotDelivered({ transactionUid, aeTitle: destination.aeTitle, reason })
-  const timeouts = options.timeouts ?? {}
-  return Effect.scoped(
-    Effect.gen(function* () {
-      const transferSyntaxes = [TransferSyntax.ExplicitVRLittleEndian, TransferSyntax.ImplicitVRLittleEndian]
-      const rq = Negotiation.makeAssociateRq({
-        callingAeTitle: options.aeTitle ?? "DICOMNET",
-        calledAeTitle: destination.aeTitle,
-        contexts: [{ abstractSyntax: report.sopClassUid, transferSyntaxes }],
-        // PS3.4 J.3.3: the SCP that opens the association to send the N-EVENT-REPORT takes the SCP role.
-        roleSelections: [{ sopClassUid: report.sopClassUid, scuRole: false, scpRole: true }]
-      })
-      if (Result.isFailure(rq)) return yield* Effect.fail(notDelivered(rq.failure.message))
-      const transport = yield* Transport.Transport
-      const connection = yield* transport.connect({ host: destination.host, port: destination.port })
-      const wire = yield* Wire.make(connection)
-      const handle = yield* Driver.request({
-        associateRq: rq.success,
-        input: wire.input,
-        write: wire.write,
-        close: connection.close,
-        timeouts: { artim: timeouts.artim, associateResponse: timeouts.artim, releaseResponse: timeouts.release }
-      })
-      const context = Negotiation.findContext(handle.negotiated, report.sopClassUid)
-      if (Result.isFailure(context)) {
-        yield* Effect.ignore(handle.release)
-        return yield* Effect.fail(notDelivered("the requester did not accept the Storage Commitment presentation context"))
-      }
-      const { presentationContextId, transferSyntax } = context.success
-      let dataset: Uint8Array | undefined
-      if (report.eventInformation !== undefined) {
-        const encoded = DatasetCodec.encode(report.eventInformation, transferSyntax)
-        if (Result.isFailure(encoded)) return yield* Effect.fail(notDelivered(encoded.failure.message))
-        dataset = encoded.success
-      }
-      const messageId = 1
-      const command = Command.nEventReportRq({
-        affectedSopClassUid: report.sopClassUid,
-        affectedSopInstanceUid: report.sopInstanceUid,
-        eventTypeId: report.eventTypeId,
-        messageId,
-        hasDataset: dataset !== undefined
-      })
-      const pdus = Fragmenter.message({ presentationContextId, maxPduLength: handle.negotiated.peerMaxPduLength }, command, dataset)
-      if (Result.isFailure(pdus)) return yield* Effect.fail(notDelivered(pdus.failure.message))
-      for (const pdu of pdus.success) yield* handle.sendPData(pdu.pdvs)
-      const assembler = Assembler.make()
-      const awaitResponse = Effect.gen(function* () {
-        for (;;) {
-          const next = yield* handle.take
-          if (Option.isNone(next)) return yield* Effect.fail(notDelivered("the association ended before the N-EVENT-REPORT-RSP"))
-          if (next.value._tag === "ReleaseRequested") continue
-          const events = assembler.feedPDataTf(next.value.pdu)
-          if (Result.isFailure(events)) return yield* Effect.fail(notDelivered(events.failure.message))
-          for (const event of events.success) {
-            if (event._tag !== "MessageComplete") continue
-            const rsp = event.command
-            if (rsp._tag === "NEventReportRsp" && rsp.messageIdBeingRespondedTo === messageId) return rsp.status
-          }
-        }
-      })
-      const status = yield* awaitResponse.pipe(
-        Effect.timeoutOrElse({
-          duration: timeouts.dimse ?? "30 seconds",
-          orElse: () => Effect.fail(notDelivered("no N-EVENT-REPORT-RSP in time"))
-        }),
-        Effect.tapError(() => handle.abort)
-      )
-      yield* Effect.ignore(handle.release)
-      return status
-    })
-  ).pipe(
-    Effect.catchTag(
-      ["AssociationRejected", "AssociationAborted", "AssociationTimeout", "TransportError", "TransportTimeout"],
-      (error: { readonly _tag: string; readonly message: string }) => Effect.fail(notDelivered(`${error._tag}: ${error.message}`))
-    ),
-    Effect.withSpan("dicomnet.storage_commitment.report", { attributes: { "dicomnet.destination": destination.aeTitle } })
-  ) as Effect.Effect<number, EventReportNotDelivered, Transport.Transport>
-}
-
-/**
  * The Storage Commitment SCP as N-service handlers (N-ACTION): answers the N-ACTION at once, then
  * checks the references and sends the N-EVENT-REPORT (see the module doc).
  * @category constructors
@@ -297,7 +206,9 @@ export const make = (options: ScpOptions): Effect.Effect<NServiceHandlers, never
               )
             } else {
               const sent = yield* Effect.result(
-                reportOnNewAssociation(known, report.success, { aeTitle: options.aeTitle, timeouts: options.timeouts }).pipe(
+                sendEventReport(known, report.success, { aeTitle: options.aeTitle, timeouts: options.timeouts }).pipe(
+                  Effect.mapError((e) => new EventReportNotDelivered({ transactionUid: outcome.transactionUid, aeTitle: e.aeTitle, reason: e.reason }))
+                ).pipe(
                   Effect.provideContext(context)
                 )
               )
