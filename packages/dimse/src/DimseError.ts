@@ -52,6 +52,7 @@ export class DimseEncodeError extends Data.TaggedError("DimseEncodeError")<{
  * - `CommandDuringDataset`: a command PDV arrived before the last fragment of the previous data set.
  * - `CommandTooLarge`: command fragments add up to more than the configured limit.
  * - `IncompleteMessage`: the PDV stream ended in the middle of a message.
+ * - `ContextNotAccepted`: a command arrived on a presentation context the association did not accept.
  *
  * @since 0.1.0
  * @category models
@@ -64,6 +65,7 @@ export type DimseProtocolErrorReason =
   | "CommandDuringDataset"
   | "CommandTooLarge"
   | "IncompleteMessage"
+  | "ContextNotAccepted"
 
 /**
  * A PDV sequence that breaks the DIMSE message rules; `presentationContextId` is the offending PDV's.
@@ -104,5 +106,57 @@ export class DatasetTooLarge extends Data.TaggedError("DatasetTooLarge")<{
   /** "data set of at least 70000 bytes exceeds the 65536 accepted". */
   override get message(): string {
     return `data set of at least ${this.length} bytes exceeds the ${this.maxLength} accepted`
+  }
+}
+
+/**
+ * No response to a DIMSE request within the DIMSE timeout (PS3.7 §9.1: the requestor's own timer).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class DimseTimeout extends Data.TaggedError("DimseTimeout")<{
+  /** The request's Message ID (0000,0110). */
+  readonly messageId: number
+  /** The DIMSE service, e.g. "C-FIND". */
+  readonly service: string
+  /** The request's `_tag`, e.g. "CFindRq". */
+  readonly command: string
+  readonly millis: number
+}> {
+  /** "no C-ECHO response to message 1 within 5000 ms (DIMSE timeout)". */
+  override get message(): string {
+    return `no ${this.service} response to message ${this.messageId} within ${this.millis} ms (DIMSE timeout)`
+  }
+}
+
+/**
+ * Why a DIMSE session ended before an operation could complete:
+ * - `Ended`: the channel ended normally (association released);
+ * - `ProtocolError`: the peer broke the DIMSE message rules (the caller answers with an A-ABORT);
+ * - `MessageInterrupted`: one of our messages stopped after some of its PDUs were sent (its data set
+ *   stream failed or was interrupted), so the association cannot carry another message (A-ABORT).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type SessionClosedReason = "Ended" | "ProtocolError" | "MessageInterrupted"
+
+/**
+ * The DIMSE session is over: outstanding and new operations fail with this (a channel failure, such as
+ * an abort, is passed on as the channel's own error instead).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class SessionClosed extends Data.TaggedError("SessionClosed")<{
+  readonly reason: SessionClosedReason
+  readonly detail: string
+  /** The assembler's failure, for `ProtocolError`. */
+  readonly protocolError?: AssemblerError | undefined
+}> {
+  /** "DIMSE session closed (ProtocolError): detail". */
+  override get message(): string {
+    return `DIMSE session closed (${this.reason}): ${this.detail}`
   }
 }

@@ -1,0 +1,631 @@
+/**
+ * A DIMSE session over one association (PS3.7 §7–§10, PS3.8 Annex E): both the requestor side (send
+ * requests, route responses by Message ID Being Responded To, C-CANCEL) and the performer side (dispatch
+ * incoming requests to a handler, each in its own fiber, and send its responses). Client and server are
+ * both: a C-GET SCU performs the C-STORE sub-operations, a storage commitment SCU performs N-EVENT-REPORT.
+ *
+ * The session runs over a structural `Channel` (the association driver's handle satisfies it), so this
+ * package never imports `@dicomnet/association`.
+ *
+ * - Message ids are allocated here (1..65535, skipping ids still outstanding).
+ * - Data sets stream both ways: an outgoing one is fragmented to the peer's maximum PDU length as it is
+ *   pulled; an incoming one reaches the handler as fragments (views into the received PDUs) through a
+ *   small bounded queue, and the reader waits while the handler is slow: that is the backpressure.
+ * - One message at a time on the wire: a send lock is held for all the PDUs of a message.
+ * - A handler that fails, dies or ends without a final response is answered with a failure status;
+ *   the session goes on. An incoming data set the handler did not consume is drained.
+ *
+ * @since 0.1.0
+ */
+import type { PDataTf, Pdv } from "@dicomnet/pdu"
+import { Cause, Deferred, Duration, Effect, Exit, FiberSet, Queue, Result, type Scope, Semaphore, Stream } from "effect"
+import * as Assembler from "./Assembler.js"
+import * as Command from "./Command.js"
+import {
+  type AssemblerError,
+  DatasetTooLarge,
+  type DimseEncodeError,
+  DimseProtocolError,
+  DimseTimeout,
+  SessionClosed
+} from "./DimseError.js"
+import * as Fragmenter from "./Fragmenter.js"
+import * as Unrecognized from "./internal/Unrecognized.js"
+import * as Status from "./Status.js"
+
+/** What the peer sends on an established association, in order (the association driver's `Incoming`). @since 0.1.0 @category models */
+export type ChannelIncoming = { readonly _tag: "PData"; readonly pdu: PDataTf } | { readonly _tag: "ReleaseRequested" }
+
+/**
+ * The association as the session needs it: satisfied structurally by `Driver.AssociationHandle` plus the
+ * negotiated peer maximum PDU length.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Channel<E> {
+  /** Everything the peer sends; ends after a release, fails with the channel's error (abort, timeout). */
+  readonly incoming: Stream.Stream<ChannelIncoming, E>
+  /** Sends one P-DATA-TF carrying `pdvs`. */
+  readonly sendPData: (pdvs: ReadonlyArray<Pdv>) => Effect.Effect<void, E>
+  /** The peer's Maximum Length Received (PS3.8 §D.1); 0 = unlimited. */
+  readonly peerMaxPduLength: number
+}
+
+/** A request that gets responses (every DIMSE request but C-CANCEL-RQ). @since 0.1.0 @category models */
+export type RequestCommand = Command.AnsweredRequest
+
+/** An outgoing data set: one buffer, or chunks pulled as the PDUs go out. @since 0.1.0 @category models */
+export type OutgoingDataset<E2 = never> = Uint8Array | Stream.Stream<Uint8Array, E2>
+
+/** A response as received: its command, presentation context and data set (collected, bounded), if any. @since 0.1.0 @category models */
+export interface Reply {
+  readonly presentationContextId: number
+  readonly command: Command.DimseResponse
+  readonly dataset: Uint8Array | undefined
+}
+
+/** Why a requestor-side operation failed: the channel's error, or one of the session's. @since 0.1.0 @category models */
+export type RequestError<E> = E | SessionClosed | DimseTimeout | DimseEncodeError | DatasetTooLarge
+
+/** An operation in flight on the requestor side: its message id, its responses, and C-CANCEL. @since 0.1.0 @category models */
+export interface Operation<E> {
+  readonly messageId: number
+  readonly presentationContextId: number
+  /** The responses (pending ..., final); ends after the final one. Consume it once. */
+  readonly replies: Stream.Stream<Reply, RequestError<E>>
+  /** Sends a C-CANCEL-RQ for this operation (PS3.7 §9.3.2.3); the peer answers with a final (Cancel) response. */
+  readonly cancel: Effect.Effect<void, E | SessionClosed | DimseEncodeError>
+}
+
+/** The requestor and performer sides of one association. @since 0.1.0 @category models */
+export interface Session<E> {
+  /**
+   * Sends a request and returns its operation once the whole message is sent. The Message ID in `command`
+   * is replaced by an allocated one. Takes a permit of the requestor window (`maxOutstanding`) until the
+   * scope closes or the final response arrives.
+   */
+  readonly start: <E2 = never>(
+    presentationContextId: number,
+    command: RequestCommand,
+    dataset?: OutgoingDataset<E2> | undefined
+  ) => Effect.Effect<Operation<E>, RequestError<E> | E2, Scope.Scope>
+  /** `start`, then the responses as a Stream (pending ..., final). */
+  readonly request: <E2 = never>(
+    presentationContextId: number,
+    command: RequestCommand,
+    dataset?: OutgoingDataset<E2> | undefined
+  ) => Stream.Stream<Reply, RequestError<E> | E2>
+  /** Sends a C-CANCEL-RQ for `messageIdBeingCancelled` on the presentation context of that request. */
+  readonly cancel: (
+    presentationContextId: number,
+    messageIdBeingCancelled: number
+  ) => Effect.Effect<void, E | SessionClosed | DimseEncodeError>
+  /** Completes when the session is over, telling how. */
+  readonly ended: Effect.Effect<SessionEnd<E>>
+  /** Requests outstanding on the requestor side (for tests and metrics). */
+  readonly outstanding: Effect.Effect<number>
+}
+
+/** How a session ended. @since 0.1.0 @category models */
+export type SessionEnd<E> =
+  | { readonly _tag: "Ended" }
+  | { readonly _tag: "ChannelFailed"; readonly error: E }
+  | { readonly _tag: "Fatal"; readonly error: SessionClosed }
+
+/** A request from the peer, handed to `onRequest` in its own fiber. @since 0.1.0 @category models */
+export interface IncomingRequest<E> {
+  readonly presentationContextId: number
+  readonly command: RequestCommand
+  /**
+   * The data set as fragments (views into the received PDUs), with backpressure: the reader waits while
+   * they are not taken. Undefined when the command announces none. Consume it at most once; what is left
+   * when the handler ends is drained by the session.
+   */
+  readonly dataset: Stream.Stream<Uint8Array, E | SessionClosed> | undefined
+  /** Completes when a C-CANCEL-RQ for this message arrives (PS3.7 §9.3.2.3). */
+  readonly cancelled: Effect.Effect<void>
+  /**
+   * Sends a response (pending or final). `messageIdBeingRespondedTo` is set to the request's and `hasDataset`
+   * follows `dataset`. After the final response, further calls do nothing.
+   */
+  readonly respond: <E2 = never>(
+    response: Command.DimseResponse,
+    dataset?: OutgoingDataset<E2> | undefined
+  ) => Effect.Effect<void, E | SessionClosed | DimseEncodeError | E2>
+  /** The session, for requests of our own on the same association (C-GET sub-operations, N-EVENT-REPORT). */
+  readonly session: Session<E>
+}
+
+/** Session options. @since 0.1.0 @category options */
+export interface Options<E> {
+  /** Serves an incoming request (default: answers 0211H unrecognized operation). Its failures become a failure status. */
+  readonly onRequest?: ((request: IncomingRequest<E>) => Effect.Effect<void, unknown>) | undefined
+  /** Runs once the performer operations are done after the peer asked to release (e.g. send the A-RELEASE-RP). */
+  readonly onReleaseRequested?: Effect.Effect<void> | undefined
+  /** Runs when the session cannot go on (a protocol error from the peer, one of our messages cut short): abort the association. */
+  readonly onFatal?: ((error: SessionClosed) => Effect.Effect<void>) | undefined
+  /** Whether a presentation context was accepted; a command on another one is a protocol error (default: all are). */
+  readonly isAcceptedContext?: ((presentationContextId: number) => boolean) | undefined
+  /** Incoming requests performed at once (the async operations window, performer side; 0 = unlimited, default 1). */
+  readonly maxOperations?: number | undefined
+  /** Our requests outstanding at once (the async operations window, requestor side; 0 = unlimited, default 1). */
+  readonly maxOutstanding?: number | undefined
+  /** The wait for each response of our requests (default: none). */
+  readonly dimseTimeout?: Duration.Input | undefined
+  /** Largest response data set collected into a `Reply` (default 16 MiB). */
+  readonly maxReplyDatasetLength?: number | undefined
+  /** Fragments of an incoming data set buffered before the reader waits (default 4). */
+  readonly datasetQueueCapacity?: number | undefined
+  /** Status answered when a handler fails, dies or ends without a final response (default 0110H processing failure). */
+  readonly failureStatus?: ((command: RequestCommand, cause: Cause.Cause<unknown> | undefined) => number) | undefined
+  /** Largest command set accepted (the assembler's bound). */
+  readonly maxCommandLength?: number | undefined
+}
+
+/** Default bound of a response data set collected into a `Reply`: 16 MiB. @since 0.1.0 @category constants */
+export const defaultMaxReplyDatasetLength = 16 * 1024 * 1024
+
+const services: Record<string, Status.Service> = {
+  CEcho: "C-ECHO",
+  CStore: "C-STORE",
+  CFind: "C-FIND",
+  CGet: "C-GET",
+  CMove: "C-MOVE",
+  NEventReport: "N-EVENT-REPORT",
+  NGet: "N-GET",
+  NSet: "N-SET",
+  NAction: "N-ACTION",
+  NCreate: "N-CREATE",
+  NDelete: "N-DELETE"
+}
+
+/** The DIMSE service of a command, e.g. "C-STORE" for CStoreRq or CStoreRsp. @since 0.1.0 @category getters */
+export const serviceOf = (tag: Command.CommandTag): Status.Service => services[tag.replace(/(Rq|Rsp)$/, "")] ?? "C-ECHO"
+
+/** (0000,0100) Command Field: a decode failure on it at a message boundary is an unknown operation. */
+const CommandFieldTag = 0x00000100
+
+interface PendingRequest<E> {
+  readonly queue: Queue.Queue<Reply, RequestError<E>>
+  readonly service: Status.Service
+  abandoned: boolean
+}
+
+interface Performing<E> {
+  readonly command: RequestCommand
+  readonly queue: Queue.Queue<Uint8Array, E | SessionClosed | Cause.Done> | undefined
+  readonly cancelled: Deferred.Deferred<void>
+  discarding: boolean
+}
+
+/** What the reader is in the middle of. */
+type Current<E> =
+  | { readonly _tag: "Reply"; readonly pending: PendingRequest<E> | undefined; readonly chunks: Array<Uint8Array>; length: number; tooLarge: boolean }
+  | { readonly _tag: "Request"; readonly op: Performing<E> }
+  | { readonly _tag: "Skip" }
+
+const concat = (chunks: ReadonlyArray<Uint8Array>, length: number): Uint8Array => {
+  if (chunks.length === 1) return chunks[0] as Uint8Array
+  const out = new Uint8Array(length)
+  let at = 0
+  for (const c of chunks) {
+    out.set(c, at)
+    at += c.length
+  }
+  return out
+}
+
+/**
+ * Starts a session over `channel`: a reader fiber in the current scope consumes `channel.incoming` and
+ * routes every message. Closing the scope interrupts the reader and every performer operation.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = <E>(channel: Channel<E>, options: Options<E> = {}): Effect.Effect<Session<E>, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const scope = yield* Effect.scope
+    const maxPduLength = channel.peerMaxPduLength
+    const maxOperations = options.maxOperations ?? 1
+    const maxOutstanding = options.maxOutstanding ?? 1
+    const performWindow = maxOperations === 0 ? undefined : yield* Semaphore.make(maxOperations)
+    const requestWindow = maxOutstanding === 0 ? undefined : yield* Semaphore.make(maxOutstanding)
+    const sendLock = yield* Semaphore.make(1)
+    const operations = yield* FiberSet.make<void, never>()
+    const endedSignal = yield* Deferred.make<SessionEnd<E>>()
+    const dimseTimeout = options.dimseTimeout === undefined ? undefined : Duration.fromInputUnsafe(options.dimseTimeout)
+    const timeoutMillis = dimseTimeout === undefined ? Number.POSITIVE_INFINITY : Duration.toMillis(dimseTimeout)
+    const maxReplyLength = options.maxReplyDatasetLength ?? defaultMaxReplyDatasetLength
+    const datasetCapacity = Math.max(1, options.datasetQueueCapacity ?? 4)
+    const isAccepted = options.isAcceptedContext ?? (() => true)
+
+    const pending = new Map<number, PendingRequest<E>>()
+    const performing = new Map<number, Performing<E>>()
+    let ended: SessionEnd<E> | undefined
+    let lastId = 0
+
+    const errorOf = (end: SessionEnd<E>): E | SessionClosed =>
+      end._tag === "Ended"
+        ? new SessionClosed({ reason: "Ended", detail: "the association has ended" })
+        : end.error
+
+    /** Ends the session once: fails every outstanding request and incoming data set, interrupts performer operations. */
+    const finish = (end: SessionEnd<E>): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        if (ended !== undefined) return Effect.void
+        ended = end
+        const error = errorOf(end)
+        const requests = [...pending.values()]
+        pending.clear()
+        const datasets = [...performing.values()]
+        return Effect.gen(function* () {
+          // The abort goes out before anyone learns of the failure.
+          if (end._tag === "Fatal" && options.onFatal !== undefined) yield* options.onFatal(end.error)
+          for (const p of requests) yield* Queue.fail(p.queue, error)
+          for (const op of datasets) if (op.queue !== undefined) yield* Queue.fail(op.queue, error)
+          yield* Deferred.succeed(endedSignal, end)
+          // Not from within a performer fiber (it would interrupt itself): in the background.
+          yield* Effect.forkIn(FiberSet.clear(operations), scope)
+        })
+      })
+
+    const allocate = (): number => {
+      for (;;) {
+        lastId = lastId >= 0xffff ? 1 : lastId + 1
+        if (!pending.has(lastId)) return lastId
+      }
+    }
+
+    // --- sending --------------------------------------------------------------------------------------
+
+    /** Sends one message under the send lock; a message cut short after its first PDU ends the session. */
+    const sendMessage = <E2>(
+      presentationContextId: number,
+      command: Command.DimseCommand,
+      dataset: OutgoingDataset<E2> | undefined
+    ): Effect.Effect<void, E | SessionClosed | DimseEncodeError | E2> =>
+      sendLock.withPermit(
+        Effect.suspend((): Effect.Effect<void, E | SessionClosed | DimseEncodeError | E2> => {
+          if (ended !== undefined) return Effect.fail(errorOf(ended))
+          let started = false
+          let completed = false
+          const fragmenter = { presentationContextId, maxPduLength }
+          const send = (pdu: PDataTf): Effect.Effect<void, E> =>
+            Effect.suspend(() => {
+              started = true
+              return channel.sendPData(pdu.pdvs)
+            })
+          const all: Effect.Effect<void, E | DimseEncodeError | E2> =
+            dataset === undefined || dataset instanceof Uint8Array
+              ? Effect.suspend((): Effect.Effect<void, E | DimseEncodeError> => {
+                  const pdus = Fragmenter.message(fragmenter, command, dataset)
+                  return Result.isFailure(pdus) ? Effect.fail(pdus.failure) : Effect.forEach(pdus.success, send, { discard: true })
+                })
+              : Stream.runForEach(Fragmenter.streamMessage(fragmenter, command, dataset), send)
+          return all.pipe(
+            Effect.tap(() => Effect.sync(() => (completed = true))),
+            Effect.onExit((exit) =>
+              Exit.isFailure(exit) && started && !completed
+                ? finish({
+                    _tag: "Fatal",
+                    error: new SessionClosed({
+                      reason: "MessageInterrupted",
+                      detail: `a ${command._tag} stopped after some of its PDUs were sent`
+                    })
+                  })
+                : Effect.void
+            )
+          )
+        })
+      )
+
+    // --- requestor side -------------------------------------------------------------------------------
+
+    const cancel = (presentationContextId: number, messageIdBeingCancelled: number): Effect.Effect<void, E | SessionClosed | DimseEncodeError> =>
+      sendMessage<never>(presentationContextId, Command.cCancelRq({ messageIdBeingRespondedTo: messageIdBeingCancelled }), undefined)
+
+    const start = <E2 = never>(
+      presentationContextId: number,
+      command: RequestCommand,
+      dataset?: OutgoingDataset<E2> | undefined
+    ): Effect.Effect<Operation<E>, RequestError<E> | E2, Scope.Scope> =>
+      Effect.gen(function* () {
+        const permit = requestWindow === undefined ? undefined : yield* Effect.acquireRelease(
+          Effect.as(requestWindow.take(1), { released: false }),
+          (p) => (p.released ? Effect.void : requestWindow.release(1))
+        )
+        const release = Effect.suspend(() => {
+          if (permit === undefined || permit.released || requestWindow === undefined) return Effect.void
+          permit.released = true
+          return Effect.asVoid(requestWindow.release(1))
+        })
+        if (ended !== undefined) return yield* Effect.fail(errorOf(ended))
+        const queue = yield* Queue.unbounded<Reply, RequestError<E>>()
+        const messageId = allocate()
+        const service = serviceOf(command._tag)
+        const entry: PendingRequest<E> = { queue, service, abandoned: false }
+        pending.set(messageId, entry)
+        // Until the final response, the id stays reserved (its late responses are dropped).
+        yield* Effect.addFinalizer(() =>
+          Effect.sync(() => {
+            if (pending.get(messageId) === entry) entry.abandoned = true
+          })
+        )
+        const withId = { ...command, messageId, hasDataset: dataset !== undefined } as RequestCommand
+        yield* sendMessage(presentationContextId, withId, dataset)
+        const take: Effect.Effect<Reply, RequestError<E>> =
+          dimseTimeout === undefined
+            ? Queue.take(queue)
+            : Effect.timeoutOrElse(Queue.take(queue), {
+                duration: dimseTimeout,
+                orElse: () => Effect.fail(new DimseTimeout({ messageId, service, command: command._tag, millis: timeoutMillis }))
+              })
+        const replies: Stream.Stream<Reply, RequestError<E>> = Stream.fromEffectRepeat(
+          take.pipe(Effect.tap((reply) => (Status.isFinal(reply.command.status) ? release : Effect.void)))
+        ).pipe(Stream.takeUntil((reply) => Status.isFinal(reply.command.status)))
+        return {
+          messageId,
+          presentationContextId,
+          replies,
+          cancel: cancel(presentationContextId, messageId)
+        }
+      })
+
+    const request = <E2 = never>(
+      presentationContextId: number,
+      command: RequestCommand,
+      dataset?: OutgoingDataset<E2> | undefined
+    ): Stream.Stream<Reply, RequestError<E> | E2> =>
+      Stream.unwrap(Effect.map(start(presentationContextId, command, dataset), (op) => op.replies))
+
+    // --- performer side -------------------------------------------------------------------------------
+
+    const failureStatus = options.failureStatus ?? (() => Status.Code.ProcessingFailure)
+    const onRequest =
+      options.onRequest ??
+      ((rq: IncomingRequest<E>) => rq.respond(Command.responseTo(rq.command, Status.Code.UnrecognizedOperation)))
+
+    let session: Session<E> | undefined
+
+    const perform = (presentationContextId: number, command: RequestCommand, op: Performing<E>): Effect.Effect<void> =>
+      Effect.gen(function* () {
+        let answered = false
+        const respond = <E2 = never>(
+          response: Command.DimseResponse,
+          dataset?: OutgoingDataset<E2> | undefined
+        ): Effect.Effect<void, E | SessionClosed | DimseEncodeError | E2> =>
+          Effect.suspend(() => {
+            if (answered) return Effect.logWarning(`a response to ${command._tag} ${command.messageId} after its final one: not sent`)
+            const final = Status.isFinal(response.status)
+            if (final) answered = true
+            const out = { ...response, messageIdBeingRespondedTo: command.messageId, hasDataset: dataset !== undefined } as Command.DimseResponse
+            return sendMessage(presentationContextId, out, dataset)
+          })
+        const incoming: IncomingRequest<E> = {
+          presentationContextId,
+          command,
+          dataset: op.queue === undefined ? undefined : Stream.fromQueue(op.queue),
+          cancelled: Deferred.await(op.cancelled),
+          respond,
+          session: session as Session<E>
+        }
+        const exit = yield* Effect.exit(Effect.suspend(() => onRequest(incoming)))
+        // Whatever the handler left of its data set is drained: the reader must never wait for it.
+        op.discarding = true
+        if (op.queue !== undefined) yield* Queue.shutdown(op.queue)
+        if (Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)) return
+        if (!answered) {
+          const cause = Exit.isFailure(exit) ? exit.cause : undefined
+          const status = failureStatus(command, cause)
+          if (cause !== undefined) yield* Effect.logWarning(`${serviceOf(command._tag)} handler failed: answering ${Status.toHex(status)}`, cause)
+          else yield* Effect.logWarning(`${serviceOf(command._tag)} handler ended without a final response: answering ${Status.toHex(status)}`)
+          yield* Effect.ignore(respond(Command.responseTo(command, status)))
+        } else if (Exit.isFailure(exit)) {
+          yield* Effect.logWarning(`${serviceOf(command._tag)} handler failed after its final response`, exit.cause)
+        }
+      }).pipe(
+        Effect.ensuring(
+          Effect.suspend(() => {
+            if (performing.get(command.messageId) === op) performing.delete(command.messageId)
+            return performWindow === undefined ? Effect.void : Effect.asVoid(performWindow.release(1))
+          })
+        )
+      )
+
+    const unrecognized = (presentationContextId: number, request: Unrecognized.Unrecognized) =>
+      Effect.gen(function* () {
+        const field = `0x${request.commandField.toString(16).padStart(4, "0")}`
+        yield* Effect.logWarning(`unrecognized Command Field ${field} (message ${request.messageId}): answering 0x0211`)
+        const pdus = Fragmenter.fragment({ presentationContextId, maxPduLength }, Unrecognized.response(request, Status.Code.UnrecognizedOperation))
+        yield* sendLock.withPermit(Effect.forEach(pdus, (pdu) => channel.sendPData(pdu.pdvs), { discard: true }))
+      }).pipe(Effect.catch(() => Effect.void))
+
+    // --- the reader -----------------------------------------------------------------------------------
+
+    let assembler = Assembler.make(options.maxCommandLength === undefined ? undefined : { maxCommandLength: options.maxCommandLength })
+    let current: Current<E> | undefined
+    let skipDataOn: number | undefined
+
+    const protocolError = (error: AssemblerError) =>
+      Effect.andThen(
+        Effect.logWarning("DIMSE protocol error from the peer", error),
+        finish({
+          _tag: "Fatal",
+          error: new SessionClosed({ reason: "ProtocolError", detail: error.message, protocolError: error })
+        })
+      )
+
+    const onCommand = (presentationContextId: number, command: Command.DimseCommand): Effect.Effect<void> =>
+      Effect.gen(function* () {
+        if (Command.isResponse(command)) {
+          const p = pending.get(command.messageIdBeingRespondedTo)
+          if (p === undefined) {
+            yield* Effect.logWarning(`a ${command._tag} answers message ${command.messageIdBeingRespondedTo}, which is not outstanding: ignored`)
+          }
+          current = { _tag: "Reply", pending: p, chunks: [], length: 0, tooLarge: false }
+          return
+        }
+        if (command._tag === "CCancelRq") {
+          const op = performing.get(command.messageIdBeingRespondedTo)
+          if (op !== undefined) yield* Deferred.succeed(op.cancelled, undefined)
+          current = { _tag: "Skip" }
+          return
+        }
+        const queue = command.hasDataset ? yield* Queue.bounded<Uint8Array, E | SessionClosed | Cause.Done>(datasetCapacity) : undefined
+        const op: Performing<E> = { command, queue, cancelled: yield* Deferred.make<void>(), discarding: false }
+        current = { _tag: "Request", op }
+        // The window: the reader waits for a free slot (the peer should not exceed what was negotiated).
+        if (performWindow !== undefined) yield* performWindow.take(1)
+        performing.set(command.messageId, op)
+        yield* FiberSet.run(operations, perform(presentationContextId, command, op))
+      })
+
+    const onEvent = (event: Assembler.AssemblerEvent): Effect.Effect<void> => {
+      switch (event._tag) {
+        case "Command":
+          return onCommand(event.presentationContextId, event.command)
+        case "Data": {
+          const c = current
+          if (c === undefined || c._tag === "Skip") return Effect.void
+          if (c._tag === "Request") {
+            const op = c.op
+            if (op.queue === undefined || op.discarding) return Effect.void
+            const offer = event.data.byteLength === 0 ? Effect.void : Effect.asVoid(Queue.offer(op.queue, event.data))
+            return event.isLast ? Effect.andThen(offer, Queue.end(op.queue)) : offer
+          }
+          if (c.pending === undefined || c.tooLarge) return Effect.void
+          c.length += event.data.byteLength
+          if (c.length > maxReplyLength) {
+            c.tooLarge = true
+            c.chunks.length = 0
+            return Queue.fail(c.pending.queue, new DatasetTooLarge({ length: c.length, maxLength: maxReplyLength }))
+          }
+          if (event.data.byteLength > 0) c.chunks.push(event.data)
+          return Effect.void
+        }
+        case "MessageComplete": {
+          const c = current
+          current = undefined
+          if (c === undefined || c._tag !== "Reply" || c.pending === undefined || c.tooLarge) return Effect.void
+          const p = c.pending
+          const command = event.command as Command.DimseResponse
+          const final = Status.isFinal(command.status)
+          if (final) {
+            const id = command.messageIdBeingRespondedTo
+            if (pending.get(id) === p) pending.delete(id)
+          }
+          if (p.abandoned) return Effect.void
+          const reply: Reply = {
+            presentationContextId: event.presentationContextId,
+            command,
+            dataset: command.hasDataset ? concat(c.chunks, c.length) : undefined
+          }
+          return Effect.asVoid(Queue.offer(p.queue, reply))
+        }
+      }
+    }
+
+    /** Feeds one P-DATA-TF; false when the session must stop reading. */
+    const onPData = (pdu: PDataTf): Effect.Effect<boolean> =>
+      Effect.gen(function* () {
+        for (const pdv of pdu.pdvs) {
+          if (skipDataOn !== undefined) {
+            // The data set of an unrecognized request: skipped up to its last fragment.
+            if (!pdv.isCommand && pdv.presentationContextId === skipDataOn) {
+              if (pdv.isLast) skipDataOn = undefined
+              continue
+            }
+            yield* protocolError(
+              new DimseProtocolError({
+                reason: "CommandDuringDataset",
+                presentationContextId: pdv.presentationContextId,
+                detail: "the data set of an unrecognized request was interrupted"
+              })
+            )
+            return false
+          }
+          const atBoundary = assembler.state === "Idle"
+          const fed = assembler.feed(pdv)
+          if (Result.isFailure(fed)) {
+            const failure = fed.failure
+            const unknown =
+              atBoundary && pdv.isCommand && pdv.isLast && failure._tag === "DimseDecodeError" && failure.tag === CommandFieldTag
+                ? Unrecognized.peek(pdv.data)
+                : undefined
+            if (unknown !== undefined && isAccepted(pdv.presentationContextId)) {
+              // PS3.7 Annex C: an operation we do not know is answered 0211H, not aborted.
+              assembler = Assembler.make(options.maxCommandLength === undefined ? undefined : { maxCommandLength: options.maxCommandLength })
+              if (unknown.hasDataset) skipDataOn = pdv.presentationContextId
+              yield* FiberSet.run(operations, unrecognized(pdv.presentationContextId, unknown))
+              continue
+            }
+            yield* protocolError(failure)
+            return false
+          }
+          for (const event of fed.success) {
+            if (event._tag === "Command" && !isAccepted(event.presentationContextId)) {
+              yield* protocolError(
+                new DimseProtocolError({
+                  reason: "ContextNotAccepted",
+                  presentationContextId: event.presentationContextId,
+                  detail: `a ${event.command._tag} on presentation context ${event.presentationContextId}, which was not accepted`
+                })
+              )
+              return false
+            }
+            yield* onEvent(event)
+          }
+        }
+        return true
+      })
+
+    const onRelease = Effect.gen(function* () {
+      // PS3.8 §7.2: answer the release once our performer operations are done.
+      yield* FiberSet.awaitEmpty(operations)
+      if (options.onReleaseRequested !== undefined) yield* options.onReleaseRequested
+    })
+
+    const reader = Effect.gen(function* () {
+      let stop = false
+      yield* channel.incoming.pipe(
+        Stream.takeWhile(() => !stop),
+        Stream.runForEach((item) =>
+          Effect.gen(function* () {
+            if (ended !== undefined) {
+              stop = true
+              return
+            }
+            if (item._tag === "ReleaseRequested") {
+              yield* Effect.forkIn(onRelease, scope)
+              return
+            }
+            if (!(yield* onPData(item.pdu))) stop = true
+          })
+        )
+      )
+    }).pipe(
+      Effect.matchCauseEffect({
+        onSuccess: () => finish({ _tag: "Ended" }),
+        onFailure: (cause) => {
+          const error = Cause.findErrorOption(cause)
+          if (error._tag === "Some") return finish({ _tag: "ChannelFailed", error: error.value })
+          return Effect.failCause(cause as Cause.Cause<never>)
+        }
+      })
+    )
+
+    session = {
+      start,
+      request,
+      cancel,
+      ended: Deferred.await(endedSignal),
+      outstanding: Effect.sync(() => {
+        let n = 0
+        for (const p of pending.values()) if (!p.abandoned) n++
+        return n
+      })
+    }
+    yield* Effect.forkScoped(reader)
+    return session as Session<E>
+  })

@@ -1,0 +1,678 @@
+import { assert, describe, expect, it } from "@effect/vitest"
+import { Assembler, Command, Fragmenter, Session, Status } from "@dicomnet/dimse"
+import type { PDataTf, Pdv } from "@dicomnet/pdu"
+import { type Cause, Data, Deferred, Effect, Exit, Fiber, Queue, Result, Stream } from "effect"
+import { TestClock } from "effect/testing"
+
+class Broken extends Data.TaggedError("Broken")<{ readonly why: string }> {}
+class SourceFailed extends Data.TaggedError("SourceFailed")<{}> {}
+
+const Verification = "1.2.840.10008.1.1"
+const CtImage = "1.2.840.10008.5.1.4.1.1.2"
+const FindStudy = "1.2.840.10008.5.1.4.1.2.2.1"
+const GetStudy = "1.2.840.10008.5.1.4.1.2.2.3"
+
+const echoRq = () => Command.cEchoRq({ messageId: 0, affectedSopClassUid: Verification })
+const storeRq = (uid = "1.2.3.4") =>
+  Command.cStoreRq({ messageId: 0, affectedSopClassUid: CtImage, affectedSopInstanceUid: uid, priority: Command.Priority.Medium })
+const findRq = () => Command.cFindRq({ messageId: 0, affectedSopClassUid: FindStudy, priority: Command.Priority.Medium })
+
+const bytes = (n: number, seed: number) => {
+  const out = new Uint8Array(n)
+  for (let i = 0; i < n; i++) out[i] = (i * 7 + seed) & 0xff
+  return out
+}
+const chunksOf = (data: Uint8Array, size: number): Array<Uint8Array> => {
+  const out: Array<Uint8Array> = []
+  for (let o = 0; o < data.length; o += size) out.push(data.subarray(o, Math.min(data.length, o + size)))
+  return out
+}
+const concat = (chunks: ReadonlyArray<Uint8Array>): Uint8Array => {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0))
+  let o = 0
+  for (const c of chunks) {
+    out.set(c, o)
+    o += c.byteLength
+  }
+  return out
+}
+
+/** One direction of the in-memory wire: what one side sends becomes the other side's incoming. */
+interface End {
+  readonly channel: Session.Channel<Broken>
+  /** Every PDU this side sent, in order. */
+  readonly sent: Array<PDataTf>
+  /** Injects an item into this side's incoming (a raw peer). */
+  readonly inject: (item: Session.ChannelIncoming) => Effect.Effect<void>
+  /** Ends this side's incoming cleanly / with a failure. */
+  readonly end: Effect.Effect<void>
+  readonly fail: (why: string) => Effect.Effect<void>
+}
+
+/** Two channels wired back to back over bounded queues (capacity = PDUs in flight per direction). */
+const wire = (options: { readonly maxPduLength?: number; readonly capacity?: number } = {}) =>
+  Effect.gen(function* () {
+    const capacity = options.capacity ?? 16
+    const maxPduLength = options.maxPduLength ?? 16384
+    const aIn = yield* Queue.bounded<Session.ChannelIncoming, Broken | Cause.Done>(capacity)
+    const bIn = yield* Queue.bounded<Session.ChannelIncoming, Broken | Cause.Done>(capacity)
+    const end = (own: typeof aIn, other: typeof aIn): End => {
+      const sent: Array<PDataTf> = []
+      return {
+        sent,
+        channel: {
+          incoming: Stream.fromQueue(own),
+          sendPData: (pdvs: ReadonlyArray<Pdv>) =>
+            Effect.suspend(() => {
+              const pdu: PDataTf = { _tag: "PDataTf", pdvs }
+              sent.push(pdu)
+              return Effect.asVoid(Queue.offer(other, { _tag: "PData", pdu }))
+            }),
+          peerMaxPduLength: maxPduLength
+        },
+        inject: (item) => Effect.asVoid(Queue.offer(own, item)),
+        end: Effect.asVoid(Queue.end(own)),
+        fail: (why) => Effect.asVoid(Queue.fail(own, new Broken({ why })))
+      }
+    }
+    return { a: end(aIn, bIn), b: end(bIn, aIn) }
+  })
+
+const success = (rq: Session.IncomingRequest<Broken>) => rq.respond(Command.responseTo(rq.command, Status.Code.Success))
+
+/** The PDVs of every PDU, fed through a fresh assembler: the messages as the peer saw them. */
+const messagesOn = (pdus: ReadonlyArray<PDataTf>) => {
+  const assembler = Assembler.make()
+  const out: Array<{ command: Command.DimseCommand; data: Array<Uint8Array> }> = []
+  for (const pdu of pdus) {
+    const r = assembler.feedPDataTf(pdu)
+    if (Result.isFailure(r)) throw new Error(`interleaved or broken: ${r.failure.message}`)
+    for (const e of r.success) {
+      if (e._tag === "Command") out.push({ command: e.command, data: [] })
+      else if (e._tag === "Data") out.at(-1)?.data.push(e.data)
+    }
+  }
+  return out
+}
+
+/** Lets every runnable fiber run (no clock involved). */
+const settle = Effect.gen(function* () {
+  for (let i = 0; i < 200; i++) yield* Effect.yieldNow
+})
+
+describe("Session · requests and responses (PS3.7 §9.3)", () => {
+  it.effect("a C-ECHO-RQ is answered by the peer's handler and its stream ends with the final response", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { a, b } = yield* wire()
+        const requestor = yield* Session.make(a.channel)
+        yield* Session.make(b.channel, { onRequest: success })
+        const replies = yield* Stream.runCollect(requestor.request(1, echoRq()))
+        expect(replies.map((r) => [r.command._tag, r.command.status])).toEqual([["CEchoRsp", 0]])
+        expect(replies[0]?.presentationContextId).toBe(1)
+        expect(yield* requestor.outstanding).toBe(0)
+      })
+    )
+  )
+
+  it.effect("allocates message ids 1, 2, 3 ... and replaces the id given in the command", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { a, b } = yield* wire()
+        const requestor = yield* Session.make(a.channel)
+        const seen: Array<number> = []
+        yield* Session.make(b.channel, {
+          onRequest: (rq) => Effect.andThen(Effect.sync(() => seen.push(rq.command.messageId)), success(rq))
+        })
+        for (let i = 0; i < 3; i++) {
+          const replies = yield* Stream.runCollect(requestor.request(1, { ...echoRq(), messageId: 777 }))
+          expect(replies[0]?.command.messageIdBeingRespondedTo).toBe(i + 1)
+        }
+        expect(seen).toEqual([1, 2, 3])
+      })
+    )
+  )
+
+  it.effect("never reuses the id of an operation still outstanding", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { a, b } = yield* wire()
+        const requestor = yield* Session.make(a.channel, { maxOutstanding: 0 })
+        const held = yield* Deferred.make<void>()
+        yield* Session.make(b.channel, {
+          maxOperations: 0,
+          onRequest: (rq) => Effect.andThen(Deferred.await(held), success(rq))
+        })
+        const ops = yield* Effect.forEach([1, 2, 3, 4], () => requestor.start(1, echoRq()))
+        expect(new Set(ops.map((op) => op.messageId)).size).toBe(4)
+        expect(yield* requestor.outstanding).toBe(4)
+        yield* Deferred.succeed(held, undefined)
+        for (const op of ops) yield* Stream.runDrain(op.replies)
+        expect(yield* requestor.outstanding).toBe(0)
+      })
+    )
+  )
+
+  it.effect("streams pending responses with their identifiers; the final status ends the stream (C-FIND)", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { a, b } = yield* wire()
+        const requestor = yield* Session.make(a.channel)
+        yield* Session.make(b.channel, {
+          onRequest: (rq) =>
+            Effect.gen(function* () {
+              const identifier = yield* Stream.runCollect(rq.dataset ?? Stream.empty)
+              expect(concat(identifier)).toEqual(bytes(40, 1))
+              for (let i = 0; i < 3; i++) {
+                yield* rq.respond(Command.responseTo(rq.command, Status.Code.Pending), bytes(20 + i, i))
+              }
+              yield* rq.respond(Command.responseTo(rq.command, Status.Code.Success))
+              // After the final response nothing more is sent.
+              yield* rq.respond(Command.responseTo(rq.command, Status.Code.Pending), bytes(5, 5))
+            })
+        })
+        const replies = yield* Stream.runCollect(requestor.request(1, findRq(), bytes(40, 1)))
+        expect(replies.map((r) => r.command.status)).toEqual([0xff00, 0xff00, 0xff00, 0])
+        expect(replies.map((r) => r.dataset?.length)).toEqual([20, 21, 22, undefined])
+        expect(replies[2]?.dataset).toEqual(bytes(22, 2))
+      })
+    )
+  )
+
+  it.effect("routes responses by Message ID Being Responded To, whatever their order", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { a, b } = yield* wire()
+        const requestor = yield* Session.make(a.channel, { maxOutstanding: 2 })
+        const first = yield* Deferred.make<void>()
+        yield* Session.make(b.channel, {
+          maxOperations: 2,
+          onRequest: (rq) =>
+            rq.command.messageId === 1
+              ? Effect.andThen(Deferred.await(first), rq.respond(Command.responseTo(rq.command, 0xb000)))
+              : Effect.andThen(rq.respond(Command.responseTo(rq.command, Status.Code.Success)), Deferred.succeed(first, undefined))
+        })
+        const [one, two] = yield* Effect.all(
+          [Stream.runCollect(requestor.request(1, storeRq("1.1"), bytes(10, 0))), Stream.runCollect(requestor.request(1, storeRq("1.2"), bytes(10, 0)))],
+          { concurrency: 2 }
+        )
+        expect(one.map((r) => [r.command.messageIdBeingRespondedTo, r.command.status])).toEqual([[1, 0xb000]])
+        expect(two.map((r) => [r.command.messageIdBeingRespondedTo, r.command.status])).toEqual([[2, 0]])
+      })
+    )
+  )
+
+  it.effect("drops a response to a message id that is not outstanding and goes on", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { a, b } = yield* wire()
+        const requestor = yield* Session.make(a.channel)
+        yield* Session.make(b.channel, {
+          onRequest: (rq) =>
+            Effect.andThen(
+              rq.session.request(1, echoRq()).pipe(Stream.runDrain, Effect.ignore, Effect.forkChild),
+              success(rq)
+            )
+        })
+        // A stray C-ECHO-RSP for message 99 arrives first.
+        const stray = Fragmenter.message({ presentationContextId: 1, maxPduLength: 0 }, Command.cEchoRsp({ messageIdBeingRespondedTo: 99, status: 0 }))
+        assert(Result.isSuccess(stray))
+        yield* a.inject({ _tag: "PData", pdu: stray.success[0] as PDataTf })
+        const replies = yield* Stream.runCollect(requestor.request(1, echoRq()))
+        expect(replies.map((r) => r.command.messageIdBeingRespondedTo)).toEqual([1])
+      })
+    )
+  )
+})
+
+describe("Session · asynchronous operations window (PS3.7 §D.3.3.3)", () => {
+  it.effect("performer side: a second request waits until the first operation is done (window 1)", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { a, b } = yield* wire()
+        const requestor = yield* Session.make(a.channel, { maxOutstanding: 2 })
+        const release = yield* Deferred.make<void>()
+        const started: Array<number> = []
+        yield* Session.make(b.channel, {
+          maxOperations: 1,
+          onRequest: (rq) =>
+            Effect.gen(function* () {
+              started.push(rq.command.messageId)
+              if (rq.command.messageId === 1) yield* Deferred.await(release)
+              yield* success(rq)
+            })
+        })
+        const both = yield* Effect.forkChild(
+          Effect.all([Stream.runCollect(requestor.request(1, echoRq())), Stream.runCollect(requestor.request(1, echoRq()))], { concurrency: 2 })
+        )
+        yield* settle
+        expect(started).toEqual([1])
+        yield* Deferred.succeed(release, undefined)
+        yield* Fiber.join(both)
+        expect(started).toEqual([1, 2])
+      })
+    )
+  )
+
+  it.effect("requestor side: a second request is not sent while one is outstanding (window 1)", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { a, b } = yield* wire()
+        const requestor = yield* Session.make(a.channel, { maxOutstanding: 1 })
+        const release = yield* Deferred.make<void>()
+        yield* Session.make(b.channel, { maxOperations: 0, onRequest: (rq) => Effect.andThen(Deferred.await(release), success(rq)) })
+        const first = yield* Effect.forkChild(Stream.runCollect(requestor.request(1, echoRq())))
+        const second = yield* Effect.forkChild(Stream.runCollect(requestor.request(1, echoRq())))
+        yield* settle
+        expect(messagesOn(a.sent).length).toBe(1)
+        yield* Deferred.succeed(release, undefined)
+        yield* Fiber.join(first)
+        yield* Fiber.join(second)
+        expect(messagesOn(a.sent).length).toBe(2)
+      })
+    )
+  )
+})
+
+describe("Session · data sets (PS3.8 Annex E)", () => {
+  it.effect("streams a C-STORE data set in PDUs sized to the peer max PDU; the handler gets the same bytes", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { a, b } = yield* wire({ maxPduLength: 4096 })
+        const requestor = yield* Session.make(a.channel)
+        const data = bytes(300_000, 3)
+        const received: Array<Uint8Array> = []
+        yield* Session.make(b.channel, {
+          onRequest: (rq) =>
+            Effect.andThen(
+              Stream.runForEach(rq.dataset ?? Stream.empty, (chunk) => Effect.sync(() => received.push(chunk))),
+              success(rq)
+            )
+        })
+        const replies = yield* Stream.runCollect(requestor.request(1, storeRq(), Stream.fromIterable(chunksOf(data, 10_000))))
+        expect(replies[0]?.command.status).toBe(0)
+        expect(concat(received)).toEqual(data)
+        for (const pdu of a.sent) {
+          expect(pdu.pdvs.reduce((n, p) => n + 6 + p.data.length, 0)).toBeLessThanOrEqual(4096)
+        }
+      })
+    )
+  )
+
+  it.effect("backpressure: while the handler does not read, the sender stops after a bounded number of PDUs", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { a, b } = yield* wire({ maxPduLength: 1024, capacity: 2 })
+        const requestor = yield* Session.make(a.channel)
+        const go = yield* Deferred.make<void>()
+        let got = 0
+        yield* Session.make(b.channel, {
+          datasetQueueCapacity: 2,
+          onRequest: (rq) =>
+            Effect.gen(function* () {
+              yield* Deferred.await(go)
+              yield* Stream.runForEach(rq.dataset ?? Stream.empty, (c) => Effect.sync(() => (got += c.length)))
+              yield* success(rq)
+            })
+        })
+        const data = bytes(1_000_000, 9)
+        const store = yield* Effect.forkChild(Stream.runCollect(requestor.request(1, storeRq(), Stream.fromIterable(chunksOf(data, 1000)))))
+        yield* settle
+        // ~1000 PDUs to send; held back: 2 in the wire queue, 2 in the data set queue, 1 at the reader, 1 being offered.
+        expect(a.sent.length).toBeLessThan(10)
+        yield* Deferred.succeed(go, undefined)
+        const replies = yield* Fiber.join(store)
+        expect(replies[0]?.command.status).toBe(0)
+        expect(got).toBe(data.length)
+        expect(a.sent.length).toBeGreaterThan(900)
+      })
+    )
+  )
+
+  it.effect("concurrent operations never interleave their PDUs (one send lock per message)", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { a, b } = yield* wire({ maxPduLength: 2048 })
+        const requestor = yield* Session.make(a.channel, { maxOutstanding: 0 })
+        const sizes = new Map<string, number>()
+        yield* Session.make(b.channel, {
+          maxOperations: 0,
+          onRequest: (rq) =>
+            Effect.gen(function* () {
+              const all = yield* Stream.runCollect(rq.dataset ?? Stream.empty)
+              if (rq.command._tag === "CStoreRq") sizes.set(rq.command.affectedSopInstanceUid, concat(all).length)
+              // Answers with data sets too, concurrently with the others.
+              yield* rq.respond(Command.responseTo(rq.command, Status.Code.Success))
+            })
+        })
+        const uids = ["1.1", "1.2", "1.3", "1.4"]
+        yield* Effect.forEach(
+          uids,
+          (uid, i) => Stream.runDrain(requestor.request(1, storeRq(uid), Stream.fromIterable(chunksOf(bytes(50_000 + i, i), 3000)))),
+          { concurrency: "unbounded" }
+        )
+        // The peer's assembler accepts the whole PDU sequence: no message interleaves another.
+        const messages = messagesOn(a.sent)
+        expect(messages.map((m) => concat(m.data).length)).toEqual(expect.arrayContaining([50_000, 50_001, 50_002, 50_003]))
+        expect([...sizes.values()].sort()).toEqual([50_000, 50_001, 50_002, 50_003])
+      })
+    )
+  )
+
+  it.effect("a data set the handler does not consume is drained: the next operation still runs", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { a, b } = yield* wire({ maxPduLength: 1024, capacity: 2 })
+        const requestor = yield* Session.make(a.channel)
+        yield* Session.make(b.channel, { datasetQueueCapacity: 1, onRequest: success })
+        const first = yield* Stream.runCollect(requestor.request(1, storeRq(), Stream.fromIterable(chunksOf(bytes(200_000, 1), 4096))))
+        const second = yield* Stream.runCollect(requestor.request(1, echoRq()))
+        expect([first[0]?.command.status, second[0]?.command.status]).toEqual([0, 0])
+      })
+    )
+  )
+
+  it.effect("a response data set larger than maxReplyDatasetLength fails that operation with DatasetTooLarge", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { a, b } = yield* wire()
+        const requestor = yield* Session.make(a.channel, { maxReplyDatasetLength: 100 })
+        yield* Session.make(b.channel, {
+          onRequest: (rq) => rq.respond(Command.responseTo(rq.command, Status.Code.Pending), bytes(101, 0))
+        })
+        const error = yield* Effect.flip(Stream.runCollect(requestor.request(1, findRq(), bytes(4, 0))))
+        expect(error._tag).toBe("DatasetTooLarge")
+      })
+    )
+  )
+
+  it.effect("an outgoing data set stream that fails mid-message ends the session (MessageInterrupted) and calls onFatal", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { a, b } = yield* wire({ maxPduLength: 1024 })
+        const fatal: Array<string> = []
+        const requestor = yield* Session.make(a.channel, { onFatal: (e) => Effect.sync(() => fatal.push(e.reason)) })
+        yield* Session.make(b.channel, { onRequest: success })
+        const source = Stream.concat(Stream.fromIterable(chunksOf(bytes(5000, 0), 1000)), Stream.fail(new SourceFailed()))
+        const error = yield* Effect.flip(Stream.runCollect(requestor.request(1, storeRq(), source)))
+        expect(error._tag).toBe("SourceFailed")
+        expect(fatal).toEqual(["MessageInterrupted"])
+        const end = yield* requestor.ended
+        expect(end._tag === "Fatal" && end.error.reason).toBe("MessageInterrupted")
+        const next = yield* Effect.flip(Stream.runCollect(requestor.request(1, echoRq())))
+        expect(next._tag).toBe("SessionClosed")
+      })
+    )
+  )
+})
+
+describe("Session · DIMSE timeout and C-CANCEL", () => {
+  it.effect("no response within the DIMSE timeout fails with DimseTimeout naming the command", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { a, b } = yield* wire()
+        const requestor = yield* Session.make(a.channel, { dimseTimeout: "10 seconds" })
+        yield* Session.make(b.channel, { onRequest: () => Effect.never })
+        const fiber = yield* Effect.forkChild(Effect.flip(Stream.runCollect(requestor.request(1, echoRq()))))
+        yield* settle
+        yield* TestClock.adjust("9 seconds")
+        expect(fiber.pollUnsafe()).toBeUndefined()
+        yield* TestClock.adjust("2 seconds")
+        const error = yield* Fiber.join(fiber)
+        assert(error._tag === "DimseTimeout")
+        expect([error.command, error.service, error.messageId, error.millis]).toEqual(["CEchoRq", "C-ECHO", 1, 10_000])
+      })
+    )
+  )
+
+  it.effect("the DIMSE timer restarts with each pending response", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { a, b } = yield* wire()
+        const requestor = yield* Session.make(a.channel, { dimseTimeout: "10 seconds" })
+        yield* Session.make(b.channel, {
+          onRequest: (rq) =>
+            Effect.gen(function* () {
+              for (let i = 0; i < 3; i++) {
+                yield* Effect.sleep("8 seconds")
+                yield* rq.respond(Command.responseTo(rq.command, Status.Code.Pending), bytes(4, i))
+              }
+              yield* Effect.sleep("8 seconds")
+              yield* success(rq)
+            })
+        })
+        const fiber = yield* Effect.forkChild(Stream.runCollect(requestor.request(1, findRq(), bytes(4, 0))))
+        for (let i = 0; i < 4; i++) {
+          yield* settle
+          yield* TestClock.adjust("8 seconds")
+        }
+        const replies = yield* Fiber.join(fiber)
+        expect(replies.map((r) => r.command.status)).toEqual([0xff00, 0xff00, 0xff00, 0])
+      })
+    )
+  )
+
+  it.effect("C-CANCEL-RQ: the requestor cancels, the performer's `cancelled` completes, the final status is Cancel", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { a, b } = yield* wire()
+        const requestor = yield* Session.make(a.channel)
+        yield* Session.make(b.channel, {
+          onRequest: (rq) =>
+            Effect.gen(function* () {
+              yield* rq.respond(Command.responseTo(rq.command, Status.Code.Pending), bytes(4, 0))
+              yield* rq.cancelled
+              yield* rq.respond(Command.responseTo(rq.command, Status.Code.Cancel))
+            })
+        })
+        const op = yield* requestor.start(1, findRq(), bytes(4, 0))
+        const replies = yield* Effect.forkChild(Stream.runCollect(op.replies))
+        yield* settle
+        yield* op.cancel
+        const all = yield* Fiber.join(replies)
+        expect(all.map((r) => r.command.status)).toEqual([0xff00, 0xfe00])
+        const cancel = messagesOn(a.sent).at(-1)?.command
+        expect(cancel?._tag).toBe("CCancelRq")
+        expect(cancel !== undefined && Command.messageIdOf(cancel)).toBe(op.messageId)
+      })
+    )
+  )
+})
+
+describe("Session · handlers that fail (PS3.7 Annex C)", () => {
+  it.effect("a failing handler is answered 0110H and the session goes on", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { a, b } = yield* wire()
+        const requestor = yield* Session.make(a.channel)
+        let calls = 0
+        yield* Session.make(b.channel, {
+          onRequest: (rq) => (++calls === 1 ? Effect.fail("disk on fire") : success(rq))
+        })
+        const first = yield* Stream.runCollect(requestor.request(1, storeRq(), bytes(100, 0)))
+        const second = yield* Stream.runCollect(requestor.request(1, echoRq()))
+        expect([first[0]?.command.status, second[0]?.command.status]).toEqual([0x0110, 0])
+      })
+    )
+  )
+
+  it.effect("a handler that dies, or ends without a final response, is answered with failureStatus", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { a, b } = yield* wire()
+        const requestor = yield* Session.make(a.channel)
+        let calls = 0
+        yield* Session.make(b.channel, {
+          failureStatus: (command) => (command._tag === "CStoreRq" ? 0xa700 : 0x0110),
+          onRequest: () => (++calls === 1 ? Effect.die(new Error("bug")) : Effect.void)
+        })
+        const died = yield* Stream.runCollect(requestor.request(1, storeRq(), bytes(100, 0)))
+        const silent = yield* Stream.runCollect(requestor.request(1, echoRq()))
+        expect([died[0]?.command.status, silent[0]?.command.status]).toEqual([0xa700, 0x0110])
+      })
+    )
+  )
+
+  it.effect("without onRequest every request is answered 0211H (unrecognized operation)", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { a, b } = yield* wire()
+        const requestor = yield* Session.make(a.channel)
+        yield* Session.make(b.channel)
+        const replies = yield* Stream.runCollect(requestor.request(1, storeRq(), bytes(10, 0)))
+        expect(replies[0]?.command.status).toBe(0x0211)
+      })
+    )
+  )
+})
+
+describe("Session · both roles on one association", () => {
+  it.effect("a performer issues its own requests on the same association (C-GET with C-STORE sub-operations)", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { a, b } = yield* wire()
+        const stored: Array<number> = []
+        const scu = yield* Session.make(a.channel, {
+          onRequest: (rq) =>
+            Effect.gen(function* () {
+              const data = yield* Stream.runCollect(rq.dataset ?? Stream.empty)
+              stored.push(concat(data).length)
+              yield* success(rq)
+            })
+        })
+        yield* Session.make(b.channel, {
+          onRequest: (rq) =>
+            Effect.gen(function* () {
+              for (let i = 0; i < 2; i++) {
+                const sub = yield* Stream.runCollect(rq.session.request(3, storeRq(`1.9.${i}`), bytes(1000 + i, i)))
+                expect(sub[0]?.command.status).toBe(0)
+                yield* rq.respond(Command.responseTo(rq.command as Command.CGetRq, Status.Code.Pending, { numberOfRemainingSuboperations: 1 - i }))
+              }
+              yield* rq.respond(Command.responseTo(rq.command as Command.CGetRq, Status.Code.Success, { numberOfCompletedSuboperations: 2 }))
+            })
+        })
+        const get = Command.cGetRq({ messageId: 0, affectedSopClassUid: GetStudy, priority: 0 })
+        const replies = yield* Stream.runCollect(scu.request(1, get, bytes(8, 0)))
+        expect(replies.map((r) => r.command.status)).toEqual([0xff00, 0xff00, 0])
+        expect(stored).toEqual([1000, 1001])
+      })
+    )
+  )
+})
+
+describe("Session · the end of the association", () => {
+  it.effect("a protocol error from the peer ends the session (Fatal ProtocolError), calls onFatal, fails outstanding requests", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { a, b } = yield* wire()
+        const fatal: Array<string> = []
+        const requestor = yield* Session.make(a.channel, { onFatal: (e) => Effect.sync(() => fatal.push(e.protocolError?._tag ?? "")) })
+        yield* Session.make(b.channel, { onRequest: () => Effect.never })
+        const pendingOp = yield* Effect.forkChild(Effect.flip(Stream.runCollect(requestor.request(1, echoRq()))))
+        yield* settle
+        // A data set PDV with no command before it (PS3.8 Annex E).
+        yield* a.inject({ _tag: "PData", pdu: { _tag: "PDataTf", pdvs: [{ presentationContextId: 1, isCommand: false, isLast: true, data: bytes(4, 0) }] } })
+        const error = yield* Fiber.join(pendingOp)
+        assert(error._tag === "SessionClosed")
+        expect(error.reason).toBe("ProtocolError")
+        expect(fatal).toEqual(["DimseProtocolError"])
+      })
+    )
+  )
+
+  it.effect("a command on a presentation context that was not accepted is a protocol error", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { a, b } = yield* wire()
+        const requestor = yield* Session.make(a.channel)
+        const performer = yield* Session.make(b.channel, { isAcceptedContext: (id) => id === 1, onRequest: success })
+        yield* Effect.forkChild(Effect.ignore(Stream.runCollect(requestor.request(3, echoRq()))))
+        const end = yield* performer.ended
+        assert(end._tag === "Fatal")
+        expect(end.error.protocolError?._tag === "DimseProtocolError" && end.error.protocolError.reason).toBe("ContextNotAccepted")
+      })
+    )
+  )
+
+  it.effect("the channel failing (abort) fails outstanding requests with the channel's error and interrupts performers", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { a, b } = yield* wire()
+        const requestor = yield* Session.make(a.channel)
+        const interrupted = yield* Deferred.make<void>()
+        yield* Session.make(b.channel, { onRequest: () => Effect.onInterrupt(Effect.never, () => Deferred.succeed(interrupted, undefined)) })
+        const op = yield* Effect.forkChild(Effect.flip(Stream.runCollect(requestor.request(1, echoRq()))))
+        yield* settle
+        yield* a.fail("peer aborted")
+        yield* b.fail("peer aborted")
+        const error = yield* Fiber.join(op)
+        expect(error).toEqual(new Broken({ why: "peer aborted" }))
+        yield* Deferred.await(interrupted)
+        const end = yield* requestor.ended
+        expect(end._tag).toBe("ChannelFailed")
+      })
+    )
+  )
+
+  it.effect("an aborted transfer fails the handler's data set stream", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { a, b } = yield* wire({ maxPduLength: 1024 })
+        const requestor = yield* Session.make(a.channel)
+        const seen = yield* Deferred.make<string>()
+        yield* Session.make(b.channel, {
+          onRequest: (rq) =>
+            Stream.runDrain(rq.dataset ?? Stream.empty).pipe(
+              Effect.onExit((exit) => Deferred.succeed(seen, Exit.isFailure(exit) ? "failed" : "complete"))
+            )
+        })
+        const never = Stream.concat(Stream.fromIterable(chunksOf(bytes(3000, 0), 1000)), Stream.never)
+        yield* Effect.forkChild(Stream.runDrain(requestor.request(1, storeRq(), never)))
+        yield* settle
+        yield* b.fail("peer aborted")
+        expect(yield* Deferred.await(seen)).toBe("failed")
+      })
+    )
+  )
+
+  it.effect("a clean end of the channel fails outstanding requests with SessionClosed (Ended)", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { a, b } = yield* wire()
+        const requestor = yield* Session.make(a.channel)
+        yield* Session.make(b.channel, { onRequest: () => Effect.never })
+        const op = yield* Effect.forkChild(Effect.flip(Stream.runCollect(requestor.request(1, echoRq()))))
+        yield* settle
+        yield* a.end
+        const error = yield* Fiber.join(op)
+        assert(error._tag === "SessionClosed")
+        expect(error.reason).toBe("Ended")
+        expect((yield* requestor.ended)._tag).toBe("Ended")
+      })
+    )
+  )
+
+  it.effect("ReleaseRequested: onReleaseRequested runs only once the operations in flight are done (PS3.8 §7.2)", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { a, b } = yield* wire()
+        const requestor = yield* Session.make(a.channel)
+        const finishHandler = yield* Deferred.make<void>()
+        const released = yield* Deferred.make<void>()
+        yield* Session.make(b.channel, {
+          onRequest: (rq) => Effect.andThen(Deferred.await(finishHandler), success(rq)),
+          onReleaseRequested: Deferred.succeed(released, undefined)
+        })
+        const op = yield* Effect.forkChild(Stream.runCollect(requestor.request(1, echoRq())))
+        yield* settle
+        yield* b.inject({ _tag: "ReleaseRequested" })
+        yield* settle
+        expect(yield* Deferred.isDone(released)).toBe(false)
+        yield* Deferred.succeed(finishHandler, undefined)
+        yield* Deferred.await(released)
+        const replies = yield* Fiber.join(op)
+        expect(replies[0]?.command.status).toBe(0)
+      })
+    )
+  )
+})
