@@ -94,7 +94,7 @@ describe("PS3.7 §C.4–C.5 · typed handler failures answer the standard's stat
   it.effect("an undecodable request data set answers 0110H without calling the handler", () =>
     Effect.gen(function* () {
       let called = false
-      const result = yield* answer({ set: () => Effect.sync(() => void (called = true)) }, nSet, new Uint8Array([0x10, 0x00, 0x10, 0x00, 0x50, 0x4e, 0xff, 0xff]))
+      const result = yield* answer({ set: () => Effect.sync(() => { called = true }) }, nSet, new Uint8Array([0x10, 0x00, 0x10, 0x00, 0x50, 0x4e, 0xff, 0xff]))
       expect(result.response.status).toBe(Status.Code.ProcessingFailure)
       expect(called).toBe(false)
     })
