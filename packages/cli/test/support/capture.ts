@@ -5,6 +5,8 @@ import { type Command as CliCommand, Command } from "effect/cli"
 import * as Cli from "../../src/Cli.js"
 import * as Echoscp from "../../src/tools/echoscp.js"
 import * as Echoscu from "../../src/tools/echoscu.js"
+import * as Findscu from "../../src/tools/findscu.js"
+import * as Storescu from "../../src/tools/storescu.js"
 
 /** What a run printed on stdout and stderr. */
 export interface Output {
@@ -64,3 +66,11 @@ export const parseEchoscu = (args: ReadonlyArray<string>) =>
 /** Parses echoscp arguments: the configuration the handler would get, or the usage error. */
 export const parseEchoscp = (args: ReadonlyArray<string>) =>
   parseWith<Echoscp.Config, never>((handler) => Echoscp.make(handler) as CliCommand.Command<string, Echoscp.Config, {}, never, never>, args)
+
+/** Parses storescu arguments. */
+export const parseStorescu = (args: ReadonlyArray<string>) =>
+  parseWith<Storescu.Config, never>((handler) => Storescu.make(handler) as CliCommand.Command<string, Storescu.Config, {}, never, never>, args)
+
+/** Parses findscu arguments. */
+export const parseFindscu = (args: ReadonlyArray<string>) =>
+  parseWith<Findscu.Config, never>((handler) => Findscu.make(handler) as CliCommand.Command<string, Findscu.Config, {}, never, never>, args)

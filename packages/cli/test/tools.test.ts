@@ -1,0 +1,59 @@
+/** Parsing of the storage and query tools: DCMTK order (HOST PORT first), options anywhere, validation. */
+import { assert, describe, expect, it } from "@effect/vitest"
+import { Effect, Exit, Option } from "effect"
+import { parseFindscu, parseStorescu } from "./support/capture.js"
+
+describe("dicomnet storescu · arguments and options", () => {
+  it.effect("HOST PORT PATH... with flags before, between and after the paths; defaults of the contract", () =>
+    Effect.gen(function*() {
+      const { parsed, exit } = yield* parseStorescu(["pacs", "104", "a.dcm", "-r", "dir", "--threads", "4", "'x/**'"])
+      assert.isTrue(Exit.isSuccess(exit))
+      expect(parsed).toMatchObject({
+        host: "pacs",
+        port: 104,
+        paths: ["a.dcm", "dir", "'x/**'"],
+        recursive: true,
+        threads: 4,
+        retries: 3,
+        retryDelay: 1,
+        quiet: false,
+        warningsAsFailures: false,
+        aet: "DICOMNET",
+        aec: "ANY-SCP"
+      })
+      expect(parsed?.summary).toEqual(Option.none())
+      expect(parsed?.retryFrom).toEqual(Option.none())
+    }))
+
+  it.effect("--retry-from needs no PATH; --summary, --log, -q, --warnings-as-failures, --retries 0", () =>
+    Effect.gen(function*() {
+      const { parsed } = yield* parseStorescu([
+        "pacs", "104", "--retry-from", "run.json", "--summary", "s.json", "--log", "l.txt", "-q", "--warnings-as-failures", "--retries", "0"
+      ])
+      expect(parsed).toMatchObject({ paths: [], quiet: true, warningsAsFailures: true, retries: 0 })
+      expect(parsed?.retryFrom).toEqual(Option.some("run.json"))
+      expect(parsed?.summary).toEqual(Option.some("s.json"))
+      expect(parsed?.log).toEqual(Option.some("l.txt"))
+    }))
+
+  it.effect("--threads outside 1..64 is a usage error naming the range", () =>
+    Effect.gen(function*() {
+      const { exit, stderr } = yield* parseStorescu(["pacs", "104", "a.dcm", "--threads", "0"])
+      assert.isTrue(Exit.isFailure(exit))
+      expect(stderr).toContain("an integer from 1 to 64")
+    }))
+})
+
+describe("dicomnet findscu · arguments and options", () => {
+  it.effect("-k repeatable, --model, --level, --json", () =>
+    Effect.gen(function*() {
+      const { parsed } = yield* parseFindscu(["pacs", "104", "-k", "PatientName=DOE*", "--level", "SERIES", "-k", "0008,0060=CT", "--json", "--model", "patient"])
+      expect(parsed).toMatchObject({ keys: ["PatientName=DOE*", "0008,0060=CT"], level: "SERIES", model: "patient", json: true })
+    }))
+
+  it.effect("defaults: study root, level from the model, text output", () =>
+    Effect.gen(function*() {
+      const { parsed } = yield* parseFindscu(["pacs", "104"])
+      expect(parsed).toMatchObject({ keys: [], level: undefined, model: "study", json: false })
+    }))
+})
