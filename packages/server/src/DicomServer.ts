@@ -11,6 +11,7 @@ import { SopClass, TransferSyntax } from "@dicomnet/data"
 import type { AAssociateAc, AAssociateRj, AAssociateRq, UserIdentityRq } from "@dicomnet/pdu"
 import { type Connection, Transport, type TransportError } from "@dicomnet/transport"
 import { Context, Deferred, Duration, Effect, Exit, Layer, PubSub, Scope, Stream } from "effect"
+import * as AccessControl from "./AccessControl.js"
 import type { Handlers } from "./Handlers.js"
 import * as Dispatch from "./internal/Dispatch.js"
 import * as Wire from "./internal/Wire.js"
@@ -54,6 +55,8 @@ export interface ServerOptions {
   readonly maxPduLength?: number | undefined
   readonly timeouts?: Timeouts | undefined
   readonly handlers?: Handlers | undefined
+  /** Who may associate and which operations each peer may invoke (see `AccessControl`). Default: everyone, everything. */
+  readonly accessControl?: AccessControl.Policy | undefined
 }
 
 /** Defaults of `ServerOptions`. @category constants */
@@ -113,6 +116,8 @@ export const make = (options: ServerOptions): Effect.Effect<DicomServerShape, Tr
       callingAeTitles: options.allowedCallingAeTitles,
       maxPduLength
     }
+    const access = options.accessControl
+    const peerLimits = access === undefined ? undefined : AccessControl.limiter(access)
     const events = yield* PubSub.unbounded<LifecycleEvent>()
     yield* Effect.addFinalizer(() => PubSub.shutdown(events))
     const publish = (event: LifecycleEvent) => PubSub.publish(events, event)
@@ -123,6 +128,7 @@ export const make = (options: ServerOptions): Effect.Effect<DicomServerShape, Tr
     const serveConnection = (connection: Connection.Connection): Effect.Effect<void> =>
       Effect.suspend(() => {
         let counted = false
+        let releasePeer: (() => void) | undefined
         let entry: Live | undefined
         let info: AssociationInfo = { peer: connection.remoteAddress, callingAeTitle: "", calledAeTitle: "" }
         const annotate = Effect.annotateLogs({ peer: connection.remoteAddress, role: "acceptor" })
@@ -136,9 +142,15 @@ export const make = (options: ServerOptions): Effect.Effect<DicomServerShape, Tr
               requested !== undefined && options.userIdentity !== undefined ? yield* options.userIdentity(requested, rq) : undefined
             const answer = Negotiation.accept(verdict === undefined ? policy : { ...policy, userIdentity: () => verdict }, rq)
             if (answer._tag === "AAssociateRj") return answer
+            const peer = access === undefined ? undefined : AccessControl.peerOf(connection, rq, verdict?._tag === "Accept" ? requested : undefined)
+            const refused = access === undefined || peer === undefined ? undefined : AccessControl.admit(access, peer)
+            if (refused !== undefined) return refused
             // The limits come last, with no suspension between the check and the count.
             if (shuttingDown) return Negotiation.Rejection.temporaryCongestion
             if (active >= maxAssociations) return Negotiation.Rejection.localLimitExceeded
+            const admission = peerLimits === undefined || peer === undefined ? undefined : peerLimits.acquire(peer)
+            if (admission?._tag === "Rejected") return admission.rj
+            releasePeer = admission?.release
             active++
             counted = true
             return answer
@@ -202,6 +214,8 @@ export const make = (options: ServerOptions): Effect.Effect<DicomServerShape, Tr
             Effect.suspend(() => {
               if (counted) active--
               counted = false
+              releasePeer?.()
+              releasePeer = undefined
               if (entry === undefined) return Effect.void
               live.delete(entry)
               return Deferred.succeed(entry.done, undefined)
