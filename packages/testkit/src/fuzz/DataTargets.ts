@@ -443,3 +443,35 @@ export const deflateBombTarget: Target = {
     }
   }
 }
+
+/**
+ * Transcoding checked against the decoder (a differential oracle): when the transcoder accepts an
+ * input, the decoder must accept it too, and the output must decode in the target syntax. Script only
+ * (`--target data.transcode.differential`) while the findings it reports are open (see README).
+ */
+export const transcodeDifferential: Target = {
+  name: "data.transcode.differential",
+  description: "Transcode.transcode vs DatasetCodec.decode: what the transcoder accepts the decoder accepts, and its output decodes",
+  generate: (r): Case => {
+    const from = r.pick(syntaxNames)
+    const to = r.pick(syntaxNames)
+    const generated = Generate.dataset(r, { explicit: from !== "implicit-le" })
+    const ds = generated.get(0x7fe00010)?._tag === "Fragments" ? generated.without(0x7fe00010) : generated
+    const raw = encodeRaw(ds, from)
+    const m = Mutate.mutate(r, raw, elementFields(raw, rawSyntax(from)))
+    const input = from === "deflated" ? deflate(m.bytes) : m.bytes
+    return {
+      label: `${m.label}, ${from} -> ${to}`,
+      input,
+      check: (): Outcome => {
+        const out = Transcode.transcode(input, syntaxes[from], syntaxes[to])
+        const src = DatasetCodec.decode(input, syntaxes[from])
+        if (Result.isFailure(out)) return transcodeFailure(out.failure)
+        if (Result.isFailure(src)) return problem("Differential", `the transcoder accepts (${out.success.length} bytes out) a data set the decoder rejects: ${src.failure.message}`)
+        const back = DatasetCodec.decode(out.success, syntaxes[to])
+        if (Result.isFailure(back)) return problem("Differential", `the decoder accepts the input but not the transcoder's output in ${to}: ${back.failure.message}`)
+        return value
+      }
+    }
+  }
+}

@@ -12,7 +12,7 @@ export type Outcome =
   | { readonly _tag: "Problem"; readonly kind: ProblemKind; readonly detail: string }
 
 /** Oracle violations a target detects itself (exceptions, slowness and memory are detected by the runner). */
-export type ProblemKind = "Untyped" | "Internal" | "RoundTrip" | "Unbounded"
+export type ProblemKind = "Untyped" | "Internal" | "RoundTrip" | "Unbounded" | "Differential"
 
 /** Every kind of finding. */
 export type FindingKind = ProblemKind | "Threw" | "Slow" | "Memory" | "Harness"
