@@ -6,9 +6,9 @@
  *
  * @since 0.1.0
  */
-import { PresentationContextNotAccepted } from "@dicomnet/association"
-import { type DataError, type Dataset, DatasetCodec } from "@dicomnet/data"
-import { Command, Status } from "@dicomnet/dimse"
+import { type Negotiation, PresentationContextNotAccepted } from "@dicomnet/association"
+import { type DataError, type Dataset, DatasetCodec, TransferSyntax, VR } from "@dicomnet/data"
+import { Command, MessageStream, type Session, Status } from "@dicomnet/dimse"
 import { Effect, Option, Result, Stream } from "effect"
 import type { Association, OperationError, RequestCommand } from "./Association.js"
 import { DimseFailure } from "./ClientError.js"
@@ -232,3 +232,109 @@ export const del = (association: Association, options: DeleteOptions): Effect.Ef
     options
   )
 export { del as delete }
+
+// --- performer side on our association: incoming N-EVENT-REPORT ---------------------------------------
+
+/** An N-EVENT-REPORT the peer sent us on our association (e.g. a storage commitment result). @category models */
+export interface IncomingEventReport {
+  readonly presentationContextId: number
+  readonly messageId: number
+  readonly sopClassUid: string
+  readonly sopInstanceUid: string
+  readonly eventTypeId: number
+  /** Event Information, decoded with the context's transfer syntax. */
+  readonly eventInformation: Dataset.Dataset | undefined
+  /** The peer's AE title (the called AE title of our association), when `negotiated` was given. */
+  readonly aeTitle: string | undefined
+}
+
+/** What an event report handler answers; the status defaults to 0000H. @category models */
+export interface EventReportReply {
+  readonly status?: number | undefined
+  /** Event Reply (the N-EVENT-REPORT-RSP data set), if any. */
+  readonly eventReply?: Dataset.Dataset | undefined
+  readonly errorComment?: string | undefined
+}
+
+/** Handles incoming N-EVENT-REPORTs; a failure or defect is answered 0110H (processing failure). @category models */
+// biome-ignore lint/suspicious/noConfusingVoidType: a handler written as Effect.gen with no return answers plain success
+export type EventReportHandler = (event: IncomingEventReport) => Effect.Effect<EventReportReply | void, unknown>
+
+/** Default bound of an incoming Event Information: 1 MiB. @category constants */
+export const defaultMaxEventInformationLength = 1024 * 1024
+
+/** Options of `performEventReports`. @category options */
+export interface PerformOptions {
+  /**
+   * The association's negotiation, to decode in the exact transfer syntax of the context. Without it
+   * (handlers are given before the association exists) Explicit and Implicit VR Little Endian are told
+   * apart from the first element, as DCMTK does for files without a meta header.
+   */
+  readonly negotiated?: Negotiation.Negotiated | undefined
+  /** Largest Event Information accepted (default 1 MiB); beyond it 0213H. */
+  readonly maxEventInformationLength?: number | undefined
+}
+
+// An explicit VR little-endian data set has two letters naming a VR right after the first tag.
+const guessSyntax = (bytes: Uint8Array): string => {
+  if (bytes.length < 8) return TransferSyntax.ExplicitVRLittleEndian
+  const vr = String.fromCharCode(bytes[4] ?? 0, bytes[5] ?? 0)
+  return VR.isVR(vr) ? TransferSyntax.ExplicitVRLittleEndian : TransferSyntax.ImplicitVRLittleEndian
+}
+
+/**
+ * The performer for requests the peer sends on our association, serving N-EVENT-REPORT with `handler`
+ * (any other request is answered 0211H): the association's `handlers.request`.
+ * @category performer
+ */
+export const performEventReports =
+  (handler: EventReportHandler, options: PerformOptions = {}) =>
+  <E>(request: Session.IncomingRequest<E>): Effect.Effect<void, unknown> =>
+    Effect.gen(function* () {
+      const command = request.command
+      if (command._tag !== "NEventReportRq") {
+        return yield* request.respond(Command.responseTo(command, Status.Code.UnrecognizedOperation))
+      }
+      const answer = (status: number, errorComment?: string) =>
+        request.respond(Command.responseTo(command, status, errorComment === undefined ? {} : { errorComment }))
+      const negotiated = options.negotiated
+      const known = negotiated?.acceptedContexts.get(request.presentationContextId)?.transferSyntax
+      let transferSyntax = known ?? TransferSyntax.ExplicitVRLittleEndian
+      let eventInformation: Dataset.Dataset | undefined
+      if (request.dataset !== undefined) {
+        const bytes = yield* Effect.result(MessageStream.collect(request.dataset, options.maxEventInformationLength ?? defaultMaxEventInformationLength))
+        if (Result.isFailure(bytes)) return yield* answer(Status.Code.ResourceLimitation, "event information too large")
+        if (known === undefined) transferSyntax = guessSyntax(bytes.success)
+        const decoded = DatasetCodec.decode(bytes.success, transferSyntax)
+        if (Result.isFailure(decoded)) return yield* answer(Status.Code.ProcessingFailure, "undecodable event information")
+        eventInformation = decoded.success
+      }
+      const outcome = yield* Effect.exit(
+        Effect.suspend(() =>
+          handler({
+            presentationContextId: request.presentationContextId,
+            messageId: command.messageId,
+            sopClassUid: command.affectedSopClassUid,
+            sopInstanceUid: command.affectedSopInstanceUid,
+            eventTypeId: command.eventTypeId,
+            eventInformation,
+            aeTitle: negotiated?.calledAeTitle
+          })
+        )
+      )
+      if (outcome._tag === "Failure") {
+        yield* Effect.logWarning("N-EVENT-REPORT handler failed: answering 0x0110", outcome.cause)
+        return yield* answer(Status.Code.ProcessingFailure)
+      }
+      const reply: EventReportReply = outcome.value ?? {}
+      let bytes: Uint8Array | undefined
+      if (reply.eventReply !== undefined) {
+        const encoded = DatasetCodec.encode(reply.eventReply, transferSyntax)
+        if (Result.isFailure(encoded)) return yield* answer(Status.Code.ProcessingFailure)
+        bytes = encoded.success
+      }
+      yield* request.respond(
+        Command.responseTo(command, reply.status ?? Status.Code.Success, reply.errorComment === undefined ? {} : { errorComment: reply.errorComment }),
+        bytes
+      )
+    })

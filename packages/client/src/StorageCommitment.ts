@@ -224,3 +224,18 @@ export const requireContext = (association: Association): Effect.Effect<void, Pr
     Effect.asVoid,
     Effect.catch(() => Effect.fail(new PresentationContextNotAccepted({ sopClassUid, transferSyntax: undefined })))
   )
+
+/** An N-EVENT-REPORT handler (for `NServices.performEventReports`) feeding `listener`: results on our own association. @category performer */
+export const eventReportHandler =
+  (listener: Listener): NServices.EventReportHandler =>
+  (event) =>
+    Effect.map(
+      listener.receive({
+        sopClassUid: event.sopClassUid,
+        sopInstanceUid: event.sopInstanceUid,
+        eventTypeId: event.eventTypeId,
+        eventInformation: event.eventInformation,
+        callingAeTitle: event.aeTitle
+      }),
+      (status) => ({ status })
+    )

@@ -8,9 +8,9 @@
  */
 import { Driver, Negotiation } from "@dicomnet/association"
 import { type Dataset, DatasetCodec, TransferSyntax } from "@dicomnet/data"
-import { Assembler, Command, Fragmenter, Status } from "@dicomnet/dimse"
+import { Assembler, Command, Fragmenter, MessageStream, type Session, Status } from "@dicomnet/dimse"
 import { Transport } from "@dicomnet/transport"
-import { Cause, Data, type Duration, Effect, Option, Result } from "effect"
+import { Cause, Data, type Duration, Effect, Option, Result, Stream } from "effect"
 import type { KnownAe } from "./AccessControl.js"
 import * as Wire from "./internal/Wire.js"
 import type { AssociationInfo } from "./LifecycleEvent.js"
@@ -442,3 +442,101 @@ export const sendEventReport = (
     Effect.withSpan("dicomnet.operation", { attributes: { "dicomnet.service": "N-EVENT-REPORT", "dicomnet.destination": destination.aeTitle } })
   ) as Effect.Effect<number, EventReportNotSent, Transport.Transport>
 }
+
+// --- on the shared DIMSE session ----------------------------------------------------------------------
+
+/** What `perform` knows about the association. @category serving */
+export interface PerformContext {
+  readonly association: AssociationInfo
+  readonly negotiated: Negotiation.Negotiated
+  /** Largest request data set accepted (default 16 MiB); beyond it the request is answered 0213H (resource limitation). */
+  readonly maxDatasetLength?: number | undefined
+  /**
+   * Runs a reply's `afterResponse` work. Default: a detached fiber, so that it outlives the association
+   * (a storage commitment report falls back to a new association); its own timers bound it.
+   */
+  readonly runAfterResponse?: ((work: Effect.Effect<void>) => Effect.Effect<void>) | undefined
+}
+
+/** Default bound of an N-service request data set: 16 MiB. @category constants */
+export const defaultMaxDatasetLength = 16 * 1024 * 1024
+
+/**
+ * Sends an N-EVENT-REPORT on a session (the association the request came on) and returns the response's
+ * status; the presentation context is the first accepted one for the report's SOP class.
+ * @category event reports
+ */
+export const reportOnSession = <E>(
+  session: Session.Session<E>,
+  negotiated: Negotiation.Negotiated,
+  report: EventReport
+): Effect.Effect<number, EventReportNotSent> =>
+  Effect.gen(function* () {
+    const notSent = (reason: string) => new EventReportNotSent({ aeTitle: negotiated.callingAeTitle, reason })
+    const context = Negotiation.findContext(negotiated, report.sopClassUid)
+    if (Result.isFailure(context)) return yield* Effect.fail(notSent(`no accepted presentation context for ${report.sopClassUid}`))
+    let dataset: Uint8Array | undefined
+    if (report.eventInformation !== undefined) {
+      const encoded = DatasetCodec.encode(report.eventInformation, context.success.transferSyntax)
+      if (Result.isFailure(encoded)) return yield* Effect.fail(notSent(encoded.failure.message))
+      dataset = encoded.success
+    }
+    const command = Command.nEventReportRq({
+      affectedSopClassUid: report.sopClassUid,
+      affectedSopInstanceUid: report.sopInstanceUid,
+      eventTypeId: report.eventTypeId,
+      messageId: 0
+    })
+    const last = yield* Stream.runLast(session.request(context.success.presentationContextId, command, dataset)).pipe(
+      Effect.mapError((error) => notSent(typeof error === "object" && error !== null && "_tag" in error ? String(error._tag) : String(error)))
+    )
+    if (Option.isNone(last)) return yield* Effect.fail(notSent("no N-EVENT-REPORT-RSP"))
+    return last.value.command.status
+  })
+
+/**
+ * The session's performer for DIMSE-N requests: collects the request's data set (bounded), runs
+ * `answer` (reports on the same association go through the session), sends the response, then starts
+ * the reply's `afterResponse` work. Any other request is answered 0211H.
+ * @category serving
+ */
+export const perform =
+  (handlers: NServiceHandlers, context: PerformContext) =>
+  <E>(request: Session.IncomingRequest<E>): Effect.Effect<void, unknown> =>
+    Effect.gen(function* () {
+      const command = request.command
+      if (!isNRequest(command)) {
+        return yield* request.respond(Command.responseTo(command, Status.Code.UnrecognizedOperation))
+      }
+      let dataset: Uint8Array | undefined
+      if (request.dataset !== undefined) {
+        const collected = yield* Effect.result(MessageStream.collect(request.dataset, context.maxDatasetLength ?? defaultMaxDatasetLength))
+        if (Result.isFailure(collected)) {
+          const failure: unknown = collected.failure
+          if (!(typeof failure === "object" && failure !== null && "_tag" in failure && failure._tag === "DatasetTooLarge")) {
+            return yield* Effect.fail(failure)
+          }
+          return yield* request.respond(
+            Command.responseTo(command, Status.Code.ResourceLimitation, { errorComment: "data set too large" })
+          )
+        }
+        dataset = collected.success
+      }
+      const result = yield* answer(handlers, {
+        association: context.association,
+        negotiated: context.negotiated,
+        presentationContextId: request.presentationContextId,
+        command,
+        dataset,
+        reportEvent: (report) => reportOnSession(request.session, context.negotiated, report)
+      })
+      yield* request.respond(result.response, result.dataset)
+      if (result.afterResponse !== undefined) {
+        const run = context.runAfterResponse ?? ((work: Effect.Effect<void>) => Effect.asVoid(Effect.forkDetach(work)))
+        yield* run(result.afterResponse)
+      }
+    }).pipe(
+      Effect.withSpan("dicomnet.operation", {
+        attributes: { "dicomnet.service": isNRequest(request.command) ? serviceOf(request.command) : request.command._tag }
+      })
+    )

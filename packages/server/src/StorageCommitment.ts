@@ -9,7 +9,7 @@
  * @since 0.1.0
  */
 import { type DataError, Dataset, SopClass, Tags, Uid } from "@dicomnet/data"
-import type { Command } from "@dicomnet/dimse"
+import { type Command, Status } from "@dicomnet/dimse"
 import type { Transport } from "@dicomnet/transport"
 import { Data, Effect, Result } from "effect"
 import type { KnownAe } from "./AccessControl.js"
@@ -192,7 +192,8 @@ export const make = (options: ScpOptions): Effect.Effect<NServiceHandlers, never
           const same = options.alwaysNewAssociation === true || request.reportEvent === undefined
             ? undefined
             : yield* Effect.result(request.reportEvent(report.success))
-          if (same !== undefined && Result.isSuccess(same)) {
+          // A failure status (e.g. 0211H: the requester serves no N-EVENT-REPORT on that association) counts as not delivered.
+          if (same !== undefined && Result.isSuccess(same) && (Status.isSuccess(same.success) || Status.isWarning(same.success))) {
             delivery = Result.succeed("same-association")
           } else {
             const known = options.knownAes?.find((ae) => ae.aeTitle === requester)
