@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import * as Limits from "../src/Limits.js"
+import { Limits } from "@dicomnet/server"
 
 describe("Limits · safe defaults", () => {
   it("defaults bound every resource a peer can make the server hold", () => {

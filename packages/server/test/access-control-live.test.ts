@@ -4,7 +4,7 @@
  */
 import { Association, Echo } from "@dicomnet/client"
 import { SopClass } from "@dicomnet/data"
-import { DicomServer, type LifecycleEvent } from "@dicomnet/server"
+import { AccessControl, DicomServer, type LifecycleEvent } from "@dicomnet/server"
 import { Transport } from "@dicomnet/transport"
 import { describe, expect, it } from "@effect/vitest"
 import { Cause, Effect, Layer, Logger, References, Stream } from "effect"
@@ -79,4 +79,70 @@ describe("Access control · passcodes never reach a log line", () => {
       )
     )
   })
+})
+
+const rejectedWith = (callingAeTitle: string, userIdentity?: ReturnType<typeof identity>) =>
+  Effect.flip(Effect.scoped(Association.request({ host, port, callingAeTitle, contexts: verification, userIdentity })))
+
+const echoAs = (callingAeTitle: string, userIdentity?: ReturnType<typeof identity>) =>
+  Effect.scoped(Effect.flatMap(Association.request({ host, port, callingAeTitle, contexts: verification, userIdentity }), Echo.echo)).pipe(
+    Effect.map((r) => r.status)
+  )
+
+describe("Access control · association negotiation (PS3.8 §9.3.4)", () => {
+  it.effect("a peer the policy allows nothing is rejected RJ 1/1/3; an allowed one is served", () =>
+    withServer({ accessControl: AccessControl.make({ rules: [AccessControl.allow({ callingAeTitle: "CT01" }, ["echo", "store"])] }) }, (_s, events) =>
+      Effect.gen(function* () {
+        expect(yield* rejectedWith("INTRUDER")).toMatchObject({ _tag: "AssociationRejected", result: 1, source: 1, reason: 3 })
+        expect(yield* echoAs("CT01")).toBe(0)
+        const rejection = events.find((e) => e._tag === "AssociationRejected")
+        expect(rejection).toMatchObject({ callingAeTitle: "INTRUDER", reason: 3 })
+      })
+    )
+  )
+
+  it.effect("an AE title bound to a user is rejected RJ 1/1/3 with another verified user or none (a spoofed AE title)", () =>
+    withServer(
+      {
+        userIdentity: () => Effect.succeed({ _tag: "Accept" }),
+        accessControl: AccessControl.make({ otherwise: "allow", bindings: [{ callingAeTitle: "READER", user: "bob" }] })
+      },
+      () =>
+        Effect.gen(function* () {
+          expect(yield* echoAs("READER", identity("bob"))).toBe(0)
+          expect(yield* rejectedWith("READER", identity("mallory"))).toMatchObject({ result: 1, source: 1, reason: 3 })
+          expect(yield* rejectedWith("READER")).toMatchObject({ result: 1, source: 1, reason: 3 })
+          expect(yield* echoAs("OTHER", identity("mallory"))).toBe(0)
+        })
+    )
+  )
+
+  it.effect("an identity the verifier did not accept is not a user: a user binding cannot be met by a claimed name", () =>
+    withServer({ accessControl: AccessControl.make({ otherwise: "allow", bindings: [{ callingAeTitle: "READER", user: "bob" }] }) }, () =>
+      Effect.gen(function* () {
+        // No userIdentity verifier: the identity item is ignored (PS3.7 §D.3.3.7.3), so "bob" is only a claim.
+        expect(yield* rejectedWith("READER", identity("bob"))).toMatchObject({ result: 1, source: 1, reason: 3 })
+      })
+    )
+  )
+
+  it.effect("per calling AE title limit: a second association from CT01 is rejected RJ 2/3/2 while CT02 is served", () =>
+    withServer(
+      { accessControl: AccessControl.make({ otherwise: "allow", associationLimits: [{ peer: {}, max: 1, per: "callingAeTitle" }] }) },
+      (server) =>
+        Effect.gen(function* () {
+          yield* Effect.scoped(
+            Effect.gen(function* () {
+              const first = yield* Association.request({ host, port, callingAeTitle: "CT01", contexts: verification })
+              expect(yield* rejectedWith("CT01")).toMatchObject({ _tag: "AssociationRejected", result: 2, source: 3, reason: 2 })
+              expect(yield* echoAs("CT02")).toBe(0)
+              expect((yield* Echo.echo(first)).status).toBe(0)
+            })
+          )
+          // Released: CT01 has its slot back.
+          expect(yield* echoAs("CT01")).toBe(0)
+          expect(yield* server.activeAssociations).toBe(0)
+        })
+    )
+  )
 })

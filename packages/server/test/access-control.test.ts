@@ -1,4 +1,4 @@
-import * as AccessControl from "../src/AccessControl.js"
+import { AccessControl } from "@dicomnet/server"
 import { describe, expect, it } from "@effect/vitest"
 
 const { allow, deny } = AccessControl
