@@ -1,6 +1,6 @@
 /**
  * A light walk over the top-level elements of a data set, reading only the identifying UIDs a sender needs
- * (SOP Class, SOP Instance, Study Instance) from the first bytes of a file, without decoding the rest.
+ * (SOP Class, SOP Instance, Patient ID, Study and Series Instance) from the first bytes of a file, without decoding the rest.
  * Nested sequences are stepped over (defined or undefined length); tags must ascend, which also tells a data
  * set from bytes that merely look like one.
  */
@@ -12,13 +12,17 @@ export type Walk =
     readonly sopClassUid: string | undefined
     readonly sopInstanceUid: string | undefined
     readonly studyInstanceUid: string | undefined
+    readonly seriesInstanceUid: string | undefined
+    readonly patientId: string | undefined
   }
   | { readonly _tag: "NeedMore" }
   | { readonly _tag: "Invalid"; readonly reason: string; readonly offset: number }
 
 const SOP_CLASS = 0x00080016
 const SOP_INSTANCE = 0x00080018
+const PATIENT_ID = 0x00100020
 const STUDY_INSTANCE = 0x0020000d
+const SERIES_INSTANCE = 0x0020000e
 const ITEM = 0xfffee000
 const ITEM_END = 0xfffee00d
 const SEQUENCE_END = 0xfffee0dd
@@ -118,7 +122,7 @@ const text = (c: Cursor, length: number): string => {
 }
 
 /**
- * Walks the data set starting at `offset` in the given syntax (not deflated) until past Study Instance UID.
+ * Walks the data set starting at `offset` in the given syntax (not deflated) until past Series Instance UID.
  * "NeedMore" when the bytes end before that and `complete` is false (read more of the file and walk again).
  */
 export const walk = (
@@ -131,6 +135,8 @@ export const walk = (
   let sopClassUid: string | undefined
   let sopInstanceUid: string | undefined
   let studyInstanceUid: string | undefined
+  let seriesInstanceUid: string | undefined
+  let patientId: string | undefined
   let previous = -1
   let passed = false
   try {
@@ -140,7 +146,7 @@ export const walk = (
       if (h.tag >>> 16 === 0xfffe) return { _tag: "Invalid", reason: `unexpected (${hex(h.tag)}) at the top level`, offset: start }
       if (h.tag <= previous) return { _tag: "Invalid", reason: `tags out of order at (${hex(h.tag)})`, offset: start }
       previous = h.tag
-      if (h.tag > STUDY_INSTANCE) {
+      if (h.tag > SERIES_INSTANCE) {
         passed = true
         break
       }
@@ -148,10 +154,12 @@ export const walk = (
         skipSequence(c, 0)
         continue
       }
-      if (h.length > 0x1000000 && h.tag < STUDY_INSTANCE) return { _tag: "Invalid", reason: `implausible length ${h.length}`, offset: start }
+      if (h.length > 0x1000000 && h.tag < SERIES_INSTANCE) return { _tag: "Invalid", reason: `implausible length ${h.length}`, offset: start }
       if (h.tag === SOP_CLASS) sopClassUid = text(c, h.length)
       else if (h.tag === SOP_INSTANCE) sopInstanceUid = text(c, h.length)
       else if (h.tag === STUDY_INSTANCE) studyInstanceUid = text(c, h.length)
+      else if (h.tag === SERIES_INSTANCE) seriesInstanceUid = text(c, h.length)
+      else if (h.tag === PATIENT_ID) patientId = text(c, h.length)
       skip(c, h.length)
     }
   } catch (e) {
@@ -160,5 +168,5 @@ export const walk = (
     throw e
   }
   if (!passed && !complete) return { _tag: "NeedMore" }
-  return { _tag: "Found", sopClassUid, sopInstanceUid, studyInstanceUid }
+  return { _tag: "Found", sopClassUid, sopInstanceUid, studyInstanceUid, seriesInstanceUid, patientId }
 }

@@ -1,0 +1,189 @@
+/**
+ * storescp's writer: a received data set (a Stream of fragments, as the association delivers them) becomes a
+ * Part 10 file. It is written to a temporary name in the output directory, optionally fsync'ed, placed by the
+ * layout from its own identifiers (Patient ID, Study and Series Instance UIDs), then renamed into place — so a
+ * file under its final name is always complete, and an aborted transfer leaves nothing. Disk errors answer
+ * 0xA700 (out of resources), anything else 0xC000 (cannot understand). With `ignore`, data sets are read and
+ * dropped (success).
+ *
+ * @since 0.1.0
+ */
+import { randomBytes } from "node:crypto"
+import { promises as fsp } from "node:fs"
+import { basename, dirname, join } from "node:path"
+import { DatasetCodec, Part10 } from "@dicomnet/data"
+import { Effect, Stream } from "effect"
+import * as Header from "./internal/Header.js"
+import * as Reception from "./Reception.js"
+
+/**
+ * How received instances are written.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface WriterOptions {
+  /** undefined: `--ignore` (receive and drop). */
+  readonly out: string | undefined
+  readonly layout: Reception.Layout
+  readonly collision: Reception.Collision
+  readonly fsync: boolean
+}
+
+/**
+ * What a reception is about.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Incoming {
+  readonly sopClassUid: string
+  readonly sopInstanceUid: string
+  readonly transferSyntaxUid: string
+  readonly callingAeTitle: string
+  readonly dataset: Stream.Stream<Uint8Array, unknown>
+}
+
+/**
+ * The outcome of a reception: the C-STORE status to answer, where the file went (undefined when ignored or
+ * kept), its identifiers, and the bytes received.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Received {
+  readonly status: number
+  readonly path: string | undefined
+  readonly placement: Reception.Placement
+  readonly bytes: number
+  readonly reason?: string | undefined
+}
+
+/** Enough of the data set's start to find its identifiers (groups 0008..0020). */
+const HEAD_BYTES = 64 * 1024
+
+const isDiskError = (e: unknown): boolean => {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code
+  return code === "ENOSPC" || code === "EDQUOT" || code === "EIO" || code === "EROFS" || code === "EMFILE" || code === "ENFILE"
+}
+
+/** The original error behind an UnknownError (Effect.tryPromise keeps it as `cause`). */
+const causeOf = (e: unknown): unknown => (e instanceof Error && e.cause !== undefined ? e.cause : e)
+
+const errorText = (e: unknown): string => (e as NodeJS.ErrnoException | undefined)?.code ?? (e instanceof Error ? e.message : String(e))
+
+const placementOf = (head: Uint8Array, complete: boolean, incoming: Incoming): Reception.Placement => {
+  const syntax = DatasetCodec.syntaxOf(incoming.transferSyntaxUid)
+  const walked = syntax.deflated ? undefined : Header.walk(head, 0, syntax, complete)
+  const found = walked?._tag === "Found" ? walked : undefined
+  return {
+    sopInstanceUid: incoming.sopInstanceUid,
+    studyInstanceUid: found?.studyInstanceUid,
+    seriesInstanceUid: found?.seriesInstanceUid,
+    patientId: found?.patientId
+  }
+}
+
+/**
+ * Receives one data set: drains it with `ignore`, else writes, places and renames it as described above.
+ *
+ * @since 0.1.0
+ * @category receiving
+ */
+export const receive = (options: WriterOptions, incoming: Incoming): Effect.Effect<Received> => {
+  const out = options.out
+  if (out === undefined) {
+    let bytes = 0
+    return Stream.runForEach(incoming.dataset, (chunk) => Effect.sync(() => {
+      bytes += chunk.length
+    })).pipe(
+      Effect.match({
+        onFailure: (e) => ({ status: 0xc000, path: undefined, placement: { sopInstanceUid: incoming.sopInstanceUid }, bytes, reason: errorText(e) }),
+        onSuccess: () => ({ status: 0x0000, path: undefined, placement: { sopInstanceUid: incoming.sopInstanceUid }, bytes })
+      })
+    )
+  }
+  return Effect.gen(function*() {
+    const temp = join(out, `.receiving-${randomBytes(6).toString("hex")}.part`)
+    const handle = yield* Effect.tryPromise(() => fsp.open(temp, "w"))
+    let bytes = 0
+    const head = new Uint8Array(HEAD_BYTES)
+    let headLength = 0
+    const cleanup = Effect.promise(() => handle.close().catch(() => undefined).then(() => fsp.rm(temp, { force: true })))
+    const written = yield* Effect.gen(function*() {
+      const meta = Part10.encodeMeta({
+        mediaStorageSopClassUid: incoming.sopClassUid,
+        mediaStorageSopInstanceUid: incoming.sopInstanceUid,
+        transferSyntaxUid: incoming.transferSyntaxUid,
+        sourceApplicationEntityTitle: incoming.callingAeTitle
+      })
+      yield* Effect.tryPromise(() => handle.write(meta))
+      yield* Stream.runForEach(incoming.dataset, (chunk) =>
+        Effect.gen(function*() {
+          if (headLength < HEAD_BYTES) {
+            const n = Math.min(HEAD_BYTES - headLength, chunk.length)
+            head.set(chunk.subarray(0, n), headLength)
+            headLength += n
+          }
+          bytes += chunk.length
+          yield* Effect.tryPromise(() => handle.write(chunk))
+        }))
+      if (options.fsync) yield* Effect.tryPromise(() => handle.sync())
+      yield* Effect.tryPromise(() => handle.close())
+    }).pipe(Effect.result)
+    if (written._tag === "Failure") {
+      yield* cleanup
+      const cause = causeOf(written.failure)
+      return {
+        status: isDiskError(cause) ? 0xa700 : 0xc000,
+        path: undefined,
+        placement: { sopInstanceUid: incoming.sopInstanceUid },
+        bytes,
+        reason: errorText(cause)
+      }
+    }
+    const placement = placementOf(head.subarray(0, headLength), headLength < HEAD_BYTES, incoming)
+    const target = Reception.resolveCollision(Reception.pathOf(out, options.layout, placement), options.collision)
+    if (target === undefined) {
+      yield* Effect.promise(() => fsp.rm(temp, { force: true }))
+      return { status: 0x0000, path: undefined, placement, bytes, reason: "kept the existing file" }
+    }
+    const placed = yield* Effect.tryPromise(async () => {
+      await fsp.mkdir(dirname(target), { recursive: true })
+      await fsp.rename(temp, target)
+      if (options.fsync) {
+        const dir = await fsp.open(dirname(target), "r")
+        try {
+          await dir.sync()
+        } finally {
+          await dir.close()
+        }
+      }
+    }).pipe(Effect.result)
+    if (placed._tag === "Failure") {
+      yield* Effect.promise(() => fsp.rm(temp, { force: true }))
+      const cause = causeOf(placed.failure)
+      return { status: isDiskError(cause) ? 0xa700 : 0xc000, path: undefined, placement, bytes, reason: errorText(cause) }
+    }
+    return { status: 0x0000, path: target, placement, bytes }
+  }).pipe(
+    Effect.catch((e) => {
+      const cause = causeOf(e)
+      return Effect.succeed<Received>({
+        status: isDiskError(cause) ? 0xa700 : 0xc000,
+        path: undefined,
+        placement: { sopInstanceUid: incoming.sopInstanceUid },
+        bytes: 0,
+        reason: errorText(cause)
+      })
+    })
+  )
+}
+
+/**
+ * The file name part of a path ("#f" of the hooks).
+ *
+ * @since 0.1.0
+ * @category paths
+ */
+export const fileName = (path: string): string => basename(path)

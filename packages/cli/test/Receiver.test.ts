@@ -1,0 +1,97 @@
+/** storescp's writer: Part 10 files placed by their own identifiers, complete or absent, collisions, ignore. */
+import { existsSync, readdirSync, readFileSync } from "node:fs"
+import { join } from "node:path"
+import { Dataset, Part10 } from "@dicomnet/data"
+import { Synth } from "@dicomnet/synth"
+import { Dcmtk } from "@dicomnet/testkit"
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Result, Stream } from "effect"
+import * as Receiver from "../src/Receiver.js"
+
+const [instance] = Synth.study({ instancesPerSeries: 1, rows: 16, columns: 16 })
+const [file] = Synth.generate({ instancesPerSeries: 1, rows: 16, columns: 16 })
+
+const incoming = (fragments: Stream.Stream<Uint8Array, unknown>) => {
+  if (file === undefined) throw new Error("no synth file")
+  const meta = Part10.readMeta(file.bytes)
+  if (Result.isFailure(meta)) throw meta.failure
+  return {
+    sopClassUid: file.sopClassUid,
+    sopInstanceUid: file.sopInstanceUid,
+    transferSyntaxUid: meta.success.transferSyntaxUid,
+    callingAeTitle: "MODALITY",
+    dataset: fragments
+  }
+}
+
+const datasetBytes = (): Uint8Array => {
+  if (file === undefined) throw new Error("no synth file")
+  const meta = Part10.readMeta(file.bytes)
+  if (Result.isFailure(meta)) throw meta.failure
+  return file.bytes.subarray(meta.success.datasetOffset)
+}
+
+/** The data set in fragments of 1000 bytes, as P-DATA would deliver it. */
+const fragments = (bytes: Uint8Array): Stream.Stream<Uint8Array> =>
+  Stream.fromIterable(Array.from({ length: Math.ceil(bytes.length / 1000) }, (_, i) => bytes.subarray(i * 1000, (i + 1) * 1000)))
+
+const walk = (dir: string): Array<string> =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]))
+
+describe("storescp · writing a received instance", () => {
+  it.effect("--layout study: Study/Series/SOPInstanceUID.dcm, a Part 10 file with the same data set", () =>
+    Effect.gen(function*() {
+      const dir = Dcmtk.tempDir("dicomnet-receiver-")
+      try {
+        const received = yield* Receiver.receive({ out: dir.path, layout: "study", collision: "overwrite", fsync: true }, incoming(fragments(datasetBytes())))
+        expect(received.status).toBe(0)
+        const study = instance?.dataset.uid("StudyInstanceUID") ?? ""
+        const series = instance?.dataset.uid("SeriesInstanceUID") ?? ""
+        expect(received.path).toBe(join(dir.path, study, series, `${file?.sopInstanceUid}.dcm`))
+        expect(walk(dir.path)).toEqual([received.path])
+        const decoded = Part10.decodeFile(new Uint8Array(readFileSync(received.path ?? "")))
+        if (Result.isFailure(decoded)) throw decoded.failure
+        expect(decoded.success.meta.meta.string("SourceApplicationEntityTitle")).toBe("MODALITY")
+        expect(Dataset.equals(decoded.success.dataset, instance?.dataset ?? Dataset.empty)).toBe(true)
+      } finally {
+        dir.cleanup()
+      }
+    }))
+
+  it.effect("a transfer that fails midway leaves nothing behind and answers 0xC000", () =>
+    Effect.gen(function*() {
+      const dir = Dcmtk.tempDir("dicomnet-receiver-")
+      try {
+        const broken = Stream.concat(fragments(datasetBytes().subarray(0, 3000)), Stream.fail(new Error("association aborted")))
+        const received = yield* Receiver.receive({ out: dir.path, layout: "flat", collision: "overwrite", fsync: false }, incoming(broken))
+        expect(received.status).toBe(0xc000)
+        expect(received.path).toBeUndefined()
+        expect(walk(dir.path)).toEqual([])
+      } finally {
+        dir.cleanup()
+      }
+    }))
+
+  it.effect("--on-collision keep answers success and keeps the first file; rename adds _1", () =>
+    Effect.gen(function*() {
+      const dir = Dcmtk.tempDir("dicomnet-receiver-")
+      try {
+        const options = { out: dir.path, layout: "flat", fsync: false } as const
+        const first = yield* Receiver.receive({ ...options, collision: "keep" }, incoming(fragments(datasetBytes())))
+        const kept = yield* Receiver.receive({ ...options, collision: "keep" }, incoming(fragments(datasetBytes())))
+        expect(kept).toMatchObject({ status: 0, path: undefined, reason: "kept the existing file" })
+        const renamed = yield* Receiver.receive({ ...options, collision: "rename" }, incoming(fragments(datasetBytes())))
+        expect(renamed.path).toBe(first.path?.replace(/\.dcm$/, "_1.dcm"))
+        expect(walk(dir.path).sort()).toEqual([first.path, renamed.path].sort())
+      } finally {
+        dir.cleanup()
+      }
+    }))
+
+  it.effect("--ignore: the data set is read and dropped, success", () =>
+    Effect.gen(function*() {
+      const received = yield* Receiver.receive({ out: undefined, layout: "flat", collision: "overwrite", fsync: false }, incoming(fragments(datasetBytes())))
+      expect(received).toMatchObject({ status: 0, path: undefined, bytes: datasetBytes().length })
+      expect(existsSync("undefined")).toBe(false)
+    }))
+})
