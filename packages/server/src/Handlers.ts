@@ -23,4 +23,5 @@ export type EchoHandler = (context: RequestContext<Command.CEchoRq>) => Effect.E
 /** Handlers by service; C-ECHO is built in (answers 0000H) when `echo` is absent. @category models */
 export interface Handlers {
   readonly echo?: EchoHandler | undefined
+  readonly nServices?: import("./NServices.js").NServiceHandlers | undefined // DIMSE-N requests, served by NServices.perform
 }
