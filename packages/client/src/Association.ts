@@ -16,6 +16,7 @@ import {
   type TooManyPresentationContexts
 } from "@dicomnet/association"
 import { TransferSyntax } from "@dicomnet/data"
+import { Command, type Session, Status } from "@dicomnet/dimse"
 import type { AsyncOperationsWindow, RoleSelection, UserIdentityRq } from "@dicomnet/pdu"
 import { Transport, type TransportError, type TransportTimeout } from "@dicomnet/transport"
 import { Duration, Effect, Exit, Result, type Scope, Stream, type Tracer } from "effect"
@@ -66,6 +67,33 @@ export interface RequestOptions {
   readonly timeouts?: Timeouts | undefined
   /** TLS server name (SNI / certificate host name) when the Transport is TLS. */
   readonly servername?: string | undefined
+  /** What to do with requests the peer sends us (C-STORE sub-operations of a C-GET, N-EVENT-REPORT); default: 0211H. */
+  readonly handlers?: ClientHandlers | undefined
+}
+
+/** A C-STORE-RQ the peer sends us (a C-GET sub-operation): its data set streams in as fragments. @category models */
+export interface StoreRequest {
+  readonly presentationContextId: number
+  readonly command: Command.CStoreRq
+  readonly sopClassUid: string
+  readonly sopInstanceUid: string
+  /** The transfer syntax of the presentation context the data set arrives on. */
+  readonly transferSyntaxUid: string
+  /** The data set (no meta header) as fragments, backpressured; what the handler leaves is drained. */
+  readonly dataset: Stream.Stream<Uint8Array, unknown>
+  /** The peer's AE title. */
+  readonly callingAeTitle: string
+}
+
+/** A request from the peer, as the DIMSE session hands it over (respond through `respond`). @category models */
+export type IncomingRequest = Router.IncomingRequest
+
+/** Handlers of requests the peer sends on our association. @category options */
+export interface ClientHandlers {
+  /** C-STORE-RQ (C-GET sub-operations): returns the Status to answer; a failure answers 0110H. */
+  readonly store?: ((request: StoreRequest) => Effect.Effect<number, unknown>) | undefined
+  /** Any other request (e.g. N-EVENT-REPORT-RQ of storage commitment), answered by the handler itself. */
+  readonly request?: ((request: IncomingRequest) => Effect.Effect<void, unknown>) | undefined
 }
 
 /** Defaults of `RequestOptions`. @category constants */
@@ -109,11 +137,13 @@ export interface Association {
    * `command` is replaced by one the association allocates. The presentation context is the first
    * accepted one for the command's SOP class unless `presentationContextId` is given.
    */
-  readonly request: (
+  readonly request: <E2 = never>(
     command: RequestCommand,
-    dataset?: Uint8Array | undefined,
+    dataset?: Uint8Array | Stream.Stream<Uint8Array, E2> | undefined,
     options?: { readonly presentationContextId?: number | undefined }
-  ) => Stream.Stream<DimseReply, OperationError | PresentationContextNotAccepted>
+  ) => Stream.Stream<DimseReply, OperationError | PresentationContextNotAccepted | E2>
+  /** The DIMSE session under `request` (for `start`/`cancel`: C-CANCEL of a C-FIND, C-GET, C-MOVE). */
+  readonly session: Session.Session<AssociationError.AssociationError>
   /** The first accepted context for a SOP class (and transfer syntax), or PresentationContextNotAccepted. */
   readonly findContext: (
     sopClassUid: string,
@@ -149,6 +179,35 @@ const toOutcome = (reason: Driver.CloseReason): string => {
       return "aborted"
     case "TimedOut":
       return "timeout"
+  }
+}
+
+/** The session's request handler for `handlers` (undefined: the session answers 0211H itself). */
+const onRequestOf = (
+  handlers: ClientHandlers | undefined,
+  negotiated: Negotiation.Negotiated,
+  callingAeTitle: string
+): ((request: IncomingRequest) => Effect.Effect<void, unknown>) | undefined => {
+  if (handlers === undefined || (handlers.store === undefined && handlers.request === undefined)) return undefined
+  return (rq) => {
+    const command = rq.command
+    const store = handlers.store
+    if (command._tag === "CStoreRq" && store !== undefined) {
+      return Effect.gen(function* () {
+        const status = yield* store({
+          presentationContextId: rq.presentationContextId,
+          command,
+          sopClassUid: command.affectedSopClassUid,
+          sopInstanceUid: command.affectedSopInstanceUid,
+          transferSyntaxUid: negotiated.acceptedContexts.get(rq.presentationContextId)?.transferSyntax ?? TransferSyntax.ImplicitVRLittleEndian,
+          dataset: rq.dataset ?? Stream.empty,
+          callingAeTitle
+        })
+        yield* rq.respond(Command.responseTo(command, status))
+      })
+    }
+    if (handlers.request !== undefined) return handlers.request(rq)
+    return rq.respond(Command.responseTo(command, Status.Code.UnrecognizedOperation))
   }
 }
 
@@ -227,7 +286,12 @@ export const request = (options: RequestOptions): Effect.Effect<Association, Req
       `association accepted: ${negotiated.acceptedContexts.size} of ${associateRq.presentationContexts.length} presentation contexts, peer max PDU ${negotiated.peerMaxPduLength}`
     ).pipe(annotate)
 
-    const router = yield* Router.make(handle, negotiated, Duration.fromInputUnsafe(timeouts.dimse ?? Duration.infinity))
+    const router = yield* Router.make(
+      handle,
+      negotiated,
+      Duration.fromInputUnsafe(timeouts.dimse ?? Duration.infinity),
+      onRequestOf(options.handlers, negotiated, calledAeTitle)
+    )
     // Set once the user released or aborted explicitly: the finalizer then only counts the outcome.
     let closing = false
     let failedOutcome: string | undefined
@@ -275,6 +339,7 @@ export const request = (options: RequestOptions): Effect.Effect<Association, Req
         implementationVersionName: negotiated.peerImplementationVersionName,
         maxPduLength: negotiated.peerMaxPduLength
       },
+      session: router.session,
       request: (command, dataset, requestOptions) =>
         Stream.unwrap(
           Effect.gen(function* () {

@@ -7,18 +7,8 @@
 import { Status } from "@dicomnet/dimse"
 import { Data } from "effect"
 
-/** No response to a DIMSE request within the DIMSE timeout (PS3.7 §9.1: the SCU's own timer). @category errors */
-export class DimseTimeout extends Data.TaggedError("DimseTimeout")<{
-  /** The request's Message ID (0000,0110). */
-  readonly messageId: number
-  /** The DIMSE service, e.g. "C-ECHO". */
-  readonly service: string
-  readonly millis: number
-}> {
-  override get message(): string {
-    return `no ${this.service} response to message ${this.messageId} within ${this.millis} ms (DIMSE timeout)`
-  }
-}
+/** No response to a DIMSE request within the DIMSE timeout (PS3.7 §9.1: the SCU's own timer); the session's own error. @category errors */
+export { DimseTimeout } from "@dicomnet/dimse"
 
 /** The peer answered with a non-success status (a failure, a warning where success was required, or cancel). @category errors */
 export class DimseFailure extends Data.TaggedError("DimseFailure")<{

@@ -120,8 +120,8 @@ export class DimseTimeout extends Data.TaggedError("DimseTimeout")<{
   readonly messageId: number
   /** The DIMSE service, e.g. "C-FIND". */
   readonly service: string
-  /** The request's `_tag`, e.g. "CFindRq". */
-  readonly command: string
+  /** The request's `_tag`, e.g. "CFindRq" (always set by the session). */
+  readonly command?: string | undefined
   readonly millis: number
 }> {
   /** "no C-ECHO response to message 1 within 5000 ms (DIMSE timeout)". */

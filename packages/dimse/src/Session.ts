@@ -159,6 +159,8 @@ export interface Options<E> {
   readonly datasetQueueCapacity?: number | undefined
   /** Status answered when a handler fails, dies or ends without a final response (default 0110H processing failure). */
   readonly failureStatus?: ((command: RequestCommand, cause: Cause.Cause<unknown> | undefined) => number) | undefined
+  /** Send a C-CANCEL-RQ when a C-FIND/C-GET/C-MOVE is abandoned before its final response (default false: the caller cancels). */
+  readonly cancelAbandoned?: boolean | undefined
   /** Largest command set accepted (the assembler's bound). */
   readonly maxCommandLength?: number | undefined
 }
@@ -190,7 +192,12 @@ interface PendingRequest<E> {
   readonly queue: Queue.Queue<Reply, RequestError<E>>
   readonly service: Status.Service
   abandoned: boolean
+  /** Runs at the final response of an abandoned operation (frees its window slot). */
+  onFinal: Effect.Effect<void> | undefined
 }
+
+/** Requests a C-CANCEL-RQ applies to (PS3.7 §9.3.2.3, §9.3.3.3, §9.3.4.3). */
+const cancellable: ReadonlySet<string> = new Set(["CFindRq", "CGetRq", "CMoveRq"])
 
 interface Performing<E> {
   readonly command: RequestCommand
@@ -239,6 +246,7 @@ export const make = <E>(channel: Channel<E>, options: Options<E> = {}): Effect.E
     const maxReplyLength = options.maxReplyDatasetLength ?? defaultMaxReplyDatasetLength
     const datasetCapacity = Math.max(1, options.datasetQueueCapacity ?? 4)
     const isAccepted = options.isAcceptedContext ?? (() => true)
+    const autoCancel = options.cancelAbandoned ?? false
 
     const pending = new Map<number, PendingRequest<E>>()
     const performing = new Map<number, Performing<E>>()
@@ -331,10 +339,12 @@ export const make = <E>(channel: Channel<E>, options: Options<E> = {}): Effect.E
       dataset?: OutgoingDataset<E2> | undefined
     ): Effect.Effect<Operation<E>, RequestError<E> | E2, Scope.Scope> =>
       Effect.gen(function* () {
-        const permit = requestWindow === undefined ? undefined : yield* Effect.acquireRelease(
-          Effect.as(requestWindow.take(1), { released: false }),
-          (p) => (p.released ? Effect.void : requestWindow.release(1))
-        )
+        const permit =
+          requestWindow === undefined
+            ? undefined
+            : yield* Effect.acquireRelease(Effect.as(requestWindow.take(1), { released: false, kept: false }), (p) =>
+                p.released || p.kept ? Effect.void : Effect.sync(() => (p.released = true)).pipe(Effect.andThen(requestWindow.release(1)))
+              )
         const release = Effect.suspend(() => {
           if (permit === undefined || permit.released || requestWindow === undefined) return Effect.void
           permit.released = true
@@ -344,16 +354,25 @@ export const make = <E>(channel: Channel<E>, options: Options<E> = {}): Effect.E
         const queue = yield* Queue.unbounded<Reply, RequestError<E>>()
         const messageId = allocate()
         const service = serviceOf(command._tag)
-        const entry: PendingRequest<E> = { queue, service, abandoned: false }
+        const entry: PendingRequest<E> = { queue, service, abandoned: false, onFinal: undefined }
+        let sent = false
         pending.set(messageId, entry)
-        // Until the final response, the id stays reserved (its late responses are dropped).
+        // Abandoned before its final response (the consumer stopped early, an error, an interruption): the id
+        // stays reserved and its late responses are dropped. A C-FIND/C-GET/C-MOVE is cancelled (PS3.7 §9.3.2.3)
+        // and keeps its window slot until the peer's final response, so the next request does not exceed the window.
         yield* Effect.addFinalizer(() =>
-          Effect.sync(() => {
-            if (pending.get(messageId) === entry) entry.abandoned = true
+          Effect.suspend(() => {
+            if (pending.get(messageId) !== entry) return Effect.void
+            entry.abandoned = true
+            if (!cancellable.has(command._tag) || !sent) return Effect.void
+            entry.onFinal = release
+            if (permit !== undefined) permit.kept = true
+            return autoCancel ? Effect.asVoid(Effect.forkIn(Effect.ignore(cancel(presentationContextId, messageId)), scope)) : Effect.void
           })
         )
         const withId = { ...command, messageId, hasDataset: dataset !== undefined } as RequestCommand
         yield* sendMessage(presentationContextId, withId, dataset)
+        sent = true
         const take: Effect.Effect<Reply, RequestError<E>> =
           dimseTimeout === undefined
             ? Queue.take(queue)
@@ -515,7 +534,7 @@ export const make = <E>(channel: Channel<E>, options: Options<E> = {}): Effect.E
             const id = command.messageIdBeingRespondedTo
             if (pending.get(id) === p) pending.delete(id)
           }
-          if (p.abandoned) return Effect.void
+          if (p.abandoned) return final && p.onFinal !== undefined ? p.onFinal : Effect.void
           const reply: Reply = {
             presentationContextId: event.presentationContextId,
             command,

@@ -479,6 +479,41 @@ describe("Session · DIMSE timeout and C-CANCEL", () => {
   )
 })
 
+describe("Session · abandoning an operation", () => {
+  it.effect("a C-FIND whose stream is stopped early is cancelled (cancelAbandoned), and keeps its window slot until its final response", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { a, b } = yield* wire()
+        const requestor = yield* Session.make(a.channel, { maxOutstanding: 1, cancelAbandoned: true })
+        const finishFind = yield* Deferred.make<void>()
+        const started: Array<string> = []
+        yield* Session.make(b.channel, {
+          maxOperations: 0,
+          onRequest: (rq) =>
+            Effect.gen(function* () {
+              started.push(rq.command._tag)
+              if (rq.command._tag !== "CFindRq") return yield* success(rq)
+              yield* rq.respond(Command.responseTo(rq.command, Status.Code.Pending), bytes(4, 0))
+              yield* rq.respond(Command.responseTo(rq.command, Status.Code.Pending), bytes(4, 1))
+              yield* rq.cancelled
+              yield* Deferred.await(finishFind)
+              yield* rq.respond(Command.responseTo(rq.command, Status.Code.Cancel))
+            })
+        })
+        const first = yield* Stream.runCollect(Stream.take(requestor.request(1, findRq(), bytes(4, 0)), 1))
+        expect(first.length).toBe(1)
+        const echo = yield* Effect.forkChild(Stream.runCollect(requestor.request(1, echoRq())))
+        yield* settle
+        expect(messagesOn(a.sent).map((m) => m.command._tag)).toEqual(["CFindRq", "CCancelRq"])
+        expect(started).toEqual(["CFindRq"])
+        yield* Deferred.succeed(finishFind, undefined)
+        const replies = yield* Fiber.join(echo)
+        expect(replies.map((r) => [r.command.messageIdBeingRespondedTo, r.command.status])).toEqual([[2, 0]])
+      })
+    )
+  )
+})
+
 describe("Session · handlers that fail (PS3.7 Annex C)", () => {
   it.effect("a failing handler is answered 0110H and the session goes on", () =>
     Effect.scoped(
