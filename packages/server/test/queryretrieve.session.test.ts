@@ -226,8 +226,8 @@ describe("PS3.4 §C.4.2 · C-MOVE SCP performer", () => {
       const { scu } = yield* harness({ destinations: { DEST: { host: "h", port: 1 } }, connector })
       const replies = yield* Stream.runCollect(scu.request(5, moveRq("DEST"), identifier({ QueryRetrieveLevel: "STUDY", StudyInstanceUID: study })))
       const last = replies[replies.length - 1]
-      const rsp = last?.command as Command.CMoveRsp
-      expect([rsp.status, rsp.numberOfCompletedSuboperations, rsp.numberOfFailedSuboperations]).toEqual([0xb000, 3, 1])
+      const rsp = last?.command as Command.CMoveRsp | undefined
+      expect([rsp?.status, rsp?.numberOfCompletedSuboperations, rsp?.numberOfFailedSuboperations]).toEqual([0xb000, 3, 1])
       expect(decode(last?.dataset).strings("FailedSOPInstanceUIDList")).toEqual([bad])
     })
   )
@@ -247,7 +247,8 @@ describe("PS3.4 §C.4.3 · C-GET SCP performer", () => {
         )
       )
       expect(replies.map((r) => r.command.status)).toEqual([0xff00, 0x0000])
-      expect((replies[1]?.command as Command.CGetRsp).numberOfCompletedSuboperations).toBe(2)
+      const final = replies[1]?.command as Command.CGetRsp | undefined
+      expect(final?.numberOfCompletedSuboperations).toBe(2)
       expect(stored.map((s) => s.sopInstanceUid).sort()).toEqual(
         instances.filter((i) => i.uid("SeriesInstanceUID") === first?.uid("SeriesInstanceUID")).map((i) => i.uid("SOPInstanceUID") ?? "").sort()
       )
