@@ -10,9 +10,11 @@ import { SopClass } from "@dicomnet/data"
 import { Synth } from "@dicomnet/synth"
 import { Dcmtk } from "@dicomnet/testkit"
 import { NodeTransport } from "@dicomnet/transport-node"
+import { NodeServices } from "@effect/platform-node"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Effect, Stream } from "effect"
 import * as Find from "../src/Find.js"
+import * as Get from "../src/Get.js"
 import * as Move from "../src/Move.js"
 import * as Query from "../src/Query.js"
 
@@ -235,5 +237,36 @@ describe("Query helpers · patients -> studies -> series -> instances against dc
         expect([last?.status, last?.completed]).toEqual([0, 1])
       })
     )
+  )
+})
+
+describe("C-GET SCU · against DCMTK dcmqrscp", () => {
+  it.live("gets a series back on the same association into a directory (Part 10 files, SCP role negotiated)", () =>
+    Effect.gen(function* () {
+      const dir = Dcmtk.tempDir("dicomnet-get-")
+      const target = synthInstances[2]
+      const store = yield* Get.toDirectory(dir.path)
+      const final = yield* Get.retrieve(
+        { host: "127.0.0.1", port: setup.qrPort, callingAeTitle: "OURDEST", calledAeTitle: "QRSCP", timeouts: { dimse: "20 seconds" } },
+        {
+          model: "study",
+          level: "SERIES",
+          keys: { StudyInstanceUID: target?.uid("StudyInstanceUID") ?? "", SeriesInstanceUID: target?.uid("SeriesInstanceUID") ?? "" }
+        },
+        store
+      )
+      expect([final.status, final.completed, final.failed]).toEqual([0, 2, 0])
+      const expected = synthInstances
+        .filter((i) => i.uid("SeriesInstanceUID") === target?.uid("SeriesInstanceUID"))
+        .map((i) => `${i.uid("SOPInstanceUID")}.dcm`)
+      expect(readdirSync(dir.path).sort()).toEqual(expected.sort())
+      // Each file is a Part 10 file DCMTK reads, with the instance's UID.
+      for (const name of expected) {
+        const dump = yield* Effect.promise(() => Dcmtk.run("dcmdump", ["-q", "+P", "SOPInstanceUID", join(dir.path, name)]))
+        expect([dump.code, dump.stderr]).toEqual([0, ""])
+        expect(dump.stdout).toContain(name.replace(/\.dcm$/, ""))
+      }
+      dir.cleanup()
+    }).pipe(Effect.provide([NodeTransport.layerTcp(), NodeServices.layer]))
   )
 })
