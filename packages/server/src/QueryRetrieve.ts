@@ -79,7 +79,7 @@ export interface Options {
   readonly destinations?: Readonly<Record<string, KnownAe>> | undefined
   /** Our AE title as the calling AE of sub-operation associations (default "DICOMNET"). */
   readonly aeTitle?: string | undefined
-  /** How sub-operation associations are opened (default `connectWith(Transport)`: needs the Transport service). */
+  /** How C-MOVE sub-operation associations are opened (`withTransport` fills in `connectWith` over the Transport service). */
   readonly connector?: Connector | undefined
   /** Largest identifier accepted (default 64 KiB). */
   readonly maxIdentifierLength?: number | undefined
@@ -88,7 +88,7 @@ export interface Options {
 /** The performer of each Q/R service, for the server's dispatch: run with the incoming request. @category models */
 export interface Performers<E> {
   readonly find: (request: Session.IncomingRequest<E>, context: PerformContext) => Effect.Effect<void, unknown>
-  readonly move: (request: Session.IncomingRequest<E>, context: PerformContext) => Effect.Effect<void, unknown, Transport.Transport>
+  readonly move: (request: Session.IncomingRequest<E>, context: PerformContext) => Effect.Effect<void, unknown>
   readonly get: (request: Session.IncomingRequest<E>, context: PerformContext) => Effect.Effect<void, unknown>
 }
 
@@ -361,7 +361,7 @@ export const performMove = <E>(
   request: Session.IncomingRequest<E>,
   context: PerformContext,
   options: Options
-): Effect.Effect<void, unknown, Transport.Transport> =>
+): Effect.Effect<void, unknown> =>
   Effect.gen(function* () {
     const command = request.command
     if (command._tag !== "CMoveRq") return yield* Effect.die(new Error(`performMove given a ${command._tag}`))
@@ -381,7 +381,11 @@ export const performMove = <E>(
     }
     const list = instances.success
     if (list.length === 0) return yield* request.respond(retrieveResponse(command, Status.Code.Success, counts, true))
-    const connector = options.connector ?? connectWith()(yield* Transport.Transport)
+    const connector = options.connector
+    if (connector === undefined) {
+      yield* Effect.logWarning("C-MOVE: no connector configured (see QueryRetrieve.withTransport): answering 0xA702")
+      return yield* request.respond(retrieveResponse(command, Status.Code.OutOfResourcesSuboperations, { ...counts, remaining: list.length }, true))
+    }
     yield* Effect.scoped(
       Effect.gen(function* () {
         const sink = yield* Effect.result(
@@ -437,6 +441,26 @@ export const performers = <E>(options: Options): Partial<Performers<E>> => {
   }
   return out
 }
+
+/**
+ * Serves one C-FIND, C-MOVE or C-GET request with `options` (any other request: 0211H), for the
+ * server's dispatch: `QueryRetrieve.perform(handlers.queryRetrieve, context)(rq)`.
+ * @category performers
+ */
+export const perform =
+  (options: Options, context: PerformContext) =>
+  <E>(request: Session.IncomingRequest<E>): Effect.Effect<void, unknown> => {
+    const p = performers<E>(options)
+    const command = request.command
+    const performer = command._tag === "CFindRq" ? p.find : command._tag === "CMoveRq" ? p.move : command._tag === "CGetRq" ? p.get : undefined
+    return performer === undefined
+      ? request.respond(Command.responseTo(command, Status.Code.UnrecognizedOperation))
+      : performer(request, context)
+  }
+
+/** The options with C-MOVE sub-operation associations opened through the current `Transport` (unless a connector is given). @category constructors */
+export const withTransport = (options: Options): Effect.Effect<Options, never, Transport.Transport> =>
+  Effect.map(Transport.Transport, (transport) => (options.connector === undefined ? { ...options, connector: connectWith()(transport) } : options))
 
 // --- the archive ---------------------------------------------------------------------------------------------
 
