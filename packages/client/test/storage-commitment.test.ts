@@ -4,7 +4,7 @@ import { Status } from "@dicomnet/dimse"
 import { StorageCommitment as Scp } from "@dicomnet/server"
 import { Transport } from "@dicomnet/transport"
 import { assert, describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Fiber, Result } from "effect"
+import { Deferred, Effect, Fiber, Result, type Scope } from "effect"
 import { TestClock } from "effect/testing"
 import * as NPeer from "./support/NPeer.js"
 
@@ -56,7 +56,7 @@ const setup = (scpOptions: Partial<Scp.ScpOptions>, withRequesterServer = true) 
     return { listener, association, deliveries }
   })
 
-const run = <A, E>(effect: Effect.Effect<A, E, Transport.Transport>) => effect.pipe(Effect.provide(Transport.layerInMemory()))
+const run = <A, E>(effect: Effect.Effect<A, E, Transport.Transport | Scope.Scope>) => effect.pipe(Effect.provide(Transport.layerInMemory()))
 
 describe("PS3.4 Annex J · Storage Commitment Push Model between two dicomnet peers", () => {
   it.effect("N-EVENT-REPORT on a new association to the requester's own server: event type 2 with the failed instance and reason 0112H", () =>
@@ -104,26 +104,48 @@ describe("PS3.4 Annex J · Storage Commitment Push Model between two dicomnet pe
     )
   )
 
-  it.effect("the report goes to the same association while it is open (requester server absent)", () =>
+  it.effect("N-EVENT-REPORT on the same association while it is open (the association's N-EVENT-REPORT performer feeds the listener)", () =>
     run(
       Effect.gen(function* () {
-        const { deliveries, association } = yield* setup({}, false)
+        const { deliveries } = yield* setup({}, false)
         const listener = yield* StorageCommitment.makeListener
-        // The client association does not yet serve incoming N-EVENT-REPORTs (the shared DIMSE session does):
-        // here we only check that the SCP chose the requesting association and got no answer on it.
-        const action = NServices.action(association, {
-          sopClassUid: StorageCommitment.sopClassUid,
-          sopInstanceUid: StorageCommitment.sopInstanceUid,
-          actionTypeId: 1,
-          actionInformation: Result.getOrThrow(StorageCommitment.actionInformation("1.2.3.77", [{ sopClassUid: ct, sopInstanceUid: "1.2.3.1" }]))
+        const association = yield* Association.request({
+          ...archive,
+          callingAeTitle: requester.aeTitle,
+          calledAeTitle: "ARCHIVE",
+          contexts: [{ abstractSyntax: StorageCommitment.sopClassUid }],
+          handlers: { request: NServices.performEventReports(StorageCommitment.eventReportHandler(listener)) }
         })
-        expect((yield* action).status).toBe(Status.Code.Success)
-        expect(yield* listener.unmatched).toEqual([])
-        yield* association.release
-        const { outcome, delivery } = yield* Deferred.await(deliveries)
-        expect(outcome.transactionUid).toBe("1.2.3.77")
-        // The requesting association ended before answering, and no server of the requester listens: not delivered.
-        expect(Result.isFailure(delivery)).toBe(true)
+        const result = yield* StorageCommitment.request(association, {
+          transactionUid: "1.2.3.77",
+          listener,
+          references: [
+            { sopClassUid: ct, sopInstanceUid: "1.2.3.1" },
+            { sopClassUid: ct, sopInstanceUid: "1.2.3.8" }
+          ]
+        })
+        expect(result.transactionUid).toBe("1.2.3.77")
+        expect(result.eventTypeId).toBe(StorageCommitment.EventType.FailuresExist)
+        expect(result.committed).toEqual([{ sopClassUid: ct, sopInstanceUid: "1.2.3.1" }])
+        expect(result.failed).toEqual([{ sopClassUid: ct, sopInstanceUid: "1.2.3.8", failureReason: 0x0112 }])
+        const { delivery } = yield* Deferred.await(deliveries)
+        expect(Result.isSuccess(delivery) && delivery.success).toBe("same-association")
+      })
+    )
+  )
+
+  it.effect("an association without an N-EVENT-REPORT performer answers 0211H: the SCP falls back to a new association to the requester's server", () =>
+    run(
+      Effect.gen(function* () {
+        const { listener, association, deliveries } = yield* setup({})
+        const result = yield* StorageCommitment.request(association, {
+          listener,
+          references: [{ sopClassUid: ct, sopInstanceUid: "1.2.3.2" }]
+        })
+        expect(result.eventTypeId).toBe(StorageCommitment.EventType.Successful)
+        expect(result.reportedBy).toBe("ARCHIVE")
+        const { delivery } = yield* Deferred.await(deliveries)
+        expect(Result.isSuccess(delivery) && delivery.success).toBe("new-association")
       })
     )
   )
