@@ -14,6 +14,7 @@ import { Context, Deferred, Duration, Effect, Exit, Layer, PubSub, Scope, Stream
 import * as AccessControl from "./AccessControl.js"
 import type { Handlers } from "./Handlers.js"
 import * as Dispatch from "./internal/Dispatch.js"
+import * as Storage from "./Storage.js"
 import * as Wire from "./internal/Wire.js"
 import type { AssociationInfo, LifecycleEvent } from "./LifecycleEvent.js"
 import { countAssociation } from "./Metrics.js"
@@ -55,6 +56,8 @@ export interface ServerOptions {
   readonly maxPduLength?: number | undefined
   readonly timeouts?: Timeouts | undefined
   readonly handlers?: Handlers | undefined
+  /** Encapsulated transfer syntaxes a store handler accepts as-is (default `Storage.defaultEncapsulatedTransferSyntaxes`). */
+  readonly storageTransferSyntaxes?: ReadonlyArray<string> | undefined
   /** Who may associate and which operations each peer may invoke (see `AccessControl`). Default: everyone, everything. */
   readonly accessControl?: AccessControl.Policy | undefined
 }
@@ -95,7 +98,11 @@ interface Live {
 
 /** The acceptance contexts: the configured ones, else Verification. */
 const contextsOf = (options: ServerOptions): ReadonlyArray<Negotiation.SupportedContext> =>
-  options.acceptance?.contexts ?? [{ abstractSyntax: SopClass.Verification, transferSyntaxes: defaults.transferSyntaxes }]
+  options.acceptance?.contexts ?? [
+    { abstractSyntax: SopClass.Verification, transferSyntaxes: defaults.transferSyntaxes },
+    // A store handler: every storage SOP class, uncompressed syntaxes first, then encapsulated ones as-is.
+    ...(options.handlers?.store === undefined ? [] : Storage.contexts(options.storageTransferSyntaxes))
+  ]
 
 /**
  * Starts a server in the current scope: listening on return, stopped (associations aborted) when the scope closes.

@@ -23,5 +23,8 @@ export type EchoHandler = (context: RequestContext<Command.CEchoRq>) => Effect.E
 /** Handlers by service; C-ECHO is built in (answers 0000H) when `echo` is absent. @category models */
 export interface Handlers {
   readonly echo?: EchoHandler | undefined
+  /** C-STORE (Storage.toDirectory, Storage.ignore, or your own); registering it accepts every storage SOP class. */
+  readonly store?: import("./Storage.js").StoreHandler | undefined
   readonly nServices?: import("./NServices.js").NServiceHandlers | undefined // DIMSE-N requests, served by NServices.perform
+  readonly queryRetrieve?: import("./QueryRetrieve.js").Options | undefined // C-FIND / C-MOVE / C-GET, served by QueryRetrieve.perform
 }
