@@ -12,6 +12,7 @@ import * as Echoscp from "./tools/echoscp.js"
 import * as Echoscu from "./tools/echoscu.js"
 import * as Findscu from "./tools/findscu.js"
 import * as Movescu from "./tools/movescu.js"
+import * as Storescp from "./tools/storescp.js"
 import * as Storescu from "./tools/storescu.js"
 import * as Synth from "./tools/synth.js"
 import * as Version from "./Version.js"
@@ -74,7 +75,7 @@ export const command = Command.make("dicomnet").pipe(
       "  Exit codes: 0 ok, 1 usage, 2 connection/transport failure, 3 association rejected, 4 aborted, " +
       "5 timeout, 6 DIMSE failure status."
   ),
-  Command.withSubcommands([Echoscu.command, Echoscp.command, Storescu.command, Findscu.command, Movescu.command, Synth.command]),
+  Command.withSubcommands([Echoscu.command, Echoscp.command, Storescu.command, Storescp.command, Findscu.command, Movescu.command, Synth.command]),
   Command.withExamples([
     { command: "dicomnet echoscu pacs.example.org 104 --aec PACS -v", description: "Verify a peer (C-ECHO)" },
     { command: "dicomnet echoscp 11112 -v", description: "Answer C-ECHO on port 11112 until Ctrl-C" },
