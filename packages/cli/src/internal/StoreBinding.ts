@@ -5,7 +5,7 @@
  */
 import { SopClass, TransferSyntax } from "@dicomnet/data"
 import { type DicomServer, QueryRetrieve, type Storage } from "@dicomnet/server"
-import { Effect, FileSystem, Path, Stream } from "effect"
+import { Effect, type FileSystem, type Path, Stream } from "effect"
 import type * as Receiver from "../Receiver.js"
 
 /** A data set arriving with a C-STORE-RQ, with who sent it. */
