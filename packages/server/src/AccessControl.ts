@@ -17,6 +17,10 @@
 import { Negotiation } from "@dicomnet/association"
 import { CharacterSet } from "@dicomnet/data"
 import type { AAssociateRj, AAssociateRq, UserIdentityRq } from "@dicomnet/pdu"
+import { Data, Effect, Stream } from "effect"
+import type { Handlers } from "./Handlers.js"
+import * as NServices from "./NServices.js"
+import type * as QueryRetrieve from "./QueryRetrieve.js"
 
 /** The DIMSE operations a rule can name (requests this server performs). @category models */
 export type Operation =
@@ -330,3 +334,81 @@ export const peerOf = (
       ? CharacterSet.decodeString(verifiedIdentity.primaryField, ["ISO_IR 192"], "UT") // PS3.7 §D.3.3.7: UTF-8
       : undefined
 })
+
+/** A C-FIND or C-GET the policy refuses (its message becomes the Error Comment: no internal detail). @category errors */
+export class NotAuthorized extends Data.TaggedError("NotAuthorized")<{ readonly operation: Operation }> {
+  override get message(): string {
+    return "not authorized"
+  }
+}
+
+const refusal = (peer: Peer, operation: Operation) =>
+  Effect.logInfo(`refused ${operation} to ${peer.callingAeTitle} at ${peer.address}: not authorized`)
+
+/**
+ * The handlers as `peer` may use them under `policy` (the server builds them per association):
+ * - C-ECHO, C-STORE: a refused request is answered 0124H (Refused: Not Authorized); a refused
+ *   C-STORE's data set is drained, never stored;
+ * - N-services: 0124H (`NServices.NServiceStatus`);
+ * - C-FIND: C000H (unable to process, PS3.4 §C.4.1.1.4) with Error Comment "not authorized";
+ * - C-GET: the retrieve fails before any sub-operation: A701H (PS3.4 §C.4.3.1.4);
+ * - C-MOVE: destinations are the policy's `moveDestinations` when it lists any (else the handlers'
+ *   table); a peer without `move` has none, so every C-MOVE is answered A801H (destination unknown).
+ * @category verdicts
+ */
+export const guard = (policy: Policy, peer: Peer, handlers: Handlers): Handlers => {
+  const may = (operation: Operation) => authorize(policy, peer, operation)
+  const echo = handlers.echo
+  const store = handlers.store
+  const n = handlers.nServices
+  const qr = handlers.queryRetrieve
+  const nGuard = <H extends ((request: never) => Effect.Effect<unknown, NServices.NServiceError>) | undefined>(handler: H, operation: Operation): H =>
+    (handler === undefined || may(operation)
+      ? handler
+      : () => Effect.andThen(refusal(peer, operation), Effect.fail(new NServices.NServiceStatus({ status: notAuthorized })))) as H
+  return {
+    echo: may("echo") ? echo : () => Effect.as(refusal(peer, "echo"), notAuthorized),
+    store:
+      store === undefined || may("store")
+        ? store
+        : (request) => Effect.as(Effect.andThen(refusal(peer, "store"), Effect.ignore(Stream.runDrain(request.dataset))), notAuthorized),
+    nServices:
+      n === undefined
+        ? undefined
+        : {
+            eventReport: nGuard(n.eventReport, "n-event-report"),
+            get: nGuard(n.get, "n-get"),
+            set: nGuard(n.set, "n-set"),
+            action: nGuard(n.action, "n-action"),
+            create: nGuard(n.create, "n-create"),
+            delete: nGuard(n.delete, "n-delete")
+          },
+    queryRetrieve: qr === undefined ? undefined : guardQueryRetrieve(policy, peer, qr)
+  }
+}
+
+const guardQueryRetrieve = (policy: Policy, peer: Peer, options: QueryRetrieve.Options): QueryRetrieve.Options => {
+  const may = (operation: Operation) => authorize(policy, peer, operation)
+  const find = options.find
+  const retrieve = options.retrieve
+  const destinations: Record<string, QueryRetrieve.KnownAe> = {}
+  if (may("move")) {
+    if (policy.moveDestinations.length > 0) for (const k of policy.moveDestinations) destinations[k.aeTitle] = { host: k.host, port: k.port }
+    else Object.assign(destinations, options.destinations ?? {})
+  }
+  return {
+    ...options,
+    destinations,
+    find:
+      find === undefined || may("find")
+        ? find
+        : () => Stream.fromEffect(Effect.andThen(refusal(peer, "find"), Effect.fail(new NotAuthorized({ operation: "find" })))),
+    retrieve:
+      retrieve === undefined || may("get")
+        ? retrieve
+        : (request) =>
+            request.command._tag === "CGetRq"
+              ? Effect.andThen(refusal(peer, "get"), Effect.fail(new NotAuthorized({ operation: "get" })))
+              : retrieve(request)
+  }
+}

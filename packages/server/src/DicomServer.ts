@@ -14,6 +14,7 @@ import { Context, Deferred, Duration, Effect, Exit, Layer, PubSub, Scope, Stream
 import * as AccessControl from "./AccessControl.js"
 import type { Handlers } from "./Handlers.js"
 import * as Dispatch from "./internal/Dispatch.js"
+import * as Limits from "./Limits.js"
 import * as Storage from "./Storage.js"
 import * as Wire from "./internal/Wire.js"
 import type { AssociationInfo, LifecycleEvent } from "./LifecycleEvent.js"
@@ -60,6 +61,8 @@ export interface ServerOptions {
   readonly storageTransferSyntaxes?: ReadonlyArray<string> | undefined
   /** Who may associate and which operations each peer may invoke (see `AccessControl`). Default: everyone, everything. */
   readonly accessControl?: AccessControl.Policy | undefined
+  /** Largest C-STORE data set in bytes; beyond it A700H, the data set drained and not stored (see `Limits`). Default 4 GiB. */
+  readonly maxDatasetBytes?: number | undefined
 }
 
 /** Defaults of `ServerOptions`. @category constants */
@@ -115,7 +118,10 @@ export const make = (options: ServerOptions): Effect.Effect<DicomServerShape, Tr
     const maxAssociations = options.maxAssociations ?? defaults.maxAssociations
     const maxPduLength = options.maxPduLength ?? defaults.maxPduLength
     const timeouts = options.timeouts ?? {}
-    const handlers = options.handlers ?? {}
+    const configured = options.handlers ?? {}
+    const store = configured.store
+    const maxDatasetBytes = Limits.make({ maxDatasetBytes: options.maxDatasetBytes }).maxDatasetBytes
+    const handlers: Handlers = store === undefined ? configured : { ...configured, store: Limits.boundStore(store, maxDatasetBytes) }
     const policy: Negotiation.AcceptPolicy = {
       ...options.acceptance,
       contexts: contextsOf(options),
@@ -136,6 +142,7 @@ export const make = (options: ServerOptions): Effect.Effect<DicomServerShape, Tr
       Effect.suspend(() => {
         let counted = false
         let releasePeer: (() => void) | undefined
+        let admitted: AccessControl.Peer | undefined
         let entry: Live | undefined
         let info: AssociationInfo = { peer: connection.remoteAddress, callingAeTitle: "", calledAeTitle: "" }
         const annotate = Effect.annotateLogs({ peer: connection.remoteAddress, role: "acceptor" })
@@ -158,6 +165,7 @@ export const make = (options: ServerOptions): Effect.Effect<DicomServerShape, Tr
             const admission = peerLimits === undefined || peer === undefined ? undefined : peerLimits.acquire(peer)
             if (admission?._tag === "Rejected") return admission.rj
             releasePeer = admission?.release
+            admitted = peer
             active++
             counted = true
             return answer
@@ -195,7 +203,8 @@ export const make = (options: ServerOptions): Effect.Effect<DicomServerShape, Tr
           const contexts = [...negotiated.acceptedContexts.values()].map((c) => c.abstractSyntax)
           yield* publish({ _tag: "AssociationAccepted", ...info, contexts })
           yield* Effect.logInfo(`association accepted: ${contexts.length} presentation contexts`).pipe(annotate)
-          yield* Dispatch.serve(handle, negotiated, info, handlers).pipe(
+          const allowed = access === undefined || admitted === undefined ? handlers : AccessControl.guard(access, admitted, handlers)
+          yield* Dispatch.serve(handle, negotiated, info, allowed).pipe(
             Effect.withSpan("dicomnet.association", {
               attributes: {
                 "dicomnet.role": "acceptor",

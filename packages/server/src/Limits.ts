@@ -20,6 +20,9 @@
  *
  * @since 0.1.0
  */
+import { Status } from "@dicomnet/dimse"
+import { Data, Effect, Stream } from "effect"
+import type { StoreHandler } from "./Storage.js"
 
 /** The limits. @category models */
 export interface Limits {
@@ -58,3 +61,38 @@ export const make = (overrides: { readonly [K in keyof Limits]?: number | undefi
     maxNestingDepth: pick("maxNestingDepth")
   }
 }
+
+/** A C-STORE data set went past `maxDatasetBytes`: answered A700H, the rest drained by the session, nothing stored. @category errors */
+export class DatasetTooLarge extends Data.TaggedError("DatasetTooLarge")<{
+  readonly sopInstanceUid: string
+  readonly received: number
+  readonly maxDatasetBytes: number
+}> {}
+
+/**
+ * The store handler with a cap on the data set: past `maxDatasetBytes` its stream fails (so the
+ * handler stores nothing; `Storage.toDirectory` removes its temporary file), the C-STORE is answered
+ * A700H (out of resources) and the session drains the rest of the data set.
+ * @category limits
+ */
+export const boundStore = (handler: StoreHandler, maxDatasetBytes: number): StoreHandler => (request) =>
+  Effect.suspend(() => {
+    let received = 0
+    let tooLarge: DatasetTooLarge | undefined
+    const dataset = Stream.mapEffect(request.dataset, (chunk) => {
+      received += chunk.byteLength
+      if (received <= maxDatasetBytes) return Effect.succeed(chunk)
+      tooLarge = new DatasetTooLarge({ sopInstanceUid: request.sopInstanceUid, received, maxDatasetBytes })
+      return Effect.fail(tooLarge)
+    })
+    return handler({ ...request, dataset }).pipe(
+      Effect.catchCause((cause) =>
+        tooLarge === undefined
+          ? Effect.failCause(cause)
+          : Effect.as(
+              Effect.logWarning(`C-STORE of ${request.sopInstanceUid}: data set larger than ${maxDatasetBytes} bytes, answering 0xA700 and discarding it`),
+              Status.Code.OutOfResources as number
+            )
+      )
+    )
+  })
