@@ -287,4 +287,41 @@ describe("PS3.7 §10.1 · DIMSE-N SCU against our SCP handlers (in memory)", () 
       })
     )
   )
+
+  it.effect("a handler reports an event to the requester on the same association (server-originated N-EVENT-REPORT) before answering", () =>
+    Effect.gen(function* () {
+      const seen: Array<NServices.IncomingEventReport> = []
+      yield* NPeer.listen(host, port, [mpps], {
+        action: ({ command, reportEvent }) =>
+          Effect.gen(function* () {
+            if (reportEvent === undefined) return yield* Effect.fail(new Scp.ProcessingFailure({ comment: "cannot report" }))
+            const status = yield* reportEvent({
+              sopClassUid: mpps,
+              sopInstanceUid: command.requestedSopInstanceUid,
+              eventTypeId: 5,
+              eventInformation: record({ PerformedProcedureStepStatus: "COMPLETED" })
+            }).pipe(Effect.mapError(() => new Scp.ProcessingFailure({ comment: "report failed" })))
+            return { dataset: record({ TextValue: `reported ${Status.toHex(status)}` }) }
+          })
+      })
+      const association = yield* Association.request({
+        host,
+        port,
+        contexts: [{ abstractSyntax: mpps }],
+        handlers: {
+          request: NServices.performEventReports((event) =>
+            Effect.sync(() => {
+              seen.push(event)
+              return { status: Status.Code.Success }
+            })
+          )
+        }
+      })
+      const done = yield* NServices.action(association, { sopClassUid: mpps, sopInstanceUid: "1.2.3.4.13", actionTypeId: 1 })
+      expect(done.dataset?.string(Tags.TextValue)).toBe("reported 0x0000")
+      expect(seen).toHaveLength(1)
+      expect(seen[0]).toMatchObject({ sopClassUid: mpps, sopInstanceUid: "1.2.3.4.13", eventTypeId: 5 })
+      expect(seen[0]?.eventInformation?.string(Tags.PerformedProcedureStepStatus)).toBe("COMPLETED")
+    }).pipe(Effect.provide(Transport.layerInMemory()))
+  )
 })
