@@ -8,6 +8,7 @@
 import { Console, Effect, Layer } from "effect"
 import { CliConfig, CliError, CliOutput, Command, Flag, GlobalFlag } from "effect/cli"
 import { ExitCode, explain } from "./Failure.js"
+import * as Demo from "./tools/demo.js"
 import * as Echoscp from "./tools/echoscp.js"
 import * as Echoscu from "./tools/echoscu.js"
 import * as Findscu from "./tools/findscu.js"
@@ -75,7 +76,7 @@ export const command = Command.make("dicomnet").pipe(
       "  Exit codes: 0 ok, 1 usage, 2 connection/transport failure, 3 association rejected, 4 aborted, " +
       "5 timeout, 6 DIMSE failure status."
   ),
-  Command.withSubcommands([Echoscu.command, Echoscp.command, Storescu.command, Storescp.command, Findscu.command, Movescu.command, Synth.command]),
+  Command.withSubcommands([Echoscu.command, Echoscp.command, Storescu.command, Storescp.command, Findscu.command, Movescu.command, Synth.command, Demo.command]),
   Command.withExamples([
     { command: "dicomnet echoscu pacs.example.org 104 --aec PACS -v", description: "Verify a peer (C-ECHO)" },
     { command: "dicomnet echoscp 11112 -v", description: "Answer C-ECHO on port 11112 until Ctrl-C" },
