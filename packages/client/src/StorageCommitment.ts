@@ -7,7 +7,6 @@
  *
  * @since 0.1.0
  */
-import { PresentationContextNotAccepted } from "@dicomnet/association"
 import { type DataError, Dataset, SopClass, Tags, Uid } from "@dicomnet/data"
 import { Status } from "@dicomnet/dimse"
 import { Data, Deferred, Duration, Effect, Result } from "effect"
@@ -217,13 +216,6 @@ export const request = (association: Association, options: RequestOptions): Effe
       })
     )
   }).pipe(Effect.withSpan("dicomnet.storage_commitment", { attributes: { "dicomnet.references": options.references.length } }))
-
-/** Fails with PresentationContextNotAccepted unless the association accepted Storage Commitment Push Model. @category guards */
-export const requireContext = (association: Association): Effect.Effect<void, PresentationContextNotAccepted> =>
-  association.findContext(sopClassUid).pipe(
-    Effect.asVoid,
-    Effect.catch(() => Effect.fail(new PresentationContextNotAccepted({ sopClassUid, transferSyntax: undefined })))
-  )
 
 /** An N-EVENT-REPORT handler (for `NServices.performEventReports`) feeding `listener`: results on our own association. @category performer */
 export const eventReportHandler =
