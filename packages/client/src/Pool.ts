@@ -52,7 +52,11 @@ interface Peer {
   readonly idle: Array<Entry>
 }
 
-/** The pool key of an association request: AE titles, host, port and the set of contexts. @category getters */
+/**
+ * The pool key of an association request: AE titles, host, port and the set of contexts (in any order).
+ * Other options (timeouts, handlers, user identity, ...) are those of the request that opened the association.
+ * @category getters
+ */
 export const peerKey = (options: RequestOptions): string => {
   const contexts = options.contexts
     .map((c) => JSON.stringify([c.abstractSyntax, c.transferSyntaxes ?? null, c.scuRole ?? null, c.scpRole ?? null]))
@@ -68,7 +72,7 @@ const brokenTags = new Set([
   "TransportError",
   "TransportTimeout",
   "DimseTimeout",
-  "DimseEncodeError"
+  "SessionClosed"
 ])
 
 const breaks = <A, E>(exit: Exit.Exit<A, E>): boolean => {
