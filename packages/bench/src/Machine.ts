@@ -2,7 +2,7 @@
  * The machine a report was measured on: CPU, cores, memory, kernel, Node, DCMTK, dcmjs-dimse, dicomnet commit.
  */
 import { execFileSync } from "node:child_process"
-import { cpus, release, totalmem } from "node:os"
+import { cpus, loadavg, release, totalmem } from "node:os"
 import * as Dcmjs from "./roles/dcmjs.js"
 import * as Dcmtk from "./roles/dcmtk.js"
 
@@ -17,6 +17,8 @@ export interface Machine {
   readonly dcmjsDimse: string
   readonly dicomnetCommit: string
   readonly date: string
+  /** 1-minute load average when the suite started: other processes on the cores skew every figure. */
+  readonly loadAverageAtStart: number
 }
 
 const gitCommit = (cwd: string): string => {
@@ -41,6 +43,7 @@ export const describe = (repoDir: string): Machine => {
     dcmtk: Dcmtk.version() ?? "not installed",
     dcmjsDimse: Dcmjs.version() ?? "not installed",
     dicomnetCommit: gitCommit(repoDir),
-    date: new Date().toISOString()
+    date: new Date().toISOString(),
+    loadAverageAtStart: Math.round((loadavg()[0] ?? 0) * 100) / 100
   }
 }

@@ -41,6 +41,8 @@ export interface Report {
   readonly settings: Record<string, number | string | boolean>
   readonly figures: ReadonlyArray<Figure>
   readonly totalSeconds: number
+  /** 1-minute load average when the suite ended. */
+  readonly loadAverageAtEnd: number
 }
 
 /** The middle value (mean of the two middle ones for an even count). */
@@ -93,6 +95,7 @@ export const markdown = (report: Report): string => {
     `| DCMTK | ${m.dcmtk} (every process with TCP_NODELAY=1) |`,
     `| dcmjs-dimse | ${m.dcmjsDimse} |`,
     `| dicomnet | ${m.dicomnetCommit} |`,
+    `| load average (1 min) | ${m.loadAverageAtStart} at start, ${report.loadAverageAtEnd} at end (above ~0.5 other processes shared the cores: figures are noisier) |`,
     "",
     `Settings: ${Object.entries(report.settings)
       .map(([k, v]) => `${k} ${v}`)
@@ -139,7 +142,8 @@ export const svg = (report: Report): string => {
   const chartWidth = width - chartLeft - 70
   const rowHeight = 18
   const ratios = report.figures.flatMap((f) => f.rows.flatMap((r) => (r.ratio !== undefined && r.ratio > 0 ? [Math.log2(r.ratio)] : [])))
-  const span = Math.max(2, Math.ceil(Math.max(0, ...ratios.map(Math.abs))))
+  // From 1/4x..4x up to 1/64x..64x; a ratio beyond is drawn to the edge, its label still exact.
+  const span = Math.min(6, Math.max(2, Math.ceil(Math.max(0, ...ratios.map(Math.abs)))))
   const x = (log2: number) => chartLeft + ((Math.max(-span, Math.min(span, log2)) + span) / (2 * span)) * chartWidth
   const parts: Array<string> = []
   let y = 58

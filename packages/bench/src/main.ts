@@ -3,7 +3,7 @@
  * every measurement on 127.0.0.1 and writes results/report.{md,svg,json}. Options: see Options.ts / --help.
  */
 import { mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { loadavg, tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import * as Corpus from "./Corpus.js"
@@ -47,7 +47,8 @@ const main = async (): Promise<void> => {
         "TCP MiB": options.tcpBytes / 2 ** 20
       },
       figures,
-      totalSeconds: (performance.now() - started) / 1000
+      totalSeconds: (performance.now() - started) / 1000,
+      loadAverageAtEnd: Math.round((loadavg()[0] ?? 0) * 100) / 100
     }
     const paths = Report.write(options.outDir, report)
     console.log(`\n${Report.markdown(report)}`)

@@ -11,7 +11,8 @@ const machine: Machine = {
   dcmtk: "3.6.7",
   dcmjsDimse: "0.3.3",
   dicomnetCommit: "abc1234",
-  date: "2026-01-01T00:00:00.000Z"
+  date: "2026-01-01T00:00:00.000Z",
+  loadAverageAtStart: 0.1
 }
 
 const figure = Report.withRatios({
@@ -25,7 +26,7 @@ const figure = Report.withRatios({
   ]
 })
 
-const report: Report.Report = { machine, settings: { runs: 3 }, figures: [figure], totalSeconds: 12 }
+const report: Report.Report = { machine, settings: { runs: 3 }, figures: [figure], totalSeconds: 12, loadAverageAtEnd: 0.2 }
 
 describe("report writer", () => {
   it("median of odd and even counts", () => {
