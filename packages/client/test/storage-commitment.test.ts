@@ -203,6 +203,41 @@ describe("PS3.4 Annex J · Storage Commitment Push Model between two dicomnet pe
   )
 })
 
+describe("PS3.4 J.3.3.1.1 · Failure Reason 0131H duplicate transaction UID", () => {
+  it.effect("a request reusing the Transaction UID of one still being checked has every reference failed 0131H", () =>
+    run(
+      Effect.gen(function* () {
+        const gate = yield* Deferred.make<void>()
+        const outcomes: Array<Scp.CommitmentOutcome> = []
+        const { association } = yield* setup(
+          {
+            has: (_c, i) => Effect.as(Deferred.await(gate), stored.has(i)),
+            knownAes: [],
+            onReport: (outcome) => Effect.sync(() => void outcomes.push(outcome))
+          },
+          false
+        )
+        const information = Result.getOrThrow(StorageCommitment.actionInformation("1.2.3.99", [{ sopClassUid: ct, sopInstanceUid: "1.2.3.1" }]))
+        const action = NServices.action(association, {
+          sopClassUid: StorageCommitment.sopClassUid,
+          sopInstanceUid: StorageCommitment.sopInstanceUid,
+          actionTypeId: 1,
+          actionInformation: information
+        })
+        expect((yield* action).status).toBe(Status.Code.Success)
+        expect((yield* action).status).toBe(Status.Code.Success)
+        for (let i = 0; i < 200 && outcomes.length === 0; i++) yield* Effect.yieldNow
+        expect(outcomes).toEqual([
+          { transactionUid: "1.2.3.99", committed: [], failed: [{ sopClassUid: ct, sopInstanceUid: "1.2.3.1", failureReason: 0x0131 }] }
+        ])
+        yield* Deferred.succeed(gate, undefined)
+        for (let i = 0; i < 200 && outcomes.length === 1; i++) yield* Effect.yieldNow
+        expect(outcomes[1]).toEqual({ transactionUid: "1.2.3.99", committed: [{ sopClassUid: ct, sopInstanceUid: "1.2.3.1" }], failed: [] })
+      })
+    )
+  )
+})
+
 describe("PS3.4 J.3.2 · N-ACTION Request Storage Commitment refused with a failure status", () => {
   const action = (association: Association.Association, fields: Partial<NServices.ActionOptions>) =>
     Effect.flip(

@@ -171,6 +171,8 @@ export const eventReportOf = (outcome: CommitmentOutcome): Result.Result<EventRe
 export const make = (options: ScpOptions): Effect.Effect<NServiceHandlers, never, Transport.Transport> =>
   Effect.gen(function* () {
     const context = yield* Effect.context<Transport.Transport>()
+    // Transactions being checked or reported: a request reusing one of them fails 0131H (PS3.4 J.3.3.1.1).
+    const inFlight = new Set<string>()
     const action: NHandler<Command.NActionRq> = (request) =>
       Effect.gen(function* () {
         const command = request.command
@@ -182,8 +184,17 @@ export const make = (options: ScpOptions): Effect.Effect<NServiceHandlers, never
         const parsed = parseActionInformation(request.dataset)
         if (Result.isFailure(parsed)) return yield* Effect.fail(parsed.failure)
         const requester = request.association.callingAeTitle
+        const transactionUid = parsed.success.transactionUid
+        const duplicate = inFlight.has(transactionUid)
+        if (!duplicate) inFlight.add(transactionUid)
         const deliver = Effect.gen(function* () {
-          const outcome = yield* check(parsed.success, options.has)
+          const outcome: CommitmentOutcome = duplicate
+            ? {
+                transactionUid,
+                committed: [],
+                failed: parsed.success.references.map((r) => ({ ...r, failureReason: FailureReason.DuplicateTransactionUid }))
+              }
+            : yield* check(parsed.success, options.has)
           const report = eventReportOf(outcome)
           if (Result.isFailure(report)) {
             return yield* Effect.logError(`storage commitment: cannot encode the event report: ${report.failure.message}`)
@@ -219,7 +230,9 @@ export const make = (options: ScpOptions): Effect.Effect<NServiceHandlers, never
           if (Result.isFailure(delivery)) yield* Effect.logWarning(delivery.failure.message)
           if (options.onReport !== undefined) yield* options.onReport(outcome, delivery)
         })
-        const reply: NReply = { afterResponse: deliver }
+        const reply: NReply = {
+          afterResponse: duplicate ? deliver : deliver.pipe(Effect.ensuring(Effect.sync(() => inFlight.delete(transactionUid))))
+        }
         return reply
       })
     return { action }
