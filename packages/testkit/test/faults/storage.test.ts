@@ -1,0 +1,120 @@
+/**
+ * Storage faults against a live DicomServer over TCP on 127.0.0.1 with `Storage.toDirectory`:
+ * transfers cut short, a store directory that cannot be written, data sets over the limit. After
+ * each case: the server answers C-ECHO, the directory holds exactly the objects acknowledged with
+ * success (complete, byte-identical data sets), and no temporary or partial file is left.
+ */
+import { writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { Association, Store } from "@dicomnet/client"
+import { Dcmtk, HostilePeer } from "@dicomnet/testkit"
+import { afterEach, beforeEach, describe, expect, it } from "@effect/vitest"
+import { Effect, Stream } from "effect"
+import { clientTimeouts, echo, host, note, remainingAssociations, withServer } from "./Harness.js"
+import { check, clean, object, secondaryCapture, storeTo, type TestObject } from "./Objects.js"
+
+let dir: { readonly path: string; readonly cleanup: () => void }
+beforeEach(() => {
+  dir = Dcmtk.tempDir("dicomnet-faults-")
+})
+afterEach(() => dir.cleanup())
+
+/** Stores `objects` on one association; returns each status (a failure status is a value here, not an error). */
+const storeAll = (port: number, objects: ReadonlyArray<TestObject>, callingAeTitle = "STORER") =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const association = yield* Association.request({
+        host,
+        port,
+        callingAeTitle,
+        contexts: [{ abstractSyntax: secondaryCapture }],
+        timeouts: { ...clientTimeouts, connect: "20 seconds", artim: "20 seconds", dimse: "20 seconds" }
+      })
+      const statuses: Array<number> = []
+      for (const o of objects) {
+        const result = yield* Effect.result(
+          Store.stream(association, { sopClassUid: o.sopClassUid, sopInstanceUid: o.sopInstanceUid, transferSyntaxUid: o.transferSyntaxUid, data: Stream.make(o.bytes) })
+        )
+        statuses.push(result._tag === "Success" ? result.success.status : result.failure._tag === "DimseFailure" ? result.failure.status : -1)
+      }
+      return statuses
+    })
+  )
+
+const interrupted = (n: number) => ({
+  sopClassUid: secondaryCapture,
+  sopInstanceUid: `2.25.${9000000 + n}`,
+  dataset: object(9000 + n, 256 * 1024).bytes,
+  timeoutMs: 6000
+})
+
+describe("Faults · C-STORE cut short (PS3.8 §9.3.8 A-ABORT; TCP reset)", () => {
+  it.live("an A-ABORT after half the data set stores nothing; a concurrent store is complete on disk", () =>
+    withServer({ handlers: { store: storeTo(dir.path) } }, ({ target, server, awaitEvents }) =>
+      Effect.gen(function* () {
+        const good = [object(1), object(2), object(3)]
+        const [report, statuses] = yield* Effect.all([HostilePeer.abortMidStore(target, interrupted(1)), storeAll(target.port, good)], {
+          concurrency: 2
+        })
+        yield* note("A-ABORT mid C-STORE (storage)", { report, statuses })
+        expect(report.ending).toBe("fin")
+        expect(statuses).toEqual([0, 0, 0])
+        yield* awaitEvents("AssociationAborted", 1)
+        expect(yield* remainingAssociations(server)).toBe(0)
+        expect(yield* echo(target.port)).toBe(0)
+        expect(check(dir.path, good)).toMatchObject(clean)
+      })
+    )
+  , 30_000)
+
+  it.live("a peer vanishing without FIN (TCP reset) mid data set stores nothing and leaves no temporary file", () =>
+    withServer({ handlers: { store: storeTo(dir.path) } }, ({ target, server, awaitEvents }) =>
+      Effect.gen(function* () {
+        for (let i = 0; i < 5; i++) yield* HostilePeer.vanishMidStore(target, interrupted(10 + i))
+        yield* awaitEvents("AssociationAborted", 5)
+        expect(yield* remainingAssociations(server)).toBe(0)
+        expect(yield* echo(target.port)).toBe(0)
+        const after = check(dir.path, [])
+        yield* note("TCP reset mid C-STORE x5", after)
+        expect(after).toMatchObject(clean)
+        expect(after.files).toEqual([])
+        // And the server still stores.
+        expect(yield* storeAll(target.port, [object(20)])).toEqual([0])
+        expect(check(dir.path, [object(20)])).toMatchObject(clean)
+      })
+    )
+  , 30_000)
+})
+
+describe("Faults · disk errors (A700H out of resources)", () => {
+  it.live("a store directory that is a regular file: every C-STORE is answered A700H, the association and the server go on", () => {
+    const notADirectory = join(dir.path, "not-a-directory")
+    writeFileSync(notADirectory, "a regular file where the store directory should be\n")
+    return withServer({ handlers: { store: storeTo(notADirectory) } }, ({ target, server }) =>
+      Effect.gen(function* () {
+        const statuses = yield* storeAll(target.port, [object(30), object(31)])
+        yield* note("store directory is a file", statuses)
+        expect(statuses).toEqual([0xa700, 0xa700])
+        expect(yield* echo(target.port)).toBe(0)
+        expect(yield* remainingAssociations(server)).toBe(0)
+        expect(check(dir.path, [])).toMatchObject({ ...clean, unexpected: ["not-a-directory"] })
+      })
+    )
+  }, 30_000)
+})
+
+describe("Limits · maxDatasetBytes", () => {
+  it.live("a data set over the limit is answered A700H, drained and not stored; the next object on the same association is stored", () =>
+    withServer({ maxDatasetBytes: 100 * 1024, handlers: { store: storeTo(dir.path) } }, ({ target }) =>
+      Effect.gen(function* () {
+        const big = object(40, 512 * 1024)
+        const small = object(41, 8 * 1024)
+        const statuses = yield* storeAll(target.port, [big, small, object(42, 64 * 1024)])
+        yield* note("data set over maxDatasetBytes", statuses)
+        expect(statuses).toEqual([0xa700, 0, 0])
+        expect(check(dir.path, [small, object(42, 64 * 1024)])).toMatchObject(clean)
+        expect(yield* echo(target.port)).toBe(0)
+      })
+    )
+  , 30_000)
+})
