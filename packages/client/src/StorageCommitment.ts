@@ -132,14 +132,19 @@ export interface IncomingEventReport {
 export interface Listener {
   /** Registers a transaction (before its N-ACTION is sent, so that an early report is not missed). */
   readonly expect: (transactionUid: string) => Effect.Effect<Effect.Effect<CommitmentResult>>
+  /** Drops a registered transaction (its request failed, or nobody waits any more). */
+  readonly forget: (transactionUid: string) => Effect.Effect<void>
   /**
    * Takes an incoming N-EVENT-REPORT: completes the matching transaction and returns the status to
    * answer (0000H; 0113H no such event type; 0118H/0112H wrong SOP class/instance; 0110H malformed).
    */
   readonly receive: (report: IncomingEventReport) => Effect.Effect<number>
-  /** Reports that arrived for no registered transaction (late or unsolicited), most recent last. */
+  /** Reports that arrived for no registered transaction (late or unsolicited), most recent last (the last `maxUnmatched`). */
   readonly unmatched: Effect.Effect<ReadonlyArray<CommitmentResult>>
 }
+
+/** Reports kept by a listener for no registered transaction. @category constants */
+export const maxUnmatched = 100
 
 /** Makes a listener; plug `receive` into the N-EVENT-REPORT handler of the association or of our server. @category constructors */
 export const makeListener: Effect.Effect<Listener> = Effect.sync(() => {
@@ -152,6 +157,7 @@ export const makeListener: Effect.Effect<Listener> = Effect.sync(() => {
         waiting.set(transactionUid, deferred)
         return Deferred.await(deferred).pipe(Effect.ensuring(Effect.sync(() => waiting.delete(transactionUid))))
       }),
+    forget: (transactionUid) => Effect.sync(() => void waiting.delete(transactionUid)),
     receive: (report) =>
       Effect.gen(function* () {
         if (report.sopClassUid !== sopClassUid) return Status.Code.NoSuchSopClass
@@ -166,6 +172,7 @@ export const makeListener: Effect.Effect<Listener> = Effect.sync(() => {
         const deferred = waiting.get(result.transactionUid)
         if (deferred === undefined) {
           unmatched.push(result)
+          if (unmatched.length > maxUnmatched) unmatched.shift()
           yield* Effect.logInfo(`storage commitment result for transaction ${result.transactionUid}, which nobody waits for`)
         } else {
           yield* Deferred.succeed(deferred, result)
@@ -206,7 +213,7 @@ export const request = (association: Association, options: RequestOptions): Effe
       sopInstanceUid,
       actionTypeId: requestActionTypeId,
       actionInformation: information.success
-    })
+    }).pipe(Effect.onError(() => options.listener.forget(transactionUid)))
     if (options.timeout === undefined) return yield* awaitResult
     const duration = Duration.fromInputUnsafe(options.timeout)
     return yield* awaitResult.pipe(

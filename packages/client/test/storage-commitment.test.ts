@@ -297,6 +297,22 @@ describe("StorageCommitment.Listener · correlation by Transaction UID", () => {
     })
   )
 
+  it.effect("a request whose N-ACTION fails leaves no registration behind: a later report for it is unmatched", () =>
+    run(
+      Effect.gen(function* () {
+        yield* NPeer.listen(archive.host, archive.port, [SopClass.Verification], {})
+        const association = yield* Association.request({ ...archive, contexts: [{ abstractSyntax: SopClass.Verification }] })
+        const listener = yield* StorageCommitment.makeListener
+        const error = yield* Effect.flip(
+          StorageCommitment.request(association, { transactionUid: "5.5", listener, references: [{ sopClassUid: ct, sopInstanceUid: "1.2.3.1" }] })
+        )
+        expect(error._tag).toBe("PresentationContextNotAccepted")
+        expect(yield* listener.receive(report("5.5"))).toBe(Status.Code.Success)
+        expect((yield* listener.unmatched).map((r) => r.transactionUid)).toEqual(["5.5"])
+      })
+    )
+  )
+
   it("reads Failed SOP Sequence with Failure Reason (0008,1197)", () => {
     const parsed = StorageCommitment.parseEventInformation(
       2,
