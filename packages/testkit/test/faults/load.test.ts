@@ -1,13 +1,15 @@
 /**
- * Load against a live DicomServer over TCP on 127.0.0.1: 200 concurrent associations, and more
+ * Load against a live DicomServer over TCP on 127.0.0.1: 200 concurrent associations storing objects, and more
  * associations than the limit. Memory (RSS of this process, which runs both client and server) is
  * sampled during the load and printed; the assertion on it is only a generous sanity bound.
  */
-import { Association, Echo } from "@dicomnet/client"
+import { Association, Echo, Store } from "@dicomnet/client"
 import { SopClass } from "@dicomnet/data"
-import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Exit } from "effect"
+import { Dcmtk } from "@dicomnet/testkit"
+import { afterEach, beforeEach, describe, expect, it } from "@effect/vitest"
+import { Deferred, Effect, Exit, Stream } from "effect"
 import { clientTimeouts, echo, host, remainingAssociations, withServer } from "./Harness.js"
+import { check, clean, object, secondaryCapture, storeTo, type TestObject } from "./Objects.js"
 
 const verification = [{ abstractSyntax: SopClass.Verification }]
 
@@ -26,10 +28,17 @@ const measured = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
 
 const mib = (bytes: number) => Math.round(bytes / 1024 / 1024)
 
-describe("Load · 200 concurrent associations", () => {
-  it.live("200 associations at once, 5 C-ECHOs each: all succeed, all released, nothing left behind", () =>
-    withServer({ maxAssociations: 256 }, ({ target, server, awaitEvents }) =>
+describe("Load · 200 concurrent associations storing objects", () => {
+  let dir: { readonly path: string; readonly cleanup: () => void }
+  beforeEach(() => {
+    dir = Dcmtk.tempDir("dicomnet-load-")
+  })
+  afterEach(() => dir.cleanup())
+
+  it.live("200 associations at once, 3 C-STOREs of 32 KiB each: all 600 acknowledged, on disk and identical, nothing left behind", () =>
+    withServer({ maxAssociations: 256, handlers: { store: storeTo(dir.path) } }, ({ target, server, awaitEvents }) =>
       Effect.gen(function* () {
+        const objectsOf = (i: number) => [object(3 * i), object(3 * i + 1), object(3 * i + 2)]
         const one = (i: number) =>
           Effect.scoped(
             Effect.gen(function* () {
@@ -37,25 +46,35 @@ describe("Load · 200 concurrent associations", () => {
                 host,
                 port: target.port,
                 callingAeTitle: `LOAD${i}`,
-                contexts: verification,
-                timeouts: { ...clientTimeouts, artim: "20 seconds", dimse: "20 seconds", connect: "20 seconds" }
+                contexts: [{ abstractSyntax: secondaryCapture }],
+                timeouts: { ...clientTimeouts, artim: "30 seconds", dimse: "30 seconds", connect: "30 seconds" }
               })
-              const statuses: Array<number> = []
-              for (let k = 0; k < 5; k++) statuses.push((yield* Echo.echo(association)).status)
-              return statuses
+              const acknowledged: Array<TestObject> = []
+              for (const o of objectsOf(i)) {
+                const r = yield* Store.stream(association, {
+                  sopClassUid: o.sopClassUid,
+                  sopInstanceUid: o.sopInstanceUid,
+                  transferSyntaxUid: o.transferSyntaxUid,
+                  data: Stream.make(o.bytes)
+                })
+                if (r.status === 0) acknowledged.push(o)
+              }
+              return acknowledged
             })
           )
         const { result, baseline, peak } = yield* measured(Effect.forEach(Array.from({ length: 200 }, (_, i) => i), one, { concurrency: "unbounded" }))
-        console.log(`[load] 200 associations x 5 C-ECHO: RSS baseline ${mib(baseline)} MiB, peak ${mib(peak)} MiB (+${mib(peak - baseline)} MiB)`)
-        expect(result.flat().filter((s) => s === 0)).toHaveLength(1000)
-        yield* awaitEvents("AssociationReleased", 200, 20_000)
+        console.log(`[load] 200 associations x 3 C-STORE (32 KiB): RSS baseline ${mib(baseline)} MiB, peak ${mib(peak)} MiB (+${mib(peak - baseline)} MiB)`)
+        const acknowledged = result.flat()
+        expect(acknowledged).toHaveLength(600)
+        yield* awaitEvents("AssociationReleased", 200, 30_000)
         expect(yield* remainingAssociations(server)).toBe(0)
+        expect(check(dir.path, acknowledged)).toMatchObject(clean)
         // Sanity bound only (client and server share this process): far above what was measured.
         expect(peak - baseline).toBeLessThan(1024 * 1024 * 1024)
         expect(yield* echo(target.port)).toBe(0)
       })
     )
-  , 90_000)
+  , 120_000)
 })
 
 describe("Load · more associations than the limit (PS3.8 §9.3.4 RJ 2/3/2)", () => {
