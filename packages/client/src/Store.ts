@@ -1,0 +1,245 @@
+/**
+ * C-STORE SCU (PS3.7 §9.1.1, PS3.4 Annex B Storage Service Class): store a Part 10 file, a stream of
+ * data set bytes, or a `Dataset`.
+ *
+ * A file is read in two steps: its meta header only (to learn SOP class, instance and transfer syntax),
+ * then the data set streamed from disk in chunks as the PDUs go out. When an accepted presentation
+ * context has the file's transfer syntax, the bytes go out unchanged; otherwise they are transcoded on
+ * the fly to an accepted uncompressed syntax (data's `Transcode.stream`). Memory stays flat whatever the
+ * object size.
+ *
+ * @since 0.1.0
+ */
+import { PresentationContextNotAccepted } from "@dicomnet/association"
+import { type DataError, type Dataset, DatasetCodec, Part10, Transcode, TransferSyntax } from "@dicomnet/data"
+import { Command, Status } from "@dicomnet/dimse"
+import { Effect, FileSystem, Option, type PlatformError, Result, Stream } from "effect"
+import type { Association, ContextRequest, OperationError } from "./Association.js"
+import { DimseFailure } from "./ClientError.js"
+
+/** The outcome of a C-STORE that did not fail: success, or a warning (Bxxx, 0001H) surfaced here. @category models */
+export interface StoreResult {
+  /** Status (0000,0900). */
+  readonly status: number
+  /** "Success (0x0000)", "Warning: coercion of data elements (0xB000)", ... */
+  readonly description: string
+  /** True for a warning status. */
+  readonly warning: boolean
+  /** Error Comment (0000,0902), when the peer sent one. */
+  readonly comment: string | undefined
+  readonly sopInstanceUid: string
+  /** The transfer syntax the data set was sent in. */
+  readonly transferSyntaxUid: string
+  /** True when the bytes were transcoded from the source's transfer syntax. */
+  readonly transcoded: boolean
+}
+
+/** Options of a C-STORE. @category options */
+export interface StoreOptions {
+  /** Priority (0000,0700) (default medium). */
+  readonly priority?: Command.Priority | undefined
+  /** Move Originator AE title / Message ID (PS3.7 §9.1.1.1.8), for sub-operations of a C-MOVE. */
+  readonly moveOriginatorApplicationEntityTitle?: string | undefined
+  readonly moveOriginatorMessageId?: number | undefined
+  /** Bytes read from disk per chunk (default 64 KiB). */
+  readonly chunkSize?: number | undefined
+}
+
+/** What a file is, from its meta header. @category models */
+export interface FileInfo {
+  readonly path: string
+  readonly sopClassUid: string
+  readonly sopInstanceUid: string
+  readonly transferSyntaxUid: string
+  /** Where the data set starts in the file. */
+  readonly datasetOffset: number
+}
+
+/** What `file` and `describe` may fail with besides the operation. @category models */
+export type FileError = PlatformError.PlatformError | DataError.DataDecodeError
+
+/** Every failure of a C-STORE. @category models */
+export type StoreError = DimseFailure | OperationError | PresentationContextNotAccepted | Transcode.TranscodeError
+
+/** The two uncompressed syntaxes every storage SCP must accept, proposed as the fallback. @category constants */
+export const fallbackTransferSyntaxes: ReadonlyArray<string> = [TransferSyntax.ExplicitVRLittleEndian, TransferSyntax.ImplicitVRLittleEndian]
+
+const uncompressed: ReadonlyArray<string> = [
+  TransferSyntax.ExplicitVRLittleEndian,
+  TransferSyntax.ImplicitVRLittleEndian,
+  TransferSyntax.ExplicitVRBigEndian,
+  TransferSyntax.DeflatedExplicitVRLittleEndian
+]
+
+/**
+ * Presentation contexts for a set of objects: per SOP class, one context per transfer syntax the objects
+ * have (proposed alone, so that an accepting SCP takes exactly it and the bytes go out unchanged), plus
+ * one with the uncompressed fallbacks (for transcoding).
+ *
+ * @category constructors
+ */
+export const contextsFor = (
+  objects: Iterable<{ readonly sopClassUid: string; readonly transferSyntaxUid: string }>
+): ReadonlyArray<ContextRequest> => {
+  const out: Array<ContextRequest> = []
+  const seen = new Set<string>()
+  const add = (abstractSyntax: string, transferSyntaxes: ReadonlyArray<string>) => {
+    const key = `${abstractSyntax}|${transferSyntaxes.join(",")}`
+    if (seen.has(key)) return
+    seen.add(key)
+    out.push({ abstractSyntax, transferSyntaxes })
+  }
+  const classes: Array<string> = []
+  for (const o of objects) {
+    if (!classes.includes(o.sopClassUid)) classes.push(o.sopClassUid)
+    add(o.sopClassUid, [o.transferSyntaxUid])
+  }
+  for (const c of classes) add(c, fallbackTransferSyntaxes)
+  return out
+}
+
+/** Reads a file's meta header only (not the data set). @category constructors */
+export const describe = (path: string): Effect.Effect<FileInfo, FileError, FileSystem.FileSystem> =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const fs = yield* FileSystem.FileSystem
+      const file = yield* fs.open(path, { flag: "r" })
+      let head = Option.getOrElse(yield* file.readAlloc(4096), () => new Uint8Array(0))
+      const hint = Part10.metaLengthHint(head)
+      if (hint !== undefined && hint > head.length) {
+        const rest = Option.getOrElse(yield* file.readAlloc(hint - head.length), () => new Uint8Array(0))
+        const all = new Uint8Array(head.length + rest.length)
+        all.set(head)
+        all.set(rest, head.length)
+        head = all
+      }
+      const meta = yield* Effect.fromResult(Part10.readMeta(head))
+      return {
+        path,
+        sopClassUid: meta.mediaStorageSopClassUid ?? "",
+        sopInstanceUid: meta.mediaStorageSopInstanceUid ?? "",
+        transferSyntaxUid: meta.transferSyntaxUid,
+        datasetOffset: meta.datasetOffset
+      }
+    })
+  )
+
+/** The accepted context to send an object in `transferSyntaxUid` on: the same syntax, else an uncompressed one we can transcode to. */
+const chooseContext = (
+  association: Association,
+  sopClassUid: string,
+  transferSyntaxUid: string
+): Result.Result<{ readonly presentationContextId: number; readonly transferSyntaxUid: string }, PresentationContextNotAccepted> => {
+  const accepted = [...association.negotiated.acceptedContexts.values()].filter((c) => c.abstractSyntax === sopClassUid)
+  const same = accepted.find((c) => c.transferSyntax === transferSyntaxUid)
+  if (same !== undefined) return Result.succeed({ presentationContextId: same.presentationContextId, transferSyntaxUid })
+  for (const ts of uncompressed) {
+    const c = accepted.find((a) => a.transferSyntax === ts)
+    if (c !== undefined && Transcode.supports(transferSyntaxUid, ts)) {
+      return Result.succeed({ presentationContextId: c.presentationContextId, transferSyntaxUid: ts })
+    }
+  }
+  return Result.fail(new PresentationContextNotAccepted({ sopClassUid, transferSyntax: transferSyntaxUid }))
+}
+
+/** What `stream` sends. @category models */
+export interface StreamSource<E> {
+  readonly sopClassUid: string
+  readonly sopInstanceUid: string
+  /** The encoding of `data`. */
+  readonly transferSyntaxUid: string
+  /** The data set bytes (no meta header), in any chunking. */
+  readonly data: Stream.Stream<Uint8Array, E>
+}
+
+/**
+ * Stores a data set given as a Stream of bytes: sent unchanged on a context with its transfer syntax,
+ * else transcoded to an accepted uncompressed one.
+ *
+ * @category operations
+ */
+export const stream = <E>(association: Association, source: StreamSource<E>, options: StoreOptions = {}): Effect.Effect<StoreResult, StoreError | E> =>
+  Effect.gen(function* () {
+    const context = yield* Effect.fromResult(chooseContext(association, source.sopClassUid, source.transferSyntaxUid))
+    const transcoded = context.transferSyntaxUid !== source.transferSyntaxUid
+    const data = transcoded ? source.data.pipe(Transcode.stream(source.transferSyntaxUid, context.transferSyntaxUid)) : source.data
+    const command = Command.cStoreRq({
+      messageId: 0,
+      affectedSopClassUid: source.sopClassUid,
+      affectedSopInstanceUid: source.sopInstanceUid,
+      priority: options.priority ?? Command.Priority.Medium,
+      ...(options.moveOriginatorApplicationEntityTitle === undefined
+        ? {}
+        : { moveOriginatorApplicationEntityTitle: options.moveOriginatorApplicationEntityTitle }),
+      ...(options.moveOriginatorMessageId === undefined ? {} : { moveOriginatorMessageId: options.moveOriginatorMessageId })
+    })
+    const last = yield* Stream.runLast(association.request(command, data, { presentationContextId: context.presentationContextId }))
+    if (Option.isNone(last)) return yield* Effect.die(new Error("C-STORE: the response stream ended without a final response"))
+    const rsp = last.value.command
+    const status = rsp.status
+    yield* Effect.annotateCurrentSpan("dicomnet.status", Status.toHex(status))
+    if (Status.isFailure(status) || Status.isCancel(status)) {
+      return yield* Effect.fail(new DimseFailure({ status, comment: rsp.errorComment, service: "C-STORE" }))
+    }
+    return {
+      status,
+      description: Status.describe(status, "C-STORE"),
+      warning: Status.isWarning(status),
+      comment: rsp.errorComment,
+      sopInstanceUid: source.sopInstanceUid,
+      transferSyntaxUid: context.transferSyntaxUid,
+      transcoded
+    }
+  }).pipe(
+    Effect.withSpan("dicomnet.operation", {
+      attributes: { "dicomnet.service": "C-STORE", "dicomnet.sop_instance_uid": source.sopInstanceUid }
+    }),
+    Effect.withParentSpan(association.span)
+  )
+
+/**
+ * Stores a Part 10 file: reads its meta header, then streams the data set from disk (unchanged when the
+ * transfer syntax was accepted, else transcoded between uncompressed syntaxes).
+ *
+ * @category operations
+ */
+export const file = (
+  association: Association,
+  path: string,
+  options: StoreOptions = {}
+): Effect.Effect<StoreResult, StoreError | FileError, FileSystem.FileSystem> =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const info = yield* describe(path)
+    return yield* stream(
+      association,
+      {
+        sopClassUid: info.sopClassUid,
+        sopInstanceUid: info.sopInstanceUid,
+        transferSyntaxUid: info.transferSyntaxUid,
+        data: fs.stream(path, { offset: info.datasetOffset, chunkSize: options.chunkSize ?? 64 * 1024 })
+      },
+      options
+    )
+  })
+
+/**
+ * Stores a `Dataset` (SOP Class/Instance UID read from it), encoded in the first accepted context's syntax
+ * (Explicit VR Little Endian preferred).
+ *
+ * @category operations
+ */
+export const dataset = (
+  association: Association,
+  ds: Dataset.Dataset,
+  options: StoreOptions = {}
+): Effect.Effect<StoreResult, StoreError | DataError.DataEncodeError> =>
+  Effect.gen(function* () {
+    const sopClassUid = ds.uid("SOPClassUID") ?? ""
+    const sopInstanceUid = ds.uid("SOPInstanceUID") ?? ""
+    const accepted = [...association.negotiated.acceptedContexts.values()].filter((c) => c.abstractSyntax === sopClassUid)
+    const ts = uncompressed.find((t) => accepted.some((c) => c.transferSyntax === t))
+    if (ts === undefined) return yield* Effect.fail(new PresentationContextNotAccepted({ sopClassUid, transferSyntax: undefined }))
+    const bytes = yield* Effect.fromResult(DatasetCodec.encode(ds, ts))
+    return yield* stream(association, { sopClassUid, sopInstanceUid, transferSyntaxUid: ts, data: Stream.make(bytes) }, options)
+  })

@@ -1,0 +1,314 @@
+/**
+ * C-STORE end to end (PS3.4 Annex B): our Store SCU against our storage SCP (Storage.toDirectory), in
+ * memory and over TCP, and against DCMTK 3.6.7 (storescp as SCP, storescu as SCU; dcmdump compares the
+ * objects). DCMTK must be installed: those tests fail (never skip) without it.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+import { Association, DimseFailure, Echo, Store } from "@dicomnet/client"
+import { DatasetCodec, Part10, SopClass, TransferSyntax } from "@dicomnet/data"
+import { DicomServer, Storage } from "@dicomnet/server"
+import { Synth } from "@dicomnet/synth"
+import { Dcmtk } from "@dicomnet/testkit"
+import { Transport } from "@dicomnet/transport"
+import { NodeTransport } from "@dicomnet/transport-node"
+import { NodeServices } from "@effect/platform-node"
+import { afterAll, assert, describe, expect, it } from "@effect/vitest"
+import { Data, Effect, Fiber, type FileSystem, type Layer, Result, Stream } from "effect"
+
+class SourceFailed extends Data.TaggedError("SourceFailed")<{}> {}
+
+const CT = "1.2.840.10008.5.1.4.1.1.2"
+const temps: Array<{ cleanup: () => void }> = []
+const tempDir = (prefix: string) => {
+  const t = Dcmtk.tempDir(prefix)
+  temps.push(t)
+  return t.path
+}
+afterAll(() => {
+  for (const t of temps) t.cleanup()
+})
+
+/** Synthetic Part 10 files written to a fresh directory. */
+const synthFiles = (options: Synth.SynthOptions) => {
+  const dir = tempDir("dicomnet-src-")
+  return Array.from(Synth.generate({ layout: "flat", ...options })).map((f) => {
+    const path = join(dir, f.path)
+    writeFileSync(path, f.bytes)
+    return { ...f, path, transferSyntaxUid: TransferSyntax.ExplicitVRLittleEndian as string }
+  })
+}
+
+/** The data set bytes of a Part 10 file (what follows the meta header). */
+const datasetOf = (bytes: Uint8Array): Uint8Array => {
+  const meta = Part10.readMeta(bytes)
+  assert(Result.isSuccess(meta))
+  return bytes.subarray(meta.success.datasetOffset)
+}
+
+/** Every regular file under `dir`, recursively. */
+const filesUnder = (dir: string): Array<string> =>
+  existsSync(dir)
+    ? readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]
+      )
+    : []
+
+type Env = Transport.Transport | FileSystem.FileSystem
+const layers: ReadonlyArray<readonly [string, Layer.Layer<Transport.Transport>, string]> = [
+  ["in memory", Transport.layerInMemory(), "peer"],
+  ["over TCP", NodeTransport.layerTcp(), "127.0.0.1"]
+]
+
+/** A server storing into `directory` (or with the given handlers), and an association to it. */
+const withStorage = <A, E>(
+  host: string,
+  serverOptions: Partial<DicomServer.ServerOptions>,
+  contexts: ReadonlyArray<Association.ContextRequest>,
+  body: (association: Association.Association, server: DicomServer.DicomServerShape) => Effect.Effect<A, E, Env>
+) =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const server = yield* DicomServer.make({ host, port: host === "peer" ? 104 : 0, aeTitle: "OURSCP", ...serverOptions })
+      const association = yield* Association.request({
+        host,
+        port: server.address.port,
+        calledAeTitle: "OURSCP",
+        contexts,
+        timeouts: { artim: "10 seconds", dimse: "30 seconds" }
+      })
+      return yield* body(association, server)
+    })
+  )
+
+const toDirectory = (directory: string, layout: Storage.Layout = "study") =>
+  Storage.toDirectory({ directory, layout }).pipe(Effect.provide(NodeServices.layer))
+
+describe("Store · C-STORE end to end with our SCP (Storage.toDirectory)", () => {
+  for (const [name, layer, host] of layers) {
+    it.live(`${name}: files whose transfer syntax is accepted go byte for byte into <study>/<series>/<sop>.dcm`, () =>
+      Effect.gen(function* () {
+        const files = synthFiles({ seed: 11, instancesPerSeries: 2, seriesPerStudy: 2, rows: 64, columns: 64 })
+        const out = tempDir("dicomnet-store-")
+        const store = yield* toDirectory(out)
+        const results = yield* withStorage(host, { handlers: { store } }, Store.contextsFor(files), (association) =>
+          Effect.forEach(files, (f) => Store.file(association, f.path))
+        )
+        expect(results.map((r) => [r.status, r.warning, r.transcoded])).toEqual(files.map(() => [0, false, false]))
+        for (const f of files) {
+          const instance = Array.from(Synth.study({ seed: 11, instancesPerSeries: 2, seriesPerStudy: 2, rows: 64, columns: 64 })).find(
+            (i) => i.meta.mediaStorageSopInstanceUid === f.sopInstanceUid
+          )
+          const study = instance?.dataset.uid("StudyInstanceUID") ?? ""
+          const series = instance?.dataset.uid("SeriesInstanceUID") ?? ""
+          const stored = readFileSync(join(out, study, series, `${f.sopInstanceUid}.dcm`))
+          expect(Buffer.compare(datasetOf(stored), datasetOf(f.bytes))).toBe(0)
+          const meta = Part10.readMeta(stored)
+          assert(Result.isSuccess(meta))
+          expect([meta.success.mediaStorageSopInstanceUid, meta.success.transferSyntaxUid]).toEqual([f.sopInstanceUid, TransferSyntax.ExplicitVRLittleEndian])
+        }
+        // No temporary file stays behind.
+        expect(filesUnder(out).filter((p) => p.endsWith(".part"))).toEqual([])
+      }).pipe(Effect.provide([layer, NodeServices.layer]))
+    )
+  }
+
+  it.live("over TCP: a 12 MB object streams through 16 KiB PDUs and is stored byte for byte (Store.stream)", () =>
+    Effect.gen(function* () {
+      const [file] = synthFiles({ seed: 12, instancesPerSeries: 1, rows: 2048, columns: 3072 })
+      assert(file !== undefined)
+      const source = datasetOf(file.bytes)
+      expect(source.length).toBeGreaterThan(12_000_000)
+      const out = tempDir("dicomnet-big-")
+      const store = yield* toDirectory(out, "flat")
+      const chunks = Stream.fromIterable(
+        Array.from({ length: Math.ceil(source.length / 100_000) }, (_, i) => source.subarray(i * 100_000, (i + 1) * 100_000))
+      )
+      const result = yield* withStorage(
+        "127.0.0.1",
+        { handlers: { store }, maxPduLength: 16384 },
+        Store.contextsFor([file]),
+        (association) =>
+          Store.stream(association, {
+            sopClassUid: file.sopClassUid,
+            sopInstanceUid: file.sopInstanceUid,
+            transferSyntaxUid: TransferSyntax.ExplicitVRLittleEndian,
+            data: chunks
+          })
+      )
+      expect(result.status).toBe(0)
+      const stored = readFileSync(join(out, `${file.sopInstanceUid}.dcm`))
+      expect(Buffer.compare(datasetOf(stored), source)).toBe(0)
+    }).pipe(Effect.provide([NodeTransport.layerTcp(), NodeServices.layer]))
+  )
+
+  it.live("transcodes to an accepted uncompressed syntax when the file's own syntax was not accepted", () =>
+    Effect.gen(function* () {
+      const [file] = synthFiles({ seed: 13, instancesPerSeries: 1, rows: 32, columns: 32 })
+      assert(file !== undefined)
+      const out = tempDir("dicomnet-transcode-")
+      const store = yield* toDirectory(out, "flat")
+      const result = yield* withStorage(
+        "127.0.0.1",
+        { handlers: { store }, acceptance: { contexts: [{ abstractSyntax: CT, transferSyntaxes: [TransferSyntax.ImplicitVRLittleEndian] }] } },
+        Store.contextsFor([file]),
+        (association) => Store.file(association, file.path)
+      )
+      expect([result.status, result.transcoded, result.transferSyntaxUid]).toEqual([0, true, TransferSyntax.ImplicitVRLittleEndian])
+      const stored = Part10.decodeFile(readFileSync(join(out, `${file.sopInstanceUid}.dcm`)))
+      const original = Part10.decodeFile(file.bytes)
+      assert(Result.isSuccess(stored) && Result.isSuccess(original))
+      expect(stored.success.meta.transferSyntaxUid).toBe(TransferSyntax.ImplicitVRLittleEndian)
+      expect(stored.success.dataset.uid("SOPInstanceUID")).toBe(file.sopInstanceUid)
+      const reencoded = DatasetCodec.encode(stored.success.dataset, TransferSyntax.ExplicitVRLittleEndian)
+      const expected = DatasetCodec.encode(original.success.dataset, TransferSyntax.ExplicitVRLittleEndian)
+      assert(Result.isSuccess(reencoded) && Result.isSuccess(expected))
+      expect(Buffer.compare(reencoded.success, expected.success)).toBe(0)
+    }).pipe(Effect.provide([NodeTransport.layerTcp(), NodeServices.layer]))
+  )
+
+  it.live("fails with PresentationContextNotAccepted naming SOP class and transfer syntax when no context fits", () =>
+    Effect.gen(function* () {
+      const [file] = synthFiles({ seed: 14, instancesPerSeries: 1, rows: 16, columns: 16 })
+      assert(file !== undefined)
+      const error = yield* withStorage("127.0.0.1", {}, [{ abstractSyntax: SopClass.Verification }], (association) =>
+        Effect.flip(Store.file(association, file.path))
+      )
+      expect(error).toMatchObject({ _tag: "PresentationContextNotAccepted", sopClassUid: CT, transferSyntax: TransferSyntax.ExplicitVRLittleEndian })
+    }).pipe(Effect.provide([NodeTransport.layerTcp(), NodeServices.layer]))
+  )
+
+  it.live("a warning status is surfaced; a failing handler is answered 0110H (DimseFailure) and the association goes on", () =>
+    Effect.gen(function* () {
+      const files = synthFiles({ seed: 15, instancesPerSeries: 2, rows: 16, columns: 16 })
+      let calls = 0
+      const store: Storage.StoreHandler = (request) =>
+        Effect.gen(function* () {
+          yield* Stream.runDrain(request.dataset)
+          if (++calls === 1) return 0xb000
+          return yield* Effect.fail("no space in the archive")
+        })
+      const [warned, failed, echo] = yield* withStorage("127.0.0.1", { handlers: { store } }, [...Store.contextsFor(files), { abstractSyntax: SopClass.Verification }], (association) =>
+        Effect.all([Store.file(association, files[0]?.path ?? ""), Effect.flip(Store.file(association, files[1]?.path ?? "")), Echo.echo(association)])
+      )
+      expect([warned.status, warned.warning, warned.description]).toEqual([0xb000, true, expect.stringContaining("0xB000")])
+      assert.instanceOf(failed, DimseFailure)
+      expect([failed.status, failed.service]).toEqual([0x0110, "C-STORE"])
+      expect(echo.status).toBe(0)
+    }).pipe(Effect.provide([NodeTransport.layerTcp(), NodeServices.layer]))
+  )
+
+  it.live("a disk error (the output directory is a regular file) answers A700H and the server still answers C-ECHO", () =>
+    Effect.gen(function* () {
+      const [file] = synthFiles({ seed: 16, instancesPerSeries: 1, rows: 16, columns: 16 })
+      assert(file !== undefined)
+      const notADirectory = join(tempDir("dicomnet-disk-"), "plain-file")
+      writeFileSync(notADirectory, "x")
+      const store = yield* toDirectory(notADirectory, "flat")
+      const [failed, echo] = yield* withStorage("127.0.0.1", { handlers: { store } }, [...Store.contextsFor([file]), { abstractSyntax: SopClass.Verification }], (association) =>
+        Effect.all([Effect.flip(Store.file(association, file.path)), Echo.echo(association)])
+      )
+      expect(failed).toMatchObject({ _tag: "DimseFailure", status: 0xa700 })
+      expect(echo.status).toBe(0)
+      expect(statSync(notADirectory).isFile()).toBe(true)
+    }).pipe(Effect.provide([NodeTransport.layerTcp(), NodeServices.layer]))
+  )
+
+  it.live("a transfer aborted mid data set leaves no file (the client's source fails: MessageInterrupted -> A-ABORT)", () =>
+    Effect.gen(function* () {
+      const [file] = synthFiles({ seed: 17, instancesPerSeries: 1, rows: 512, columns: 512 })
+      assert(file !== undefined)
+      const out = tempDir("dicomnet-abort-")
+      mkdirSync(out, { recursive: true })
+      const store = yield* toDirectory(out, "flat")
+      const source = datasetOf(file.bytes)
+      const data = Stream.concat(Stream.make(source.subarray(0, 100_000), source.subarray(100_000, 200_000)), Stream.fail(new SourceFailed()))
+      const events = yield* Effect.scoped(
+        Effect.gen(function* () {
+          const server = yield* DicomServer.make({ host: "127.0.0.1", port: 0, aeTitle: "OURSCP", handlers: { store } })
+          const seen = yield* Effect.forkChild(
+            Stream.runCollect(Stream.takeUntil(yield* server.subscribe, (e) => e._tag === "AssociationAborted" || e._tag === "AssociationReleased"))
+          )
+          const error = yield* Effect.scoped(
+            Effect.gen(function* () {
+              const association = yield* Association.request({
+                host: "127.0.0.1",
+                port: server.address.port,
+                calledAeTitle: "OURSCP",
+                contexts: Store.contextsFor([file])
+              })
+              return yield* Effect.flip(
+                Store.stream(association, { sopClassUid: file.sopClassUid, sopInstanceUid: file.sopInstanceUid, transferSyntaxUid: TransferSyntax.ExplicitVRLittleEndian, data })
+              )
+            })
+          )
+          expect(error._tag).toBe("SourceFailed")
+          return yield* Fiber.join(seen)
+        })
+      )
+      expect(events.at(-1)?._tag).toBe("AssociationAborted")
+      expect(filesUnder(out)).toEqual([])
+    }).pipe(Effect.provide([NodeTransport.layerTcp(), NodeServices.layer]))
+  )
+})
+
+/** dcmdump of a file without its meta header lines (group 0002) and comments. */
+const dump = async (path: string): Promise<string> => {
+  const r = await Dcmtk.run("dcmdump", ["+L", "-q", path])
+  expect(r.code).toBe(0)
+  return r.stdout
+    .split("\n")
+    .filter((l) => !l.startsWith("#") && !l.includes("(0002,") && l.trim() !== "")
+    .join("\n")
+}
+
+describe("Store · interop with DCMTK 3.6.7", () => {
+  it.live("our Store.file -> storescp: every stored object dcmdumps like its source", () =>
+    Effect.gen(function* () {
+      const files = synthFiles({ seed: 21, instancesPerSeries: 3, rows: 64, columns: 64 })
+      const out = tempDir("dicomnet-storescp-")
+      const port = yield* Effect.promise(() => Dcmtk.freePort())
+      const peer = Dcmtk.start("storescp", ["-aet", "STORESCP", "-od", out, String(port)])
+      yield* Effect.promise(() => Dcmtk.waitForPort(port))
+      yield* Effect.scoped(
+        Effect.gen(function* () {
+          const association = yield* Association.request({ host: "127.0.0.1", port, calledAeTitle: "STORESCP", contexts: Store.contextsFor(files) })
+          for (const f of files) expect((yield* Store.file(association, f.path)).status).toBe(0)
+        })
+      ).pipe(Effect.ensuring(Effect.promise(() => peer.stop())))
+      const received = filesUnder(out)
+      expect(received.length).toBe(files.length)
+      for (const f of files) {
+        const stored = received.find((p) => p.includes(f.sopInstanceUid))
+        assert(stored !== undefined)
+        expect(yield* Effect.promise(() => dump(stored))).toBe(yield* Effect.promise(() => dump(f.path)))
+      }
+    }).pipe(Effect.provide([NodeTransport.layerTcp(), NodeServices.layer]))
+  )
+
+  it.live("storescu -> our server storing by study: every stored file dcmdumps like its source", () =>
+    Effect.gen(function* () {
+      const files = synthFiles({ seed: 22, instancesPerSeries: 2, seriesPerStudy: 2, rows: 64, columns: 64 })
+      const out = tempDir("dicomnet-ourscp-")
+      const store = yield* toDirectory(out, "study")
+      yield* Effect.scoped(
+        Effect.gen(function* () {
+          const server = yield* DicomServer.make({ host: "127.0.0.1", port: 0, aeTitle: "OURSCP", handlers: { store } })
+          const r = yield* Effect.promise(() =>
+            Dcmtk.run("storescu", ["-aec", "OURSCP", "127.0.0.1", String(server.address.port), ...files.map((f) => f.path)])
+          )
+          expect(r.code, r.stderr).toBe(0)
+        })
+      )
+      const stored = filesUnder(out)
+      expect(stored.length).toBe(files.length)
+      for (const f of files) {
+        const path = stored.find((p) => p.endsWith(`${f.sopInstanceUid}.dcm`))
+        assert(path !== undefined)
+        // <out>/<study>/<series>/<sop>.dcm
+        expect(path.slice(out.length + 1).split("/").length).toBe(3)
+        expect(yield* Effect.promise(() => dump(path))).toBe(yield* Effect.promise(() => dump(f.path)))
+      }
+    }).pipe(Effect.provide([NodeTransport.layerTcp(), NodeServices.layer]))
+  )
+})
