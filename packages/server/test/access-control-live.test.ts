@@ -2,7 +2,7 @@
  * Access control on a running server (in-memory transport): user identities, what reaches the
  * logs, and (once wired) the policy's verdicts on the wire.
  */
-import { Association, Echo } from "@dicomnet/client"
+import { Association, Echo, Find, Move, NServices, Store } from "@dicomnet/client"
 import { SopClass } from "@dicomnet/data"
 import { AccessControl, DicomServer, type LifecycleEvent } from "@dicomnet/server"
 import { Transport } from "@dicomnet/transport"
@@ -143,6 +143,114 @@ describe("Access control · association negotiation (PS3.8 §9.3.4)", () => {
           expect(yield* echoAs("CT01")).toBe(0)
           expect(yield* server.activeAssociations).toBe(0)
         })
+    )
+  )
+})
+
+describe("Access control · operations (PS3.7 Annex C 0124H Refused: Not Authorized)", () => {
+  const ct = "1.2.840.10008.5.1.4.1.1.2"
+  const ele = "1.2.840.10008.1.2.1"
+  const syntaxes = [ele, "1.2.840.10008.1.2"]
+  const contexts = [SopClass.Verification, ct, SopClass.StudyRootFind, SopClass.StudyRootMove, SopClass.StorageCommitmentPushModel]
+  const calls: Array<string> = []
+  const options = {
+    acceptance: { contexts: contexts.map((abstractSyntax) => ({ abstractSyntax, transferSyntaxes: syntaxes })) },
+    handlers: {
+      store: (request: { readonly sopInstanceUid: string; readonly dataset: Stream.Stream<Uint8Array, unknown> }) =>
+        Effect.as(Effect.andThen(Effect.sync(() => calls.push(`store ${request.sopInstanceUid}`)), Stream.runDrain(request.dataset)), 0),
+      nServices: { action: () => Effect.sync(() => void calls.push("n-action")) },
+      queryRetrieve: {
+        find: () => Stream.fromEffect(Effect.sync(() => calls.push("find"))).pipe(Stream.flatMap(() => Stream.empty)),
+        retrieve: () => Effect.sync(() => (calls.push("retrieve"), [])),
+        destinations: { EVIL: { host: "203.0.113.66", port: 104 }, VIEWER: { host: "10.2.0.7", port: 11112 } }
+      }
+    },
+    accessControl: AccessControl.make({
+      rules: [
+        AccessControl.allow({ callingAeTitle: "ECHOONLY" }, ["echo"]),
+        AccessControl.allow({ callingAeTitle: "MODALITY" }, ["store"]),
+        AccessControl.allow({ callingAeTitle: "VIEWER" }, ["echo", "find", "move"])
+      ],
+      moveDestinations: [{ aeTitle: "VIEWER", host: "10.2.0.7", port: 11112 }]
+    })
+  } satisfies Omit<DicomServer.ServerOptions, "host" | "port">
+
+  const open = (callingAeTitle: string) =>
+    Association.request({ host, port, callingAeTitle, contexts: contexts.map((abstractSyntax) => ({ abstractSyntax })) })
+
+  it.effect("a denied C-ECHO is answered 0124H", () =>
+    withServer(options, () =>
+      Effect.gen(function* () {
+        const association = yield* open("MODALITY")
+        expect(yield* Effect.flip(Echo.echo(association))).toMatchObject({ _tag: "DimseFailure", status: 0x0124 })
+        const viewer = yield* open("VIEWER")
+        expect((yield* Echo.echo(viewer)).status).toBe(0)
+      })
+    )
+  )
+
+  it.effect("a denied C-STORE is answered 0124H, its data set drained and never given to the store handler", () =>
+    withServer(options, () =>
+      Effect.gen(function* () {
+        calls.length = 0
+        const denied = yield* open("ECHOONLY")
+        const source = { sopClassUid: ct, sopInstanceUid: "2.25.77", transferSyntaxUid: ele, data: Stream.make(new Uint8Array(40000).fill(7)) }
+        expect(yield* Effect.flip(Store.stream(denied, source))).toMatchObject({ _tag: "DimseFailure", status: 0x0124 })
+        // The association goes on after the refusal (the data set was drained).
+        expect((yield* Echo.echo(denied)).status).toBe(0)
+        expect(calls).toEqual([])
+        const modality = yield* open("MODALITY")
+        expect((yield* Store.stream(modality, { ...source, sopInstanceUid: "2.25.78" })).status).toBe(0)
+        expect(calls).toEqual(["store 2.25.78"])
+      })
+    )
+  )
+
+  it.effect("a denied N-ACTION (storage commitment) is answered 0124H without calling the handler", () =>
+    withServer(options, () =>
+      Effect.gen(function* () {
+        calls.length = 0
+        const association = yield* open("VIEWER")
+        const failure = yield* Effect.flip(
+          NServices.action(association, { sopClassUid: SopClass.StorageCommitmentPushModel, sopInstanceUid: "1.2.840.10008.1.20.1.1", actionTypeId: 1 })
+        )
+        expect(failure).toMatchObject({ _tag: "DimseFailure", status: 0x0124 })
+        expect(calls).toEqual([])
+      })
+    )
+  )
+
+  it.effect("a denied C-FIND is answered C000H with the comment 'not authorized' and nothing else", () =>
+    withServer(options, () =>
+      Effect.gen(function* () {
+        calls.length = 0
+        const association = yield* open("MODALITY")
+        const failure = yield* Effect.flip(Find.findAll(association, { model: "study", keys: { PatientID: "*" } }))
+        expect(failure).toMatchObject({ _tag: "DimseFailure", status: 0xc000, comment: "not authorized" })
+        expect(calls).toEqual([])
+        const viewer = yield* open("VIEWER")
+        expect(yield* Find.findAll(viewer, { model: "study", keys: { PatientID: "*" } })).toEqual([])
+        expect(calls).toEqual(["find"])
+      })
+    )
+  )
+
+  it.effect("C-MOVE goes only to the policy's known AEs: another AE in the handler's table is answered A801H", () =>
+    withServer(options, () =>
+      Effect.gen(function* () {
+        calls.length = 0
+        const viewer = yield* open("VIEWER")
+        const evil = yield* Effect.flip(Move.moveAll(viewer, { model: "study", keys: { StudyInstanceUID: "1.2.3" }, destination: "EVIL" }))
+        expect(evil).toMatchObject({ _tag: "DimseFailure", status: 0xa801 })
+        expect(calls).toEqual([])
+        // To the known AE: the retrieve runs (nothing matches here, so success with no sub-operations).
+        expect(yield* Move.moveAll(viewer, { model: "study", keys: { StudyInstanceUID: "1.2.3" }, destination: "VIEWER" })).toMatchObject({ completed: 0 })
+        expect(calls).toEqual(["retrieve"])
+        // A peer without the move right: every destination is unknown.
+        const modality = yield* open("MODALITY")
+        const refused = yield* Effect.flip(Move.moveAll(modality, { model: "study", keys: { StudyInstanceUID: "1.2.3" }, destination: "VIEWER" }))
+        expect(refused).toMatchObject({ _tag: "DimseFailure", status: 0xa801 })
+      })
     )
   )
 })
