@@ -17,7 +17,7 @@ import { Driver, Negotiation } from "@dicomnet/association"
 import { Dataset, DatasetCodec, Element, SopClass, Transcode, TransferSyntax } from "@dicomnet/data"
 import { Command, MessageStream, Session, Status } from "@dicomnet/dimse"
 import { Transport } from "@dicomnet/transport"
-import { Data, Duration, Effect, Fiber, FileSystem, Path, type PlatformError, Result, type Scope, Stream } from "effect"
+import { Data, Duration, Effect, Fiber, FileSystem, Path, type PlatformError, Pull, Result, type Scope, Stream } from "effect"
 import * as Archive from "./archive/Archive.js"
 import * as Wire from "./internal/Wire.js"
 import type { AssociationInfo } from "./LifecycleEvent.js"
@@ -180,17 +180,29 @@ export const performFind = <E>(
       )
     }
     const ts = transferSyntaxOf(context, request.presentationContextId)
-    const matches = Stream.runForEach(handler(query.success), (match) =>
+    // Only the wait for the next match races the cancel: a response is never cut half-sent (that would end
+    // the session), and the handler's stream is interrupted (its finalizers run) as soon as a cancel arrives.
+    const outcome = yield* Effect.scoped(
       Effect.gen(function* () {
-        const bytes = DatasetCodec.encode(match, ts)
-        if (Result.isFailure(bytes)) return yield* Effect.fail(bytes.failure)
-        // Never interrupted half-sent (a cut message ends the session): a cancel waits for this response.
-        yield* Effect.uninterruptible(request.respond(Command.responseTo(command, Status.Code.Pending), bytes.success))
+        const pull = yield* Stream.toPull(handler(query.success))
+        let cancelled = false
+        yield* Effect.forkScoped(Effect.andThen(request.cancelled, () => Effect.sync(() => (cancelled = true))))
+        const next = Effect.raceFirst(
+          pull.pipe(Pull.catchDone(() => Effect.succeed("done" as const))),
+          Effect.as(request.cancelled, "cancelled" as const)
+        )
+        for (;;) {
+          if (cancelled) return "cancelled" as const
+          const chunk = yield* next
+          if (chunk === "done" || chunk === "cancelled") return chunk
+          for (const match of chunk) {
+            if (cancelled) return "cancelled" as const
+            const bytes = DatasetCodec.encode(match, ts)
+            if (Result.isFailure(bytes)) return yield* Effect.fail(bytes.failure)
+            yield* request.respond(Command.responseTo(command, Status.Code.Pending), bytes.success)
+          }
+        }
       })
-    )
-    const outcome = yield* Effect.raceFirst(
-      Effect.as(matches, "done" as const),
-      Effect.as(request.cancelled, "cancelled" as const)
     ).pipe(Effect.result)
     if (Result.isFailure(outcome)) {
       const error = outcome.failure
