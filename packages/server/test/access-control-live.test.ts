@@ -7,7 +7,7 @@ import { SopClass } from "@dicomnet/data"
 import { AccessControl, DicomServer, type LifecycleEvent } from "@dicomnet/server"
 import { Transport } from "@dicomnet/transport"
 import { describe, expect, it } from "@effect/vitest"
-import { Cause, Effect, Layer, Logger, References, Stream } from "effect"
+import { Cause, Effect, Layer, Logger, References, type Scope, Stream } from "effect"
 
 const host = "pacs"
 const port = 104
@@ -30,7 +30,7 @@ const capture = (lines: Array<string>) =>
 
 const withServer = <A, E>(
   options: Omit<DicomServer.ServerOptions, "host" | "port">,
-  body: (server: DicomServer.DicomServerShape, events: Array<LifecycleEvent.LifecycleEvent>) => Effect.Effect<A, E, Transport.Transport>
+  body: (server: DicomServer.DicomServerShape, events: Array<LifecycleEvent.LifecycleEvent>) => Effect.Effect<A, E, Transport.Transport | Scope.Scope>
 ) =>
   Effect.gen(function* () {
     const server = yield* DicomServer.make({ host, port, ...options })
@@ -161,7 +161,11 @@ describe("Access control · operations (PS3.7 Annex C 0124H Refused: Not Authori
       nServices: { action: () => Effect.sync(() => void calls.push("n-action")) },
       queryRetrieve: {
         find: () => Stream.fromEffect(Effect.sync(() => calls.push("find"))).pipe(Stream.flatMap(() => Stream.empty)),
-        retrieve: () => Effect.sync(() => (calls.push("retrieve"), [])),
+        retrieve: () =>
+          Effect.sync(() => {
+            calls.push("retrieve")
+            return []
+          }),
         destinations: { EVIL: { host: "203.0.113.66", port: 104 }, VIEWER: { host: "10.2.0.7", port: 11112 } }
       }
     },

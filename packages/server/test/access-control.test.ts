@@ -186,11 +186,11 @@ describe("AccessControl · the peer of an A-ASSOCIATE-RQ", () => {
   })
 
   it("keeps the username of a verified identity (UTF-8), never the passcode, and no token as a name", () => {
-    const withPasscode = { userIdentityType: 2 as const, primaryField: utf8("José"), secondaryField: utf8("s3cret") }
+    const withPasscode = { userIdentityType: 2 as const, positiveResponseRequested: false, primaryField: utf8("José"), secondaryField: utf8("s3cret") }
     const peer = AccessControl.peerOf({ remoteAddress: "10.0.0.9:5000" }, rq(withPasscode), withPasscode)
     expect(peer.user).toBe("José")
     expect(JSON.stringify(peer)).not.toContain("s3cret")
-    const jwt = { userIdentityType: 5 as const, primaryField: utf8("eyJhbGciOi"), secondaryField: new Uint8Array(0) }
+    const jwt = { userIdentityType: 5 as const, positiveResponseRequested: false, primaryField: utf8("eyJhbGciOi"), secondaryField: new Uint8Array(0) }
     expect(AccessControl.peerOf({ remoteAddress: "10.0.0.9:5000" }, rq(jwt), jwt).user).toBeUndefined()
     // Not verified: not a user.
     expect(AccessControl.peerOf({ remoteAddress: "10.0.0.9:5000" }, rq(withPasscode), undefined).user).toBeUndefined()

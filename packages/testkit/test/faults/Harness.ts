@@ -7,9 +7,9 @@ import { Association, Echo } from "@dicomnet/client"
 import { SopClass } from "@dicomnet/data"
 import { DicomServer, type LifecycleEvent } from "@dicomnet/server"
 import type { HostilePeer } from "@dicomnet/testkit"
-import type { Transport } from "@dicomnet/transport"
+import type { Transport, TransportError } from "@dicomnet/transport"
 import { NodeTransport } from "@dicomnet/transport-node"
-import { Cause, Effect, Layer, Logger, type LogLevel, References, Schedule, Stream } from "effect"
+import { Cause, Effect, Layer, Logger, type LogLevel, References, Schedule, type Scope, Stream } from "effect"
 
 export const host = "127.0.0.1"
 
@@ -46,9 +46,9 @@ const capturing = (logs: Array<string>, level: LogLevel.LogLevel) =>
 /** Runs `body` against a fresh server with `options` (timers default to `timeouts`); logs are captured from `logLevel` (default Info). */
 export const withServer = <A, E>(
   options: Omit<DicomServer.ServerOptions, "host" | "port">,
-  body: (live: Live) => Effect.Effect<A, E, Transport.Transport>,
+  body: (live: Live) => Effect.Effect<A, E, Transport.Transport | Scope.Scope>,
   logLevel: LogLevel.LogLevel = "Info"
-): Effect.Effect<A, E> => {
+): Effect.Effect<A, E | TransportError> => {
   const logs: Array<string> = []
   return Effect.gen(function* () {
     const server = yield* DicomServer.make({ host, port: 0, ...options, timeouts: { ...timeouts, ...options.timeouts } })
