@@ -63,6 +63,8 @@ export interface ServerOptions {
   readonly accessControl?: AccessControl.Policy | undefined
   /** Largest C-STORE data set in bytes; beyond it A700H, the data set drained and not stored (see `Limits`). Default 4 GiB. */
   readonly maxDatasetBytes?: number | undefined
+  /** Largest C-FIND/C-MOVE/C-GET identifier in bytes (unless `queryRetrieve.maxIdentifierLength` says otherwise); beyond it A900H. Default 64 KiB. */
+  readonly maxIdentifierBytes?: number | undefined
 }
 
 /** Defaults of `ServerOptions`. @category constants */
@@ -120,8 +122,13 @@ export const make = (options: ServerOptions): Effect.Effect<DicomServerShape, Tr
     const timeouts = options.timeouts ?? {}
     const configured = options.handlers ?? {}
     const store = configured.store
-    const maxDatasetBytes = Limits.make({ maxDatasetBytes: options.maxDatasetBytes }).maxDatasetBytes
-    const handlers: Handlers = store === undefined ? configured : { ...configured, store: Limits.boundStore(store, maxDatasetBytes) }
+    const qr = configured.queryRetrieve
+    const limits = Limits.make({ maxDatasetBytes: options.maxDatasetBytes, maxIdentifierBytes: options.maxIdentifierBytes })
+    const handlers: Handlers = {
+      ...configured,
+      store: store === undefined ? undefined : Limits.boundStore(store, limits.maxDatasetBytes),
+      queryRetrieve: qr === undefined ? undefined : { ...qr, maxIdentifierLength: qr.maxIdentifierLength ?? limits.maxIdentifierBytes }
+    }
     const policy: Negotiation.AcceptPolicy = {
       ...options.acceptance,
       contexts: contextsOf(options),

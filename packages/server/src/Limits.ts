@@ -8,8 +8,10 @@
  * - bytes the server does not read are not buffered: TCP input is pulled (paused socket), so a
  *   slow handler holds the peer back through TCP flow control instead of growing a queue;
  * - data sets are streamed to their handler in fragments (views into the PDU), never concatenated,
- *   except identifiers a handler collects whole (C-FIND, N-services), capped by `maxIdentifierBytes`
- *   and parsed with at most `maxNestingDepth` levels of sequences;
+ *   except identifiers collected whole: C-FIND/C-MOVE/C-GET identifiers are capped by
+ *   `maxIdentifierBytes` (answered A900H beyond it), N-service data sets by
+ *   `NServices.defaultMaxDatasetLength`, and both are parsed with at most `maxNestingDepth` levels
+ *   of sequences (the data codec's bound);
  * - a C-STORE data set beyond `maxDatasetBytes` is drained (read and discarded), not stored, and
  *   answered A700H (out of resources);
  * - operations in flight are bounded by the asynchronous operations window (one at a time unless
@@ -20,6 +22,7 @@
  *
  * @since 0.1.0
  */
+import { DatasetCodec } from "@dicomnet/data"
 import { Status } from "@dicomnet/dimse"
 import { Data, Effect, Stream } from "effect"
 import type { StoreHandler } from "./Storage.js"
@@ -32,24 +35,24 @@ export interface Limits {
   readonly maxAssociations: number
   /** Largest C-STORE data set accepted, in bytes; beyond it A700H and the rest is drained. */
   readonly maxDatasetBytes: number
-  /** Largest identifier (C-FIND/C-MOVE/C-GET keys, N-service attribute lists) collected whole, in bytes. */
+  /** Largest C-FIND/C-MOVE/C-GET identifier collected whole, in bytes (beyond it A900H). */
   readonly maxIdentifierBytes: number
-  /** Deepest nesting of sequences parsed in an identifier. */
+  /** Deepest nesting of sequences parsed in an identifier: the data codec's bound (`DatasetCodec.defaultMaxDepth`), not configurable here. */
   readonly maxNestingDepth: number
 }
 
-/** Safe defaults: 256 KiB PDUs, 64 associations, 4 GiB data sets, 1 MiB identifiers, 16 nesting levels. @category constants */
+/** Safe defaults: 256 KiB PDUs, 64 associations, 4 GiB data sets, 64 KiB identifiers, 64 nesting levels. @category constants */
 export const defaults: Limits = {
   maxPduLength: 262144,
   maxAssociations: 64,
   maxDatasetBytes: 4 * 1024 * 1024 * 1024,
-  maxIdentifierBytes: 1024 * 1024,
-  maxNestingDepth: 16
+  maxIdentifierBytes: 64 * 1024,
+  maxNestingDepth: DatasetCodec.defaultMaxDepth
 }
 
 /** The limits with `overrides` applied over the defaults; non-positive or non-finite values fall back to the default. @category constructors */
-export const make = (overrides: { readonly [K in keyof Limits]?: number | undefined } = {}): Limits => {
-  const pick = (key: keyof Limits): number => {
+export const make = (overrides: { readonly [K in Exclude<keyof Limits, "maxNestingDepth">]?: number | undefined } = {}): Limits => {
+  const pick = (key: Exclude<keyof Limits, "maxNestingDepth">): number => {
     const v = overrides[key]
     return v !== undefined && Number.isFinite(v) && v > 0 ? Math.floor(v) : defaults[key]
   }
@@ -58,7 +61,7 @@ export const make = (overrides: { readonly [K in keyof Limits]?: number | undefi
     maxAssociations: pick("maxAssociations"),
     maxDatasetBytes: pick("maxDatasetBytes"),
     maxIdentifierBytes: pick("maxIdentifierBytes"),
-    maxNestingDepth: pick("maxNestingDepth")
+    maxNestingDepth: defaults.maxNestingDepth
   }
 }
 

@@ -7,16 +7,17 @@ describe("Limits · safe defaults", () => {
       maxPduLength: 262144,
       maxAssociations: 64,
       maxDatasetBytes: 4 * 1024 * 1024 * 1024,
-      maxIdentifierBytes: 1024 * 1024,
-      maxNestingDepth: 16
+      maxIdentifierBytes: 64 * 1024,
+      maxNestingDepth: 64
     })
   })
 
   it("overrides apply; zero, negative and non-finite values fall back to the default (never unlimited)", () => {
-    const limits = Limits.make({ maxPduLength: 16384, maxAssociations: 0, maxDatasetBytes: Number.POSITIVE_INFINITY, maxNestingDepth: -1 })
+    const limits = Limits.make({ maxPduLength: 16384, maxAssociations: 0, maxDatasetBytes: Number.POSITIVE_INFINITY, maxIdentifierBytes: -1 })
     expect(limits.maxPduLength).toBe(16384)
     expect(limits.maxAssociations).toBe(64)
     expect(limits.maxDatasetBytes).toBe(Limits.defaults.maxDatasetBytes)
-    expect(limits.maxNestingDepth).toBe(16)
+    expect(limits.maxIdentifierBytes).toBe(64 * 1024)
+    expect(limits.maxNestingDepth).toBe(64)
   })
 })
