@@ -9,6 +9,7 @@
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { Find } from "@dicomnet/client"
 import { type Dataset, SopClass } from "@dicomnet/data"
 import { Synth } from "@dicomnet/synth"
 import { Clock, Console, Effect, Option, Result, Stream } from "effect"
@@ -167,7 +168,9 @@ export const run = (c: Config) =>
         const identifier = Query.identifier("study", level, keys, true)
         if (Result.isFailure(identifier)) return yield* new ToolFailure({ exitCode: ExitCode.Internal, line: identifier.failure })
         const association = yield* Findscu.open(peer, SopClass.StudyRootFind)
-        const matches = yield* Stream.runCollect(yield* Findscu.find(association, SopClass.StudyRootFind, identifier.success))
+        const matches = yield* Stream.runCollect(
+          Find.find(association, { model: "study", level, keys: identifier.success }).pipe(Stream.mapError(Findscu.dataErrorToFailure))
+        )
         yield* association.release
         return matches
       }).pipe(Effect.scoped)

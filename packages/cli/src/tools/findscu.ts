@@ -5,10 +5,10 @@
  *
  * @since 0.1.0
  */
-import { Association, type PresentationContextNotAccepted } from "@dicomnet/client"
+import { Association, Find } from "@dicomnet/client"
 import type { Transport } from "@dicomnet/transport"
-import { type Dataset, DatasetCodec, Dictionary, Json, Tag } from "@dicomnet/data"
-import { Command as Dimse, Status } from "@dicomnet/dimse"
+import type { DataError, Dataset } from "@dicomnet/data"
+import { Dictionary, Json, Tag } from "@dicomnet/data"
 import { Console, Effect, Option, Result, type Scope, Stream } from "effect"
 import { Command, Flag } from "effect/cli"
 import { ExitCode, ToolFailure } from "../Failure.js"
@@ -45,6 +45,20 @@ export const config = {
  * @category models
  */
 export type Config = Command.Command.Config.Infer<typeof config>
+
+/**
+ * A data set the tool could not encode or decode becomes a one-line failure (exit 6); other errors pass.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const dataErrorToFailure = <E>(error: E): Exclude<E, DataError.DataDecodeError | DataError.DataEncodeError> | ToolFailure => {
+  const tagged = error as { readonly _tag?: unknown; readonly message?: unknown }
+  if (tagged._tag === "DataDecodeError" || tagged._tag === "DataEncodeError") {
+    return new ToolFailure({ exitCode: ExitCode.DimseFailure, line: `Identifier error: ${String(tagged.message)}` })
+  }
+  return error as Exclude<E, DataError.DataDecodeError | DataError.DataEncodeError>
+}
 
 /** The connection part of a query tool's configuration. */
 export interface Peer {
@@ -92,52 +106,6 @@ export const render = (ds: Dataset.Dataset, indent = "  "): ReadonlyArray<string
 }
 
 /**
- * Sends one query on an association and streams the matches (decoded identifiers of the pending responses);
- * fails with a ToolFailure (exit 6) for a final status other than success.
- *
- * @since 0.1.0
- * @category running
- */
-export const find = (
-  association: Association.Association,
-  sopClassUid: string,
-  identifier: Dataset.Dataset
-): Effect.Effect<
-  Stream.Stream<Dataset.Dataset, ToolFailure | Association.OperationError | PresentationContextNotAccepted>,
-  ToolFailure | PresentationContextNotAccepted
-> =>
-  Effect.gen(function*() {
-    const context = yield* association.findContext(sopClassUid)
-    const encoded = DatasetCodec.encode(identifier, context.transferSyntax)
-    if (Result.isFailure(encoded)) return yield* new ToolFailure({ exitCode: ExitCode.Usage, line: `Cannot encode the query: ${encoded.failure.message}` })
-    const command = Dimse.cFindRq({ affectedSopClassUid: sopClassUid, messageId: 0, priority: 0 })
-    return association.request(command, encoded.success, { presentationContextId: context.presentationContextId }).pipe(
-      Stream.mapEffect((reply) =>
-        Effect.gen(function*() {
-          const status = reply.command.status
-          if (Status.isPending(status)) {
-            if (reply.dataset === undefined) return undefined
-            const decoded = DatasetCodec.decode(reply.dataset, context.transferSyntax)
-            if (Result.isFailure(decoded)) {
-              return yield* new ToolFailure({ exitCode: ExitCode.DimseFailure, line: `A C-FIND response does not decode: ${decoded.failure.message}` })
-            }
-            return decoded.success
-          }
-          if (!Status.isSuccess(status)) {
-            const comment = reply.command.errorComment
-            return yield* new ToolFailure({
-              exitCode: ExitCode.DimseFailure,
-              line: `C-FIND failed with status ${Status.describe(status, "C-FIND")}${comment === undefined ? "" : `: ${comment}`}`
-            })
-          }
-          return undefined
-        })
-      ),
-      Stream.filter((d): d is Dataset.Dataset => d !== undefined)
-    )
-  })
-
-/**
  * Opens an association for one presentation context of `sopClassUid` (logging it like the other tools).
  *
  * @since 0.1.0
@@ -178,7 +146,11 @@ export const run = (c: Config) =>
     if (Result.isFailure(identifier)) return yield* new ToolFailure({ exitCode: ExitCode.Usage, line: identifier.failure })
     const association = yield* open(c, sopClassUid)
     const matches: Array<Dataset.Dataset> = []
-    const stream = yield* find(association, sopClassUid, identifier.success)
+    const stream = Find.find(association, {
+      model: c.model,
+      level: c.model === "worklist" ? undefined : level,
+      keys: identifier.success
+    }).pipe(Stream.mapError(dataErrorToFailure))
     yield* Stream.runForEach(stream, (ds) =>
       Effect.gen(function*() {
         matches.push(ds)

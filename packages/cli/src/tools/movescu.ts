@@ -4,9 +4,8 @@
  *
  * @since 0.1.0
  */
-import type { Association, PresentationContextNotAccepted } from "@dicomnet/client"
-import { type Dataset, DatasetCodec } from "@dicomnet/data"
-import { Command as Dimse, Status } from "@dicomnet/dimse"
+import { Move } from "@dicomnet/client"
+import { Status } from "@dicomnet/dimse"
 import { Console, Effect, Option, Result, Stream } from "effect"
 import { Command, Flag } from "effect/cli"
 import { ExitCode, ToolFailure } from "../Failure.js"
@@ -14,7 +13,7 @@ import * as Logging from "../Logging.js"
 import * as Options from "../Options.js"
 import * as Query from "../Query.js"
 import * as Tls from "../Tls.js"
-import { open } from "./findscu.js"
+import { dataErrorToFailure, open } from "./findscu.js"
 
 /**
  * The movescu arguments and flags.
@@ -53,79 +52,13 @@ export const config = {
 export type Config = Command.Command.Config.Infer<typeof config>
 
 /**
- * Sub-operation counts of a C-MOVE/C-GET response.
- *
- * @since 0.1.0
- * @category models
- */
-export interface Counts {
-  readonly remaining: number | undefined
-  readonly completed: number
-  readonly failed: number
-  readonly warning: number
-}
-
-/**
  * "3 completed, 0 failed, 0 warning, 7 remaining".
  *
  * @since 0.1.0
  * @category formatting
  */
-export const formatCounts = (n: Counts): string =>
+export const formatCounts = (n: Move.Progress): string =>
   `${n.completed} completed, ${n.failed} failed, ${n.warning} warning${n.remaining === undefined ? "" : `, ${n.remaining} remaining`}`
-
-/**
- * The counts of a C-MOVE-RSP or C-GET-RSP.
- *
- * @since 0.1.0
- * @category getters
- */
-export const countsOf = (rsp: { readonly numberOfRemainingSuboperations?: number | undefined; readonly numberOfCompletedSuboperations?: number | undefined; readonly numberOfFailedSuboperations?: number | undefined; readonly numberOfWarningSuboperations?: number | undefined }): Counts => ({
-  remaining: rsp.numberOfRemainingSuboperations,
-  completed: rsp.numberOfCompletedSuboperations ?? 0,
-  failed: rsp.numberOfFailedSuboperations ?? 0,
-  warning: rsp.numberOfWarningSuboperations ?? 0
-})
-
-/**
- * Sends the C-MOVE and follows its responses; fails (exit 6) when the final status is not success or a
- * sub-operation failed.
- *
- * @since 0.1.0
- * @category running
- */
-export const move = (
-  association: Association.Association,
-  sopClassUid: string,
-  destination: string,
-  identifier: Dataset.Dataset
-): Effect.Effect<{ readonly status: number; readonly counts: Counts }, ToolFailure | Association.OperationError | PresentationContextNotAccepted> =>
-  Effect.gen(function*() {
-    const context = yield* association.findContext(sopClassUid)
-    const encoded = DatasetCodec.encode(identifier, context.transferSyntax)
-    if (Result.isFailure(encoded)) return yield* new ToolFailure({ exitCode: ExitCode.Usage, line: `Cannot encode the query: ${encoded.failure.message}` })
-    const command = Dimse.cMoveRq({ affectedSopClassUid: sopClassUid, messageId: 0, priority: 0, moveDestination: destination })
-    let final: Counts = { remaining: undefined, completed: 0, failed: 0, warning: 0 }
-    let finalStatus = 0
-    yield* Stream.runForEach(association.request(command, encoded.success, { presentationContextId: context.presentationContextId }), (reply) =>
-      Effect.gen(function*() {
-        const rsp = reply.command
-        const counts = countsOf(rsp as Dimse.CMoveRsp)
-        if (Status.isPending(rsp.status)) {
-          yield* Console.error(`Moving to ${destination}: ${formatCounts(counts)}`)
-          return
-        }
-        final = counts
-        finalStatus = rsp.status
-      }))
-    if (!Status.isSuccess(finalStatus) && !Status.isWarning(finalStatus)) {
-      return yield* new ToolFailure({
-        exitCode: ExitCode.DimseFailure,
-        line: `C-MOVE failed with status ${Status.describe(finalStatus, "C-MOVE")} (${formatCounts(final)})`
-      })
-    }
-    return { status: finalStatus, counts: final }
-  })
 
 /**
  * Runs movescu.
@@ -136,18 +69,31 @@ export const move = (
 export const run = (c: Config) =>
   Effect.gen(function*() {
     if (c.model === "worklist") return yield* new ToolFailure({ exitCode: ExitCode.Usage, line: "--model worklist has no C-MOVE (patient or study)" })
-    const sopClassUid = Query.sopClassOf(c.model, "move") as string
-    const level = Query.levelOf(c.model, c.level)
-    const identifier = Query.identifier(c.model, level, c.keys, false)
+    const model = c.model
+    const sopClassUid = Move.sopClassOf(model)
+    const level = Query.levelOf(model, c.level)
+    const identifier = Query.identifier(model, level, c.keys, false)
     if (Result.isFailure(identifier)) return yield* new ToolFailure({ exitCode: ExitCode.Usage, line: identifier.failure })
     const association = yield* open(c, sopClassUid)
-    const result = yield* move(association, sopClassUid, c.dest, identifier.success)
+    let last: Move.Progress | undefined
+    yield* Stream.runForEach(
+      Move.move(association, { model, level, keys: identifier.success, destination: c.dest }).pipe(Stream.mapError(dataErrorToFailure)),
+      (progress) => {
+        last = progress
+        return progress.final ? Effect.void : Console.error(`Moving to ${c.dest}: ${formatCounts(progress)}`)
+      }
+    )
     yield* association.release
-    yield* Console.log(`C-MOVE to ${c.dest}: ${Status.describe(result.status, "C-MOVE")}; ${formatCounts(result.counts)}`)
-    if (result.counts.failed > 0) {
-      return yield* new ToolFailure({ exitCode: ExitCode.DimseFailure, line: `${result.counts.failed} sub-operation(s) failed` })
+    if (last === undefined) return yield* Effect.die(new Error("C-MOVE: no final response"))
+    yield* Console.log(`C-MOVE to ${c.dest}: ${Status.describe(last.status, "C-MOVE")}; ${formatCounts(last)}`)
+    if (last.failed > 0 || !Status.isSuccess(last.status)) {
+      return yield* new ToolFailure({
+        exitCode: ExitCode.DimseFailure,
+        line: `C-MOVE to ${c.dest} incomplete: ${formatCounts(last)}` +
+          (last.failedSopInstanceUids.length > 0 ? ` (failed: ${last.failedSopInstanceUids.slice(0, 3).join(", ")}${last.failedSopInstanceUids.length > 3 ? ", ..." : ""})` : "")
+      })
     }
-    return result
+    return last
   }).pipe(
     Effect.scoped,
     Effect.provide(Tls.clientLayer(c.tls, c.timeouts)),
