@@ -8,7 +8,7 @@
  * @since 0.1.0
  */
 import type { Transport } from "@dicomnet/transport"
-import { Duration, Effect, Exit, Fiber, type Scope, Semaphore } from "effect"
+import { Duration, Effect, Exit, Fiber, Metric, type Scope, Semaphore } from "effect"
 import * as Scopes from "effect/Scope"
 import { type Association, type RequestError, type RequestOptions, request } from "./Association.js"
 
@@ -19,6 +19,22 @@ export interface PoolOptions {
   /** At most this many associations per peer at once (default 4). */
   readonly maxPerPeer?: number | undefined
 }
+
+/** What happens to pooled associations, by `event`: opened, reused, discarded (broken), idle_released, closed (pool closed). @category metrics */
+export const poolAssociationsTotal = Metric.counter("dicomnet_pool_associations_total", {
+  description: "pooled DICOM associations by event",
+  incremental: true
+})
+
+type PoolEvent = "opened" | "reused" | "discarded" | "idle_released" | "closed"
+const counters: Record<PoolEvent, Metric.Metric<number, Metric.CounterState<number>>> = {
+  opened: Metric.withAttributes(poolAssociationsTotal, { event: "opened" }),
+  reused: Metric.withAttributes(poolAssociationsTotal, { event: "reused" }),
+  discarded: Metric.withAttributes(poolAssociationsTotal, { event: "discarded" }),
+  idle_released: Metric.withAttributes(poolAssociationsTotal, { event: "idle_released" }),
+  closed: Metric.withAttributes(poolAssociationsTotal, { event: "closed" })
+}
+const count = (event: PoolEvent) => Metric.update(counters[event], 1)
 
 /** Defaults of `PoolOptions`. @category constants */
 export const defaults = { idleTimeout: "60 seconds", maxPerPeer: 4 } as const
@@ -128,8 +144,12 @@ export const make = (options: PoolOptions = {}): Effect.Effect<Pool, never, Scop
           if (entry === undefined) break
           if (entry.timer !== undefined) yield* Fiber.interrupt(entry.timer)
           entry.timer = undefined
-          if (!entry.ended) return entry
+          if (!entry.ended) {
+            yield* count("reused")
+            return entry
+          }
           yield* close(entry, Exit.void)
+          yield* count("discarded")
         }
         const scope = yield* Scopes.fork(poolScope)
         const association = yield* request(requestOptions).pipe(
@@ -139,6 +159,7 @@ export const make = (options: PoolOptions = {}): Effect.Effect<Pool, never, Scop
         )
         const entry: Entry = { association, scope, ended: false, timer: undefined }
         open.add(entry)
+        yield* count("opened")
         // Watch for the end of the association (peer release or abort, ARTIM, ...): an ended one leaves the pool.
         yield* Effect.forkIn(
           Effect.andThen(association.awaitClose, () =>
@@ -146,7 +167,7 @@ export const make = (options: PoolOptions = {}): Effect.Effect<Pool, never, Scop
               entry.ended = true
               if (!peer.idle.includes(entry)) return Effect.void
               remove(peer, entry)
-              return close(entry, Exit.void)
+              return Effect.andThen(close(entry, Exit.void), count("discarded"))
             })
           ),
           scope
@@ -156,14 +177,17 @@ export const make = (options: PoolOptions = {}): Effect.Effect<Pool, never, Scop
 
     const giveBack = (peer: Peer, entry: Entry, exit: Exit.Exit<unknown, unknown>) =>
       Effect.gen(function* () {
-        if (entry.ended || breaks(exit)) return yield* close(entry, Exit.isFailure(exit) ? exit : Exit.void)
+        if (entry.ended || breaks(exit)) {
+          yield* count("discarded")
+          return yield* close(entry, Exit.isFailure(exit) ? exit : Exit.void)
+        }
         peer.idle.push(entry)
         entry.timer = yield* Effect.forkIn(
           Effect.andThen(Effect.sleep(idleTimeout), () =>
             Effect.suspend(() => {
               entry.timer = undefined
               remove(peer, entry)
-              return close(entry, Exit.void)
+              return Effect.andThen(count("idle_released"), close(entry, Exit.void))
             })
           ),
           poolScope
@@ -188,7 +212,7 @@ export const make = (options: PoolOptions = {}): Effect.Effect<Pool, never, Scop
       Effect.suspend(() => {
         const all = [...open]
         for (const peer of peers.values()) peer.idle.length = 0
-        return Effect.forEach(all, (entry) => close(entry, Exit.void), { discard: true })
+        return Effect.forEach(all, (entry) => Effect.andThen(count("closed"), close(entry, Exit.void)), { discard: true })
       })
     )
 

@@ -3,7 +3,7 @@ import { SopClass } from "@dicomnet/data"
 import { DicomServer, type LifecycleEvent } from "@dicomnet/server"
 import { Transport } from "@dicomnet/transport"
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Fiber, Stream } from "effect"
+import { Deferred, Effect, Fiber, Metric, Stream } from "effect"
 import { TestClock } from "effect/testing"
 
 const host = "pool-peer"
@@ -29,6 +29,8 @@ const withPool = <A, E>(
     return yield* body(pool, events)
   }).pipe(Effect.provide(Transport.layerInMemory()))
 
+const poolCount = (event: string) => Effect.map(Metric.value(Metric.withAttributes(Pool.poolAssociationsTotal, { event })), (state) => state.count)
+
 const count = (events: ReadonlyArray<LifecycleEvent.LifecycleEvent>, tag: LifecycleEvent.LifecycleEvent["_tag"]) =>
   events.filter((e) => e._tag === tag).length
 
@@ -36,9 +38,12 @@ describe("Pool · association reuse per peer", () => {
   it.effect("reuses the idle association for the same peer instead of negotiating again", () =>
     withPool({}, (pool, events) =>
       Effect.gen(function* () {
+        const [opened, reused] = [yield* poolCount("opened"), yield* poolCount("reused")]
         const first = yield* pool.withAssociation(options, (association) => Effect.as(Echo.echo(association), association))
         const second = yield* pool.withAssociation(options, (association) => Effect.as(Echo.echo(association), association))
         expect(second).toBe(first)
+        expect((yield* poolCount("opened")) - opened).toBe(1)
+        expect((yield* poolCount("reused")) - reused).toBe(1)
         yield* settle
         expect(count(events, "AssociationAccepted")).toBe(1)
         expect(yield* pool.size).toBe(1)
@@ -70,6 +75,7 @@ describe("Pool · association reuse per peer", () => {
   it.effect("releases an idle association after the idle timeout (TestClock), and opens a new one afterwards", () =>
     withPool({ idleTimeout: "30 seconds" }, (pool, events) =>
       Effect.gen(function* () {
+        const released = yield* poolCount("idle_released")
         const first = yield* pool.withAssociation(options, Effect.succeed)
         yield* settle
         yield* TestClock.adjust("29 seconds")
@@ -80,6 +86,7 @@ describe("Pool · association reuse per peer", () => {
         yield* settle
         expect(count(events, "AssociationReleased")).toBe(1)
         expect(yield* pool.size).toBe(0)
+        expect((yield* poolCount("idle_released")) - released).toBe(1)
         expect(yield* first.awaitClose).toEqual({ _tag: "Released" })
         const second = yield* pool.withAssociation(options, Effect.succeed)
         expect(second).not.toBe(first)
