@@ -3,10 +3,12 @@
  * server did to the peer, then that the server still answers C-ECHO. Every case is bounded (the
  * server's ARTIM is 1 s, read idle 3 s; waits are a few seconds; counts are fixed).
  */
+import { Association, Echo } from "@dicomnet/client"
 import { SopClass } from "@dicomnet/data"
+import { Command } from "@dicomnet/dimse"
 import { HostilePeer } from "@dicomnet/testkit"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Stream } from "effect"
 import { echo, note, remainingAssociations, withServer } from "./Harness.js"
 
 const ctImageStorage = "1.2.840.10008.5.1.4.1.1.2"
@@ -194,6 +196,77 @@ describe("Faults · handlers", () => {
           expect(failure).toMatchObject({ _tag: "DimseFailure", status: 0x0110 })
           expect(yield* echo(target.port)).toBe(0)
         })
+    )
+  , 20_000)
+})
+
+describe("Hostile input · identifiers (C-FIND, PS3.4 §C.4.1.1.4 A900H)", () => {
+  const studyRootFind = "1.2.840.10008.5.1.4.1.2.2.1"
+  const le = (n: number, bytes: number) => Array.from({ length: bytes }, (_, i) => (n >>> (8 * i)) & 0xff)
+  /** (0008,0052) CS "STUDY " in Explicit VR Little Endian. */
+  const level = [0x08, 0x00, 0x52, 0x00, 0x43, 0x53, ...le(6, 2), ..."STUDY ".split("").map((c) => c.charCodeAt(0))]
+  /** A sequence of undefined length nested `depth` times: SQ > item > SQ > item > ... */
+  const nested = (depth: number): Uint8Array => {
+    const open = [0x08, 0x00, 0x15, 0x11, 0x53, 0x51, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xfe, 0xff, 0x00, 0xe0, 0xff, 0xff, 0xff, 0xff]
+    const close = [0xfe, 0xff, 0x0d, 0xe0, 0, 0, 0, 0, 0xfe, 0xff, 0xdd, 0xe0, 0, 0, 0, 0]
+    const out: Array<number> = [...level]
+    for (let i = 0; i < depth; i++) out.push(...open)
+    for (let i = 0; i < depth; i++) out.push(...close)
+    return new Uint8Array(out)
+  }
+  const finalStatus = (port: number, identifier: Uint8Array) =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const association = yield* Association.request({
+          host: "127.0.0.1",
+          port,
+          contexts: [{ abstractSyntax: studyRootFind }, { abstractSyntax: SopClass.Verification }],
+          timeouts: { artim: "5 seconds", dimse: "5 seconds" }
+        })
+        const replies = yield* Stream.runCollect(
+          association.request(Command.cFindRq({ affectedSopClassUid: studyRootFind, messageId: 0, priority: 0 }), identifier)
+        )
+        const statuses = replies.map((r) => r.command.status)
+        // The association is still usable after the failure.
+        return { statuses, echo: (yield* Echo.echo(association)).status }
+      })
+    )
+  const queried: Array<string> = []
+  const options = {
+    maxIdentifierBytes: 16 * 1024,
+    acceptance: { contexts: [SopClass.Verification, studyRootFind].map((abstractSyntax) => ({ abstractSyntax, transferSyntaxes: ["1.2.840.10008.1.2.1"] })) },
+    handlers: { queryRetrieve: { find: () => Stream.fromEffect(Effect.sync(() => queried.push("find"))).pipe(Stream.flatMap(() => Stream.empty)) } }
+  }
+
+  it.live("an identifier nested 1000 sequences deep is answered A900H before any handler runs; the server still serves", () =>
+    withServer(options, ({ target }) =>
+      Effect.gen(function* () {
+        queried.length = 0
+        const outcome = yield* finalStatus(target.port, nested(1000))
+        yield* note("C-FIND identifier nested 1000 deep", outcome)
+        expect(outcome).toEqual({ statuses: [0xa900], echo: 0 })
+        expect(queried).toEqual([])
+        // A well-formed query is served.
+        expect(yield* finalStatus(target.port, nested(2))).toEqual({ statuses: [0], echo: 0 })
+        expect(queried).toEqual(["find"])
+      })
+    )
+  , 20_000)
+
+  it.live("an identifier over maxIdentifierBytes is answered A900H and not buffered beyond the limit", () =>
+    withServer(options, ({ target }) =>
+      Effect.gen(function* () {
+        queried.length = 0
+        const big = new Uint8Array(256 * 1024)
+        big.set(level)
+        // (0009,0010) LO private creator of 256 KiB - 12 ... a single long element is enough to pass the bound.
+        big.set([0x09, 0x00, 0x10, 0x00, 0x55, 0x4e, 0, 0, ...le(big.length - level.length - 12, 4)], level.length)
+        const outcome = yield* finalStatus(target.port, big)
+        yield* note("C-FIND identifier of 256 KiB (limit 16 KiB)", outcome)
+        expect(outcome).toEqual({ statuses: [0xa900], echo: 0 })
+        expect(queried).toEqual([])
+        expect(yield* echo(target.port)).toBe(0)
+      })
     )
   , 20_000)
 })
