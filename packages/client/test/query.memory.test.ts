@@ -6,7 +6,8 @@
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { Association, DimseFailure, Find, Get, Move, Query } from "@dicomnet/client"
-import { TransferSyntax } from "@dicomnet/data"
+import { Dataset, TransferSyntax } from "@dicomnet/data"
+import type { Command } from "@dicomnet/dimse"
 import { DicomServer, QueryRetrieve } from "@dicomnet/server"
 import { Synth } from "@dicomnet/synth"
 import { Dcmtk } from "@dicomnet/testkit"
@@ -16,6 +17,7 @@ import { afterAll, assert, describe, expect, it } from "@effect/vitest"
 import { Effect, Queue, Ref, Stream } from "effect"
 
 const CT = "1.2.840.10008.5.1.4.1.1.2"
+const DS = Dataset.Dataset
 const syntaxes = [TransferSyntax.ExplicitVRLittleEndian, TransferSyntax.ImplicitVRLittleEndian]
 const synth = { patients: 2, studiesPerPatient: 2, seriesPerStudy: 2, instancesPerSeries: 2, rows: 8, columns: 8, seed: "memory" } as const
 const instances = Array.from(Synth.study(synth), (i) => i.dataset)
@@ -128,6 +130,32 @@ describe("C-FIND · our SCU against our SCP (in memory)", () => {
         const one = yield* Stream.runCollect(Stream.take(Find.find(association, studies), 1))
         expect(one.length).toBe(1)
         expect(yield* Queue.take(stops)).toBeGreaterThan(first)
+      })
+    )
+  )
+})
+
+describe("C-FIND · Modality Worklist (PS3.4 Annex K) against our SCP", () => {
+  it.live("sends the worklist identifier without a Query/Retrieve Level and streams the scheduled steps", () =>
+    run(
+      Effect.gen(function* () {
+        const seen: Array<QueryRetrieve.QueryRequest<Command.CFindRq>> = []
+        const worklist: QueryRetrieve.FindHandler = (rq) => {
+          seen.push(rq)
+          return Stream.make(
+            DS.unsafeFromRecord({ PatientName: "Doe^Jane", ScheduledProcedureStepSequence: [{ Modality: "CT", ScheduledStationAETitle: "CT1" }] }),
+            DS.unsafeFromRecord({ PatientName: "Roe^Rick", ScheduledProcedureStepSequence: [{ Modality: "CT", ScheduledStationAETitle: "CT2" }] })
+          )
+        }
+        yield* servers(worklist)
+        const association = yield* connect()
+        const items = yield* Find.findAll(association, {
+          model: "worklist",
+          keys: { PatientName: null, ScheduledProcedureStepSequence: [{ Modality: "CT", ScheduledStationAETitle: null }] }
+        })
+        expect(items.map((i) => i.sequence("ScheduledProcedureStepSequence")?.[0]?.string("ScheduledStationAETitle"))).toEqual(["CT1", "CT2"])
+        expect(seen.map((rq) => [rq.model, rq.level, rq.identifier.has("QueryRetrieveLevel")])).toEqual([["worklist", undefined, false]])
+        expect(seen[0]?.identifier.sequence("ScheduledProcedureStepSequence")?.[0]?.string("Modality")).toBe("CT")
       })
     )
   )

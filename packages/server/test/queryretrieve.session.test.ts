@@ -76,7 +76,11 @@ interface Harness {
 }
 
 /** An SCU session (storing what C-GET sends it) against a Q/R performer session over the archive. */
-const harness = (options: Omit<QueryRetrieve.Options, "find" | "retrieve"> = {}, wrapFind?: (h: QueryRetrieve.FindHandler) => QueryRetrieve.FindHandler) =>
+const harness = (
+  options: Omit<QueryRetrieve.Options, "find" | "retrieve"> = {},
+  wrapFind?: (h: QueryRetrieve.FindHandler) => QueryRetrieve.FindHandler,
+  onCancelSeen?: Effect.Effect<void>
+) =>
   Effect.gen(function* () {
     const source = yield* QueryRetrieve.fromDirectory(root.path)
     const performers = QueryRetrieve.performers<Broken>({
@@ -102,6 +106,7 @@ const harness = (options: Omit<QueryRetrieve.Options, "find" | "retrieve"> = {},
             case "CFindRq":
               return yield* (performers.find?.(rq, context) ?? Effect.void)
             case "CMoveRq":
+              if (onCancelSeen !== undefined) yield* Effect.forkChild(Effect.andThen(rq.cancelled, onCancelSeen))
               return yield* (performers.move?.(rq, context) ?? Effect.void)
             case "CGetRq":
               return yield* (performers.get?.(rq, context) ?? Effect.void)
@@ -229,6 +234,46 @@ describe("PS3.4 §C.4.2 · C-MOVE SCP performer", () => {
       const rsp = last?.command as Command.CMoveRsp | undefined
       expect([rsp?.status, rsp?.numberOfCompletedSuboperations, rsp?.numberOfFailedSuboperations]).toEqual([0xb000, 3, 1])
       expect(decode(last?.dataset).strings("FailedSOPInstanceUIDList")).toEqual([bad])
+    })
+  )
+})
+
+describe("PS3.4 §C.4.2.3.1 · C-CANCEL of a C-MOVE", () => {
+  it.live("stops before the next sub-operation and answers FE00H with the counts and the remaining number", () =>
+    Effect.gen(function* () {
+      const firstStored = yield* Deferred.make<void>()
+      const gate = yield* Deferred.make<void>()
+      const storedUids: Array<string> = []
+      const connector: QueryRetrieve.Connector = () =>
+        Effect.succeed({
+          store: (instance) =>
+            Effect.gen(function* () {
+              storedUids.push(instance.sopInstanceUid)
+              if (storedUids.length === 1) yield* Deferred.succeed(firstStored, undefined)
+              else yield* Deferred.await(gate)
+              return Status.Code.Success
+            })
+        })
+      const cancelSeen = yield* Deferred.make<void>()
+      const { scu } = yield* harness({ destinations: { DEST: { host: "h", port: 1 } }, connector }, undefined, Deferred.succeed(cancelSeen, undefined).pipe(Effect.asVoid))
+      const patient = instances[0]?.string("PatientID") ?? ""
+      const replies = yield* Effect.scoped(
+        Effect.gen(function* () {
+          const op = yield* scu.start(5, moveRq("DEST"), identifier({ QueryRetrieveLevel: "PATIENT", PatientID: patient }))
+          yield* Deferred.await(firstStored)
+          yield* op.cancel
+          // The second sub-operation is under way when the cancel arrives: it finishes, then the move stops.
+          yield* Deferred.await(cancelSeen)
+          yield* Effect.yieldNow
+          yield* Deferred.succeed(gate, undefined)
+          return yield* Stream.runCollect(op.replies)
+        })
+      )
+      const last = replies[replies.length - 1]?.command as Command.CMoveRsp | undefined
+      expect(last?.status).toBe(0xfe00)
+      expect(storedUids.length).toBeLessThan(8)
+      expect(last?.numberOfCompletedSuboperations).toBe(storedUids.length)
+      expect(last?.numberOfRemainingSuboperations).toBe(8 - storedUids.length)
     })
   )
 })
