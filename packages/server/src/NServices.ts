@@ -8,7 +8,7 @@
  */
 import { Driver, Negotiation } from "@dicomnet/association"
 import { type Dataset, DatasetCodec, TransferSyntax } from "@dicomnet/data"
-import { Assembler, Command, Fragmenter, MessageStream, type Session, Status } from "@dicomnet/dimse"
+import { Command, MessageStream, Session, Status } from "@dicomnet/dimse"
 import { Transport } from "@dicomnet/transport"
 import { Cause, Data, type Duration, Effect, Option, Result, Stream } from "effect"
 import type { KnownAe } from "./AccessControl.js"
@@ -389,46 +389,19 @@ export const sendEventReport = (
         close: connection.close,
         timeouts: { artim: timeouts.artim, associateResponse: timeouts.artim, releaseResponse: timeouts.release }
       })
-      const context = Negotiation.findContext(handle.negotiated, report.sopClassUid)
-      if (Result.isFailure(context)) {
-        yield* Effect.ignore(handle.release)
-        return yield* Effect.fail(notSent(`the peer did not accept ${report.sopClassUid}`))
-      }
-      const { presentationContextId, transferSyntax } = context.success
-      let dataset: Uint8Array | undefined
-      if (report.eventInformation !== undefined) {
-        const encoded = DatasetCodec.encode(report.eventInformation, transferSyntax)
-        if (Result.isFailure(encoded)) return yield* Effect.fail(notSent(encoded.failure.message))
-        dataset = encoded.success
-      }
-      const messageId = 1
-      const command = Command.nEventReportRq({
-        affectedSopClassUid: report.sopClassUid,
-        affectedSopInstanceUid: report.sopInstanceUid,
-        eventTypeId: report.eventTypeId,
-        messageId,
-        hasDataset: dataset !== undefined
-      })
-      const pdus = Fragmenter.message({ presentationContextId, maxPduLength: handle.negotiated.peerMaxPduLength }, command, dataset)
-      if (Result.isFailure(pdus)) return yield* Effect.fail(notSent(pdus.failure.message))
-      for (const pdu of pdus.success) yield* handle.sendPData(pdu.pdvs)
-      const assembler = Assembler.make()
-      const awaitResponse = Effect.gen(function* () {
-        for (;;) {
-          const next = yield* handle.take
-          if (Option.isNone(next)) return yield* Effect.fail(notSent("the association ended before the N-EVENT-REPORT-RSP"))
-          if (next.value._tag === "ReleaseRequested") continue
-          const events = assembler.feedPDataTf(next.value.pdu)
-          if (Result.isFailure(events)) return yield* Effect.fail(notSent(events.failure.message))
-          for (const event of events.success) {
-            if (event._tag !== "MessageComplete") continue
-            const rsp = event.command
-            if (rsp._tag === "NEventReportRsp" && rsp.messageIdBeingRespondedTo === messageId) return rsp.status
-          }
+      const negotiated = handle.negotiated
+      // The same DIMSE session as everywhere else; the peer may not send us requests here (0211H).
+      const session = yield* Session.make(
+        { incoming: handle.incoming, sendPData: handle.sendPData, peerMaxPduLength: negotiated.peerMaxPduLength },
+        {
+          onReleaseRequested: Effect.ignore(handle.releaseResponse),
+          onFatal: () => handle.abort,
+          isAcceptedContext: (id) => negotiated.acceptedContexts.has(id),
+          dimseTimeout: timeouts.dimse ?? "30 seconds"
         }
-      })
-      const status = yield* awaitResponse.pipe(
-        Effect.timeoutOrElse({ duration: timeouts.dimse ?? "30 seconds", orElse: () => Effect.fail(notSent("no N-EVENT-REPORT-RSP in time")) }),
+      )
+      const status = yield* reportOnSession(session, negotiated, report).pipe(
+        Effect.mapError((error) => notSent(error.reason)),
         Effect.tapError(() => handle.abort)
       )
       yield* Effect.ignore(handle.release)
@@ -461,6 +434,12 @@ export interface PerformContext {
 /** Default bound of an N-service request data set: 16 MiB. @category constants */
 export const defaultMaxDatasetLength = 16 * 1024 * 1024
 
+const describeFailure = (error: unknown): string => {
+  if (typeof error !== "object" || error === null || !("_tag" in error)) return String(error)
+  if (error._tag === "DimseTimeout") return "no N-EVENT-REPORT-RSP in time (DIMSE timeout)"
+  return "message" in error && typeof error.message === "string" && error.message !== "" ? `${String(error._tag)}: ${error.message}` : String(error._tag)
+}
+
 /**
  * Sends an N-EVENT-REPORT on a session (the association the request came on) and returns the response's
  * status; the presentation context is the first accepted one for the report's SOP class.
@@ -488,7 +467,7 @@ export const reportOnSession = <E>(
       messageId: 0
     })
     const last = yield* Stream.runLast(session.request(context.success.presentationContextId, command, dataset)).pipe(
-      Effect.mapError((error) => notSent(typeof error === "object" && error !== null && "_tag" in error ? String(error._tag) : String(error)))
+      Effect.mapError((error) => notSent(describeFailure(error)))
     )
     if (Option.isNone(last)) return yield* Effect.fail(notSent("no N-EVENT-REPORT-RSP"))
     return last.value.command.status
