@@ -14,7 +14,7 @@ import { Dcmtk } from "@dicomnet/testkit"
 import { Transport } from "@dicomnet/transport"
 import { NodeServices } from "@effect/platform-node"
 import { afterAll, assert, describe, expect, it } from "@effect/vitest"
-import { Effect, Queue, Ref, Stream } from "effect"
+import { Effect, Queue, Ref, type Scope, Stream } from "effect"
 
 const CT = "1.2.840.10008.5.1.4.1.1.2"
 const DS = Dataset.Dataset
@@ -74,7 +74,7 @@ const servers = (find?: QueryRetrieve.FindHandler) =>
 const connect = (extra: Partial<Association.RequestOptions> = {}) =>
   Association.request({ host: "qr", port: 104, calledAeTitle: "QRSCP", contexts: qrContexts, timeouts: { dimse: "10 seconds" }, ...extra })
 
-const run = <A, E>(effect: Effect.Effect<A, E, Transport.Transport | NodeServices.NodeServices>) =>
+const run = <A, E>(effect: Effect.Effect<A, E, Transport.Transport | NodeServices.NodeServices | Scope.Scope>) =>
   effect.pipe(Effect.provide([Transport.layerInMemory(), NodeServices.layer]))
 
 describe("C-FIND · our SCU against our SCP (in memory)", () => {
