@@ -12,6 +12,7 @@ import * as Demo from "./tools/demo.js"
 import * as Echoscp from "./tools/echoscp.js"
 import * as Echoscu from "./tools/echoscu.js"
 import * as Findscu from "./tools/findscu.js"
+import * as Getscu from "./tools/getscu.js"
 import * as Movescu from "./tools/movescu.js"
 import * as Storescp from "./tools/storescp.js"
 import * as Storescu from "./tools/storescu.js"
@@ -72,11 +73,11 @@ export const presenterLayer: Layer.Layer<never> = CliOutput.layerPresenter({
  */
 export const command = Command.make("dicomnet").pipe(
   Command.withDescription(
-    "DICOM networking tools, DCMTK style: verification SCU/SCP (storage and query/retrieve to come).\n" +
+    "DICOM networking tools, DCMTK style: verification, storage and query/retrieve SCUs and SCPs, synthetic studies, a demo.\n" +
       "  Exit codes: 0 ok, 1 usage, 2 connection/transport failure, 3 association rejected, 4 aborted, " +
       "5 timeout, 6 DIMSE failure status."
   ),
-  Command.withSubcommands([Echoscu.command, Echoscp.command, Storescu.command, Storescp.command, Findscu.command, Movescu.command, Synth.command, Demo.command]),
+  Command.withSubcommands([Echoscu.command, Echoscp.command, Storescu.command, Storescp.command, Findscu.command, Movescu.command, Getscu.command, Synth.command, Demo.command]),
   Command.withExamples([
     { command: "dicomnet echoscu pacs.example.org 104 --aec PACS -v", description: "Verify a peer (C-ECHO)" },
     { command: "dicomnet echoscp 11112 -v", description: "Answer C-ECHO on port 11112 until Ctrl-C" },

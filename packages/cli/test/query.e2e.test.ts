@@ -1,6 +1,6 @@
 /**
- * findscu and movescu: the identifier they build (PS3.4 C.4), and end to end against DCMTK dcmqrscp filled by
- * our storescu (DICOM JSON output, C-MOVE progress to a DCMTK storescp).
+ * findscu, movescu and getscu: the identifier they build (PS3.4 C.4), and end to end against DCMTK dcmqrscp filled
+ * by our storescu (DICOM JSON output, C-MOVE progress to a DCMTK storescp, C-GET into Study/Series folders).
  */
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
@@ -80,7 +80,7 @@ afterAll(async () => {
   work?.cleanup()
 })
 
-describe("dicomnet findscu / movescu against DCMTK dcmqrscp", () => {
+describe("dicomnet findscu / movescu / getscu against DCMTK dcmqrscp", () => {
   it("findscu --json: one JSON array in the DICOM JSON model, one object per study", async () => {
     const result = await Binary.run(["findscu", "127.0.0.1", String(qrPort), "--aec", "COMMON", "--json"])
     expect(result.stderr).toBe("")
@@ -109,6 +109,18 @@ describe("dicomnet findscu / movescu against DCMTK dcmqrscp", () => {
     expect(result.stderr).toMatch(/^Moving to DEST: 1 completed, 0 failed, 0 warning, 5 remaining$/m)
     expect(result.stdout).toMatch(/^C-MOVE to DEST: Success.*; 6 completed, 0 failed, 0 warning\n$/)
     expect(readdirSync(join(work.path, "moved"))).toHaveLength(6)
+  })
+
+  it("getscu --layout study: the study comes back on the same association into Study/Series folders", async () => {
+    const out = join(work.path, "got")
+    const result = await Binary.run(["getscu", "127.0.0.1", String(qrPort), "--aec", "COMMON", "--out", out, "--layout", "study", "-k", `StudyInstanceUID=${studyUid}`])
+    expect(result.code).toBe(0)
+    expect(result.stderr).toMatch(/^Retrieving: 6 completed, 0 failed, 0 warning, 0 remaining$/m)
+    expect(result.stdout).toMatch(/^C-GET: Success.*; 6 completed, 0 failed, 0 warning; 6 file\(s\) written to /)
+    expect(readdirSync(out)).toEqual([studyUid])
+    const series = readdirSync(join(out, studyUid))
+    expect(series).toHaveLength(2)
+    expect(series.flatMap((s) => readdirSync(join(out, studyUid, s)))).toHaveLength(6)
   })
 
   it("movescu to an AE the peer does not know: exit 6 with the status", async () => {
