@@ -63,7 +63,7 @@ export const matchValue = (key: Key, value: string): boolean => {
     if (rangeVRs.has(key.vr)) {
       if (inRange(value, k, key.vr)) return true
     } else if (wildcardVRs.has(key.vr) && hasWildcard(k)) {
-      // PS3.4 §C.2.2.2.1: PN matching may be case-insensitive; we are, as dcmqrscp is not, a documented choice.
+      // PS3.4 §C.2.2.2.1 lets PN matching be case-insensitive: ours is (dcmqrscp's is not).
       if (wildcard(k, key.vr === "PN").test(value)) return true
     } else if (key.vr === "PN") {
       if (k.toLowerCase() === value.toLowerCase()) return true
