@@ -112,13 +112,15 @@ describe("dicomnet storescu against DCMTK storescp", () => {
     mkdirSync(out, { recursive: true })
     const port = await Dcmtk.freePort()
     const summaryPath = join(work.path, "late.json")
-    const running = Binary.run(["storescu", "127.0.0.1", String(port), source, "-r", "--retries", "5", "--retry-delay", "0.25", "--summary", summaryPath, "-q"])
-    // The receiver comes up after the first attempts were refused.
-    await new Promise((r) => setTimeout(r, 1200))
+    const running = Binary.start(["storescu", "127.0.0.1", String(port), source, "-r", "--retries", "5", "--retry-delay", "0.25", "--summary", summaryPath, "-q", "-v"])
+    // The receiver comes up once the first attempt was refused and a retry is scheduled.
+    const deadline = Date.now() + 15_000
+    while (!running.output().includes("Retrying 32 file(s) in") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+    expect(running.output()).toMatch(/I: Association with 127\.0\.0\.1:\d+ failed: Connection refused/)
     const peer = Dcmtk.start("storescp", [String(port), "-od", out])
     try {
-      const result = await running
-      expect(result.stderr).toBe("")
+      const result = await running.done
+      expect(result.stderr).not.toContain("E: ")
       expect(result.code).toBe(0)
       const summary = readSummary(summaryPath)
       expect(summary.succeeded).toBe(32)

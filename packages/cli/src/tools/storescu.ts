@@ -7,10 +7,9 @@
  * @since 0.1.0
  */
 import { appendFileSync, promises as fsp, writeFileSync } from "node:fs"
-import { Association } from "@dicomnet/client"
-import { Transcode, Uid } from "@dicomnet/data"
-import { Command as Dimse, Status } from "@dicomnet/dimse"
-import { Clock, Console, Effect, Layer, Logger, Option, References, Result, Stream } from "effect"
+import { Association, Store } from "@dicomnet/client"
+import { Status } from "@dicomnet/dimse"
+import { Clock, Console, Effect, FileSystem, Layer, Logger, Option, References, Result } from "effect"
 import type { Transport } from "@dicomnet/transport"
 import { Argument, Command, Flag } from "effect/cli"
 import { VERSION } from "../Version.js"
@@ -123,47 +122,29 @@ interface FileRecord {
 /** What happened to the files one association attempt carried. */
 type Attempt = { readonly retry: ReadonlyArray<FileRecord> }
 
-const readFile = (path: string) =>
-  Effect.tryPromise({ try: () => fsp.readFile(path), catch: (e) => (e as NodeJS.ErrnoException).code ?? String(e) })
-
 /**
- * Sends one file on an established association: the accepted context for its SOP class and transfer syntax, or
- * one whose transfer syntax it can be transcoded to (uncompressed); returns the C-STORE-RSP status.
+ * Sends one file on an established association with the client's Store.stream: the data set streamed from disk
+ * after its meta information, unchanged on a context with its transfer syntax, else transcoded to an accepted
+ * uncompressed one; returns the C-STORE-RSP status (a failure status too).
  */
 const sendFile = (association: Association.Association, record: FileRecord) =>
   Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
     const f = record.file
-    const bytes = yield* readFile(f.path).pipe(
-      Effect.mapError((code) => new ToolFailure({ exitCode: ExitCode.Usage, line: `Cannot read ${f.path}: ${code}` }))
+    const status = yield* Store.stream(association, {
+      sopClassUid: f.sopClassUid,
+      sopInstanceUid: f.sopInstanceUid,
+      transferSyntaxUid: f.transferSyntaxUid,
+      data: fs.stream(f.path, { offset: f.datasetOffset, chunkSize: 256 * 1024 })
+    }).pipe(
+      Effect.map((result) => result.status),
+      Effect.catchTag("DimseFailure", (failure) => Effect.succeed(failure.status)),
+      Effect.catchTag("PlatformError", (e) => Effect.fail(new ToolFailure({ exitCode: ExitCode.Usage, line: `Cannot read ${f.path}: ${e.message}` }))),
+      Effect.catchTag(["DataDecodeError", "DataEncodeError"], (e) =>
+        Effect.fail(new ToolFailure({ exitCode: ExitCode.Usage, line: `Cannot transcode ${f.path}: ${e.message}` })))
     )
-    const accepted = [...association.negotiated.acceptedContexts.values()].filter((c) => c.abstractSyntax === f.sopClassUid)
-    const exact = accepted.find((c) => c.transferSyntax === f.transferSyntaxUid)
-    let context = exact
-    let dataset: Uint8Array = new Uint8Array(bytes.buffer, bytes.byteOffset + f.datasetOffset, bytes.length - f.datasetOffset)
-    if (context === undefined) {
-      context = accepted.find((c) => Transcode.supports(f.transferSyntaxUid, c.transferSyntax))
-      if (context === undefined) {
-        return yield* new ToolFailure({
-          exitCode: ExitCode.Rejected,
-          line: `No accepted presentation context for ${Uid.nameOf(f.sopClassUid)} with ${Uid.nameOf(f.transferSyntaxUid)}`
-        })
-      }
-      const transcoded = Transcode.transcode(dataset, f.transferSyntaxUid, context.transferSyntax)
-      if (Result.isFailure(transcoded)) {
-        return yield* new ToolFailure({ exitCode: ExitCode.Usage, line: `Cannot transcode ${f.path}: ${transcoded.failure.message}` })
-      }
-      dataset = transcoded.success
-    }
-    const command = Dimse.cStoreRq({
-      affectedSopClassUid: f.sopClassUid,
-      affectedSopInstanceUid: f.sopInstanceUid,
-      messageId: 0,
-      priority: 0
-    })
-    const last = yield* Stream.runLast(association.request(command, dataset, { presentationContextId: context.presentationContextId }))
-    if (Option.isNone(last)) return yield* Effect.die(new Error("C-STORE: no response"))
-    record.bytesSent = dataset.length
-    return last.value.command
+    record.bytesSent = f.size - f.datasetOffset
+    return status
   })
 
 const describeStatus = (status: number): string => Status.describe(status, "C-STORE")
@@ -178,7 +159,7 @@ const attemptBatch = (
   records: ReadonlyArray<FileRecord>,
   worker: Progress.WorkerState,
   counters: { associations: number }
-): Effect.Effect<Attempt, never, Transport.Transport> =>
+): Effect.Effect<Attempt, never, Transport.Transport | FileSystem.FileSystem> =>
   Effect.gen(function*() {
     const retry: Array<FileRecord> = []
     const fail = (record: FileRecord, error: unknown, transient: boolean) => {
@@ -236,7 +217,7 @@ const attemptBatch = (
         worker.filesDone++
         continue
       }
-      const status = sent.success.status
+      const status = sent.success
       record.status = status
       record.description = describeStatus(status)
       record.explained = undefined

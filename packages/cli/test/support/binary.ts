@@ -38,6 +38,8 @@ export const run = (args: ReadonlyArray<string>, timeoutMs = 20_000): Promise<Re
 /** A long-running `dicomnet` process (a server). */
 export interface Server {
   readonly output: () => string
+  /** Resolves when the process has exited by itself (or was stopped). */
+  readonly done: Promise<Result>
   /** Sends SIGTERM (or `signal`) and resolves with the outcome. */
   readonly stop: (signal?: NodeJS.Signals) => Promise<Result>
 }
@@ -51,6 +53,7 @@ export const start = (args: ReadonlyArray<string>): Server => {
   child.stderr?.on("data", (b: Buffer) => out.push(b))
   return {
     output: () => Buffer.concat(out).toString("utf8"),
+    done,
     stop: (signal = "SIGTERM") => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal)
       return done
