@@ -54,6 +54,12 @@ export interface Retrievable {
 /** C-MOVE / C-GET: the instances an identifier retrieves (the server performs the sub-operations). @category handlers */
 export type RetrieveHandler = (request: QueryRequest<Command.CMoveRq | Command.CGetRq>) => Effect.Effect<ReadonlyArray<Retrievable>, unknown>
 
+/** C-MOVE handler: the instances to send to the move destination (the same shape as every retrieve). @category handlers */
+export type MoveHandler = RetrieveHandler
+
+/** C-GET handler: the instances to send back on the requestor's association. @category handlers */
+export type GetHandler = RetrieveHandler
+
 /** A known application entity: where the server connects for a C-MOVE to it. @category options */
 export interface KnownAe {
   readonly host: string
