@@ -38,14 +38,14 @@ const quick = {
   runs: 1, repeat: 200, associations: 20, images: 40, bigMib: 16, tiny: 100, findRepeat: 2, tcpBytes: 256 * 2 ** 20, timeoutMs: 60_000
 }
 const full = {
-  runs: 3, repeat: 1000, associations: 200, images: 500, bigMib: 256, tiny: 2000, findRepeat: 5, tcpBytes: 2 ** 30, timeoutMs: 300_000
+  runs: 3, repeat: 500, associations: 100, images: 500, bigMib: 256, tiny: 2000, findRepeat: 5, tcpBytes: 2 ** 30, timeoutMs: 300_000
 }
 
 const usage = `usage: npm run bench -- [options]
   --quick            small counts, one run: a smoke run of about a minute
   --runs N           runs per figure, the median is reported (default 3)
-  --repeat N         C-ECHOs on one association (default 1000)
-  --associations N   associations (associate, C-ECHO, release) in a row (default 200)
+  --repeat N         C-ECHOs on one association (default 500)
+  --associations N   associations (associate, C-ECHO, release) in a row (default 100)
   --images N         CT images of ~0.5 MB for C-STORE (default 500)
   --big-mib N        size of the single big object in MiB (default 256)
   --tiny N           ~2 KB objects for C-STORE, also the C-FIND archive (default 2000)

@@ -235,7 +235,8 @@ const find = async (ctx: Context, set: FileSet): Promise<Figure> => {
     id: "find",
     title: `C-FIND matches at IMAGE level (${ctx.options.findRepeat} queries of ${set.files} matches each) against DCMTK dcmqrscp`,
     unit: "matches/s",
-    note: "The SCP is always dcmqrscp (forking a child per association) holding the tiny set; a row names the SCU."
+    note:
+      "The SCP is always dcmqrscp (forking a child per association) holding the tiny set; a row names the SCU. dicomnet: the library (Find.findAll, all queries on one association, like findscu --repeat) and the CLI (one query per run, one process, start-up subtracted)."
   }
   ctx.log(head.title)
   let archive: Awaited<ReturnType<typeof Dcmtk.startArchive>>
@@ -246,7 +247,6 @@ const find = async (ctx: Context, set: FileSet): Promise<Figure> => {
     return { ...head, rows: [{ scu: "DCMTK", scp: "DCMTK", status: "failed", reason: `dcmqrscp archive: ${reasonOf(e)}`, values: [] }] }
   }
   const query = { studyInstanceUid: set.studyInstanceUid, seriesInstanceUid: set.seriesInstanceUid }
-  const expected = set.files * ctx.options.findRepeat
   try {
     const counted = await archive.matches(query)
     if (counted !== set.files) ctx.log(`  warning: findscu -v counted ${counted} matches, expected ${set.files}`)
@@ -256,13 +256,21 @@ const find = async (ctx: Context, set: FileSet): Promise<Figure> => {
       stop: async () => ({ peakRssKb: archive.server.peakRss() })
     }
     const rows: Array<Row> = []
-    for (const scu of [Dicomnet.role, Dcmtk.role, Dcmjs.role]) {
+    // The CLI row sends one query per run: each query is a whole process (~1 s of start-up).
+    const scus: ReadonlyArray<{ readonly name: string; readonly find: Role["find"]; readonly repeat: number }> = [
+      { ...Dicomnet.role, repeat: ctx.options.findRepeat },
+      { name: "dicomnet findscu (CLI)", find: Dicomnet.findCli, repeat: 1 },
+      { ...Dcmtk.role, repeat: ctx.options.findRepeat },
+      { ...Dcmjs.role, repeat: ctx.options.findRepeat }
+    ]
+    for (const scu of scus) {
+      const expected = set.files * scu.repeat
       rows.push(
         await measureRow(ctx, {
           scu: scu.name,
           scp: "DCMTK",
           startScp: async () => shared,
-          run: () => scu.find(archive.server.port, { ...query, calledAeTitle: aeTitle, repeat: ctx.options.findRepeat, timeoutMs: ctx.options.timeoutMs }),
+          run: () => scu.find(archive.server.port, { ...query, calledAeTitle: aeTitle, repeat: scu.repeat, timeoutMs: ctx.options.timeoutMs }),
           value: (r) => expected / r.seconds,
           verify: (r) => (r.count === undefined || r.count === expected ? undefined : `${r.count} matches, expected ${expected}`)
         })

@@ -104,34 +104,53 @@ export const role: Role = {
     }
   },
   find: async (port, input) => {
-    await requireTool("findscu")
-    // One process per query (the tool has no --repeat); start-up subtracted from each. --json to count matches.
-    const json = await hasFlag("findscu", "--json")
-    const args = [
-      "findscu", host, String(port), "--level", "IMAGE", "--aec", input.calledAeTitle,
-      "-k", `StudyInstanceUID=${input.studyInstanceUid}`,
-      "-k", `SeriesInstanceUID=${input.seriesInstanceUid}`,
-      "-k", "SOPInstanceUID=",
-      "-k", "InstanceNumber=",
-      ...(json ? ["--json"] : [])
-    ]
-    const all: Array<Proc.Finished> = []
-    let matches = 0
-    for (let i = 0; i < input.repeat; i++) {
-      const finished = check("dicomnet findscu", await Proc.run(cli(args), { timeoutMs: input.timeoutMs }))
-      if (json) {
-        const parsed = JSON.parse(finished.stdout) as unknown
-        matches += Array.isArray(parsed) ? parsed.length : 0
-      }
-      all.push(finished)
-    }
-    const s = await startup()
-    const wall = all.reduce((sum, f) => sum + f.wallSeconds, 0)
+    // The library (Find.findAll), every query on one association like findscu --repeat.
+    const finished = check(
+      "dicomnet find agent",
+      await Proc.run(
+        { file: node, args: [agent, "find", String(port), input.calledAeTitle, input.studyInstanceUid, input.seriesInstanceUid, String(input.repeat)] },
+        { timeoutMs: input.timeoutMs }
+      )
+    )
+    const report = agentReport("dicomnet find agent", finished)
     return {
-      ...fromProcesses(all, 0),
-      seconds: Math.max(wall - s * all.length, 1e-3),
-      wallSeconds: wall,
-      ...(json ? { count: matches } : {})
+      seconds: report.seconds,
+      wallSeconds: finished.wallSeconds,
+      peakRssKb: finished.peakRssKb,
+      ...(report.count === undefined ? {} : { count: report.count })
     }
+  }
+}
+
+/** C-FIND through `dicomnet findscu` (one process per query, start-up subtracted). */
+export const findCli: Role["find"] = async (port, input) => {
+  await requireTool("findscu")
+  // One process per query (the tool has no --repeat); start-up subtracted from each. --json to count matches.
+  const json = await hasFlag("findscu", "--json")
+  const args = [
+    "findscu", host, String(port), "--level", "IMAGE", "--aec", input.calledAeTitle,
+    "-k", `StudyInstanceUID=${input.studyInstanceUid}`,
+    "-k", `SeriesInstanceUID=${input.seriesInstanceUid}`,
+    "-k", "SOPInstanceUID=",
+    "-k", "InstanceNumber=",
+    ...(json ? ["--json"] : [])
+  ]
+  const all: Array<Proc.Finished> = []
+  let matches = 0
+  for (let i = 0; i < input.repeat; i++) {
+    const finished = check("dicomnet findscu", await Proc.run(cli(args), { timeoutMs: input.timeoutMs }))
+    if (json) {
+      const parsed = JSON.parse(finished.stdout) as unknown
+      matches += Array.isArray(parsed) ? parsed.length : 0
+    }
+    all.push(finished)
+  }
+  const s = await startup()
+  const wall = all.reduce((sum, f) => sum + f.wallSeconds, 0)
+  return {
+    ...fromProcesses(all, 0),
+    seconds: Math.max(wall - s * all.length, 1e-3),
+    wallSeconds: wall,
+    ...(json ? { count: matches } : {})
   }
 }
