@@ -143,6 +143,22 @@ export const stallMidPdu = (target: RawPeer.Target, options: { readonly sentByte
     return drain(peer, options.timeoutMs)
   })
 
+/**
+ * Associates, then goes silent: with `midPdu`, after the first 6 bytes of a P-DATA-TF header plus 4 of
+ * its body (a stall inside a PDU), else between PDUs. Only the server's read-idle timer ends it.
+ */
+export const associateThenStall = (
+  target: RawPeer.Target,
+  options: AssociateOptions & { readonly midPdu: boolean; readonly timeoutMs: number }
+): Effect.Effect<Report & { readonly afterMs: number }> =>
+  withPeer(target, async (peer) => {
+    await establish(peer, options, options.timeoutMs)
+    if (options.midPdu) await peer.write(RawPeer.pduBytes(PduType.PDataTf, 1000, new Uint8Array(4)))
+    const started = Date.now()
+    const report = await drain(peer, options.timeoutMs)
+    return { ...report, afterMs: Date.now() - started }
+  })
+
 /** Slowloris: `connections` connections opened at once that never send a byte. */
 export interface Silent {
   readonly peers: ReadonlyArray<RawPeer.RawPeer>

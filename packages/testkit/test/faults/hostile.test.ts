@@ -79,6 +79,24 @@ describe("Hostile input · stalls and silence (ARTIM, PS3.8 §9.1.5)", () => {
   , 30_000)
 })
 
+describe("Hostile input · silence inside an association (read idle timer)", () => {
+  for (const midPdu of [false, true]) {
+    it.live(`an associated peer that goes silent ${midPdu ? "in the middle of a P-DATA-TF" : "between PDUs"} is disconnected by readIdle; its slot is freed`, () =>
+      withServer({ maxAssociations: 1 }, ({ target, server, awaitEvents }) =>
+        Effect.gen(function* () {
+          const report = yield* HostilePeer.associateThenStall(target, { midPdu, timeoutMs: 8000 })
+          yield* note(`associated then silent (${midPdu ? "mid-PDU" : "between PDUs"})`, report)
+          expect(report.ending).not.toBe("open")
+          yield* awaitEvents("AssociationAborted", 1)
+          expect(yield* remainingAssociations(server)).toBe(0)
+          // The only slot (maxAssociations 1) is free again.
+          expect(yield* echo(target.port)).toBe(0)
+        })
+      )
+    , 20_000)
+  }
+})
+
 describe("Hostile input · lengths (PS3.8 §9.3, §D.1)", () => {
   it.live("a P-DATA-TF longer than the server's maximum PDU length is answered with A-ABORT and the connection closed", () =>
     withServer({ maxPduLength: 16384 }, ({ target, awaitEvents }) =>
