@@ -17,7 +17,7 @@ import { NodeServices } from "@effect/platform-node"
 import { Effect, References, Stream } from "effect"
 
 const CT = "1.2.840.10008.5.1.4.1.1.2"
-const total = 1024 * 1024 * 1024
+const total = Number(process.env.STORE_BYTES ?? 1024 * 1024 * 1024)
 const chunkSize = 256 * 1024
 const toDisk = process.argv.includes("disk")
 /** `live`: also force a collection at every sample and report the peak of what is still reachable. */

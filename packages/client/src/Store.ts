@@ -124,6 +124,12 @@ export const describe = (path: string): Effect.Effect<FileInfo, FileError, FileS
     })
   )
 
+/** `contextsFor` the files at `paths` (each one's meta header read, not its data set). @category constructors */
+export const contextsForFiles = (
+  paths: Iterable<string>
+): Effect.Effect<ReadonlyArray<ContextRequest>, FileError, FileSystem.FileSystem> =>
+  Effect.map(Effect.forEach(paths, describe), contextsFor)
+
 /** The accepted context to send an object in `transferSyntaxUid` on: the same syntax, else an uncompressed one we can transcode to. */
 const chooseContext = (
   association: Association,

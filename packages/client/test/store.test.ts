@@ -91,7 +91,13 @@ describe("Store · C-STORE end to end with our SCP (Storage.toDirectory)", () =>
         const files = synthFiles({ seed: 11, instancesPerSeries: 2, seriesPerStudy: 2, rows: 64, columns: 64 })
         const out = tempDir("dicomnet-store-")
         const store = yield* toDirectory(out)
-        const results = yield* withStorage(host, { handlers: { store } }, Store.contextsFor(files), (association) =>
+        const contexts = yield* Store.contextsForFiles(files.map((f) => f.path))
+        // One context per (SOP class, transfer syntax) present, proposed alone, plus the uncompressed fallback.
+        expect(contexts).toEqual([
+          { abstractSyntax: CT, transferSyntaxes: [TransferSyntax.ExplicitVRLittleEndian] },
+          { abstractSyntax: CT, transferSyntaxes: Store.fallbackTransferSyntaxes }
+        ])
+        const results = yield* withStorage(host, { handlers: { store } }, contexts, (association) =>
           Effect.forEach(files, (f) => Store.file(association, f.path))
         )
         expect(results.map((r) => [r.status, r.warning, r.transcoded])).toEqual(files.map(() => [0, false, false]))
