@@ -3,7 +3,11 @@
  * Little Endian, Explicit VR Little Endian, Explicit VR Big Endian and Deflated Explicit VR Little Endian. Bytes
  * go in as chunks of any size and come out as chunks; memory stays bounded (one element header, a partial value
  * unit and a stack of open sequences and items), and values are never gathered: large values such as native
- * pixel data stream through in pieces, as views of the input when no byte swap is needed.
+ * pixel data stream through in pieces, as views of the input when no byte swap is needed. One exception: a
+ * Deflated Explicit VR Little Endian target is compressed in one piece at end() (fflate's streaming Deflate
+ * writes corrupt streams, 101arrowz/fflate#260), so its memory grows with the data set; that transfer syntax is
+ * used in practice for small non-image objects. Deflated input is inflated as it streams in, within
+ * `maxInflatedBytes`.
  *
  * Rules applied (PS3.5):
  * - Explicit -> Implicit drops the VR; Implicit -> Explicit takes it from the dictionary (UN, with a 4-byte length,
@@ -15,14 +19,22 @@
  * - Odd-length values are padded to even length, except inside a sequence or item whose defined length is kept.
  * - Group lengths (gggg,0000), retired in data sets, are dropped when element headers change size (they would lie).
  * - Encapsulated pixel data (§A.4) passes through only when `from` equals `to`: a native syntax cannot carry it.
+ * - Explicit -> Implicit: an element whose explicit VR would make Implicit VR decoding (VR from the dictionary)
+ *   parse it otherwise is refused (DataEncodeError naming both VRs): a non-SQ VR where the dictionary says SQ, or a
+ *   sequence at (7FE0,0010). A UN element of defined length that the dictionary knows as SQ is read as the
+ *   Implicit VR Little Endian sequence it holds (§6.2.2) and written as a sequence.
+ * - The structure is checked as `DatasetCodec.decode` checks it: a defined-length sequence or item ends exactly at an
+ *   element boundary, an undefined-length one is closed before its enclosing defined-length one ends, and at end()
+ *   an open sequence, item, value or header is Truncated.
  *
  * @since 0.1.0
  */
 import { Effect, Result, Stream } from "effect"
-import { Deflate, Inflate } from "fflate"
+import { Inflate, deflateSync } from "fflate"
 import { type DataDecodeError, DataEncodeError, type DecodeErrorKind, decodeError } from "./DataError.js"
 import * as Dictionary from "./Dictionary.js"
-import { syntaxOf } from "./DatasetCodec.js"
+import * as Tag from "./Tag.js"
+import { defaultMaxInflatedBytes, syntaxOf } from "./DatasetCodec.js"
 import { swapUnit } from "./internal/binary.js"
 import * as VRs from "./VR.js"
 import type { VR } from "./VR.js"
@@ -46,6 +58,8 @@ export interface Options {
   readonly maxDepth?: number
   /** Deflate level for a deflated target (default 6). */
   readonly deflateLevel?: 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9
+  /** Largest inflated size of a deflated source in bytes (default `DatasetCodec.defaultMaxInflatedBytes`, 64 MiB). */
+  readonly maxInflatedBytes?: number
 }
 
 /**
@@ -314,11 +328,23 @@ class Machine {
     this.out.u32(0, f.outS.littleEndian)
   }
 
-  /** Closes every defined-length frame that the input has just reached the end of. */
+  /**
+   * Closes every defined-length frame that the input has just reached the end of; fails when an undefined-length
+   * frame is still open where its enclosing defined-length container ends (it can no longer be delimited).
+   */
   private closeFrames(): void {
     for (;;) {
       const f = this.top()
-      if (f === undefined || f.inEnd === -1 || this.inPos < f.inEnd) return
+      if (f === undefined) return
+      if (f.inEnd === -1) {
+        if (f.limit !== -1 && this.inPos >= f.limit) {
+          const closing = f.kind === "item" ? "Item Delimitation Item" : "Sequence Delimitation Item"
+          const what = f.kind === "item" ? "item" : f.kind === "fragments" ? "encapsulated pixel data element" : "sequence"
+          failDecode("InvalidLength", this.inPos, f.tag, `${what} of undefined length has no ${closing} before its enclosing item or sequence ends at ${f.limit}`)
+        }
+        return
+      }
+      if (this.inPos < f.inEnd) return
       this.pop()
       if (f.addDelimiter) this.delimiter(f)
     }
@@ -371,6 +397,7 @@ class Machine {
     }
     if (tag >>> 16 === 0xfffe) {
       if (tag === ITEM_DELIMITATION && f !== undefined && f.inEnd === -1) {
+        this.checkFits(at, at + 8, tag, "Item Delimitation Item")
         this.inPos += 8
         this.resetHeader()
         this.pop()
@@ -416,7 +443,15 @@ class Machine {
     }
     this.checkFits(at, this.inPos + length, tag, "value")
     if (vr === "SQ") {
+      this.checkImplicit(tag, vr, length, s, os)
       this.enterSequence(tag, "SQ", this.inPos + length, length, s, os, at)
+      return
+    }
+    if (s.explicitVR && !os.explicitVR && Dictionary.vrOf(tag) === "SQ") {
+      // Implicit VR decoding would read this value as a sequence (VR from the dictionary).
+      if (vr !== "UN") failEncode(tag, `${Tag.toString(tag)} has VR ${vr} in the input where the dictionary says SQ: Implicit VR Little Endian cannot carry it (it would be read as a sequence)`)
+      // PS3.5 §6.2.2: the value of a UN element known to be a sequence is an Implicit VR Little Endian sequence.
+      this.enterSequence(tag, "SQ", this.inPos + length, length, implicitLE, os, at)
       return
     }
     if (this.rewriteLengths && (tag & 0xffff) === 0) {
@@ -434,16 +469,26 @@ class Machine {
     this.startValue(length, unit, pad ? VRs.info(outVR).padByte : -1)
   }
 
+  /** Explicit -> Implicit: a sequence at (7FE0,0010) would be read back as encapsulated pixel data. */
+  private checkImplicit(tag: number, vr: VR, length: number, s: Layout, os: Layout): void {
+    if (tag === PIXEL_DATA && s.explicitVR && !os.explicitVR) {
+      failEncode(tag, `${Tag.toString(tag)} has VR ${vr}${length === UNDEFINED ? " of undefined length" : ""} (a sequence) in the input where the dictionary says OB or OW: Implicit VR Little Endian cannot carry it (it would be read as encapsulated pixel data)`)
+    }
+  }
+
   private undefinedLength(tag: number, vr: VR, s: Layout, os: Layout, at: number): void {
     if (vr === "SQ" || (!s.explicitVR && tag !== PIXEL_DATA)) {
+      this.checkImplicit(tag, vr, UNDEFINED, s, os)
       this.enterSequence(tag, "SQ", -1, UNDEFINED, s, os, at)
     } else if (vr === "UN") {
+      this.checkImplicit(tag, vr, UNDEFINED, s, os)
       // PS3.5 §6.2.2: the items of a UN element of undefined length are in Implicit VR Little Endian, kept so.
       this.enterSequence(tag, "UN", -1, UNDEFINED, implicitLE, implicitLE, at, os)
     } else if (vr === "OB" || vr === "OW" || tag === PIXEL_DATA) {
       if (!this.sameSyntax) failEncode(tag, "encapsulated pixel data cannot be written in a native (uncompressed) transfer syntax")
       this.out.header(tag, vr === "OW" ? "OW" : "OB", UNDEFINED, os)
       this.push({ kind: "fragments", tag, inEnd: -1, limit: this.top()?.limit ?? -1, inS: s, outS: os, addDelimiter: false, outDefined: false })
+      this.closeFrames()
     } else {
       failDecode("InvalidLength", at, tag, `undefined length is not allowed for VR ${vr}`)
     }
@@ -535,14 +580,21 @@ export const make = (fromTransferSyntaxUid: string, toTransferSyntaxUid: string,
   const fromS = syntaxOf(from)
   const toS = syntaxOf(to)
   let outputs: Array<Uint8Array> = []
-  let deflater: Deflate | undefined
-  if (toS.deflated) deflater = new Deflate({ level: options.deflateLevel ?? 6 }, (data) => {
-    if (data.length > 0) outputs.push(data)
-  })
-  const sink = deflater === undefined ? (piece: Uint8Array) => outputs.push(piece) : (piece: Uint8Array) => deflater.push(piece, false)
+  // A deflated target gathers the Explicit VR LE bytes and deflates them at end() with deflateSync: fflate's
+  // streaming Deflate can write a corrupt stream (101arrowz/fflate#260). Memory grows with the data set here.
+  const plain: Array<Uint8Array> | undefined = toS.deflated ? [] : undefined
+  const sink = plain === undefined ? (piece: Uint8Array) => outputs.push(piece) : (piece: Uint8Array) => plain.push(piece)
   const machine = new Machine(fromS, toS, from === to, options.maxDepth ?? 64, sink)
+  const maxInflated = options.maxInflatedBytes ?? defaultMaxInflatedBytes
+  let inflated = 0
   let inflater: Inflate | undefined
-  if (fromS.deflated) inflater = new Inflate((data) => machine.feed(data))
+  if (fromS.deflated) {
+    inflater = new Inflate((data) => {
+      inflated += data.length
+      if (inflated > maxInflated) failDecode("Deflate", machine.inPos, undefined, `inflated data set exceeds maxInflatedBytes ${maxInflated}`)
+      machine.feed(data)
+    })
+  }
   let failed: TranscodeError | undefined = supports(from, to)
     ? undefined
     : new DataEncodeError({ tag: undefined, reason: `cannot transcode from ${from} to ${to}: only between the uncompressed transfer syntaxes` })
@@ -592,7 +644,11 @@ export const make = (fromTransferSyntaxUid: string, toTransferSyntaxUid: string,
         ended = true
         inflate(new Uint8Array(0), true)
         machine.finish()
-        deflater?.push(new Uint8Array(0), true)
+        if (plain !== undefined) {
+          const whole = concat(plain)
+          plain.length = 0
+          outputs.push(deflateSync(whole, { level: options.deflateLevel ?? 6 }))
+        }
       })
   }
 }

@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { deflateRawSync } from "node:zlib"
 import { afterAll, assert, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Effect, Result, Stream } from "effect"
 import { Dataset, equals } from "../src/Dataset.js"
@@ -10,6 +11,7 @@ import * as Part10 from "../src/Part10.js"
 import * as Transcode from "../src/Transcode.js"
 import * as TransferSyntax from "../src/TransferSyntax.js"
 import { type Line, parseDump, run } from "./support/dcmtk.js"
+import { bytes, implicitLE, longLE, shortLE } from "./support/bytes.js"
 import { dataset as generate, type Rng, rng } from "./support/generate.js"
 
 const IVRLE = TransferSyntax.ImplicitVRLittleEndian
@@ -29,6 +31,11 @@ const pairs = syntaxes.flatMap((from) => syntaxes.map((to) => ({ from, to })))
 const ok = <A, E extends { readonly message: string }>(r: Result.Result<A, E>): A => {
   if (Result.isFailure(r)) return assert.fail(r.failure.message)
   return r.success
+}
+
+const failure = <A, E>(r: Result.Result<A, E>): E => {
+  if (Result.isSuccess(r)) return assert.fail("expected a failure")
+  return r.failure
 }
 
 const concat = (pieces: ReadonlyArray<Uint8Array>): Uint8Array => {
@@ -310,6 +317,188 @@ describe("Transcode · malformed input gives typed errors", () => {
     const r = Transcode.make("1.2.840.10008.1.2.4.50", EVRLE).push(new Uint8Array(0))
     assert(Result.isFailure(r))
     expect(r.failure._tag).toBe("DataEncodeError")
+  })
+})
+
+// An Explicit VR LE data set (3,216 bytes) that fflate 0.8.3's streaming Deflate compresses into a stream no inflater
+// accepts ("invalid distance too far back", 101arrowz/fflate#260): fuzz target data.transcode, seed 0xb00902cc, shrunk.
+const fflateTrigger =
+  "CACAAExPGgBWVFE5VlNDNEEyRDNPTEw5V0JERlFTNFBFIDoAQAJTUQAAwAIAAP7/AOD/////CAA1AFRNBABOMEpNEgCHAERBBgAzNVk0MVMYAEaZRkQY" +
+  "APEe0matWcRIA3MvsVkcwX/3XYtpG4PNDyQAIABGTBAAX7lNuyzO9t0Zw3oQrf0J8P7/DeAAAAAA/v8A4P////8IABQBU1QeAFVMWFczQjdETzVKRDRB" +
+  "NDFaIFdIMVkgVktPUjhZMxgAYnBMVBYAUjdUSC1PMTI2WVlUVDZTTEJVQk9EIBgAMJNGRBgAAW+zbMGG5sMivuzlicv8YkxRVNz0w32VGAA4mVVTAAAo" +
+  "AB9wRkwQAMziOKsZRPKiTRWNR50iCedQABgARFMKAFZaMzBMRi5GNiAAIUABQUUIADRDTDhJSzVJCjAVB1NRAAD//////v8A4HABAAAYAEBgVUwIAFhp" +
+  "zydpVRByGABicExUCAAwUThPIEw3IBgAVZVTUQAA//////7/AOD/////CQD7EFVOAAAGAAAAT8scmFr6GAAAUFNIBgBGMEs0VEhEAAkATFQaAERBNVBa" +
+  "U0o4RjEuRVFQMEtXNDRUTlhPTUk0/v8N4AAAAAD+/wDg0gAAAAgAgBBMTxQAMVFOTE9UMzRDOUlSVERGQS4zTiANAM4QVU4AAAQAAABn2bHpEwCxEFVO" +
+  "AAAGAAAA95GY6DjsFAAkMERTDgBSM0hBMEFSN1I0R1BMSBcA5hBVTgAABgAAAMtnU7moghgAdABJUwQARkhVICAAcABMTwIAWiAiADAARkwMALgRbrD+" +
+  "OL0zj8/cQmgA8mJGRBAAriKSCWB2ZmNlU/l76FccIwQwFABDUxAAT1RDRzZCMk4wWFVZMUQtWQowFQZMTwoALlo1UjFPOEEzMP7/3eAAAAAAIgAwFVVM" +
+  "CAAnG2K6Wlq04f7/3eAAAAAAEDBUAExPFAAyQVZNMFVTU01QIC1BQ1ZHQTZDNv7/DeAAAAAAQAAj4FNRAACWCQAA/v8A4AAAAAD+/wDg/////wgAPhBM" +
+  "Tw4AOTFMMVgwQ0dHUFRCUzkXAJ4QVU4AAAQAAACngna5IAAnAExPDgBVTFQ1TkFCTlE5UzNETiIAJxVGTBAAit0iJbJhlEraWzVSvtbGklQAAhFDUw4A" +
+  "VERZMFZNWjRGTE9XOSBUACETRFMQADg4QTQwLjYtVTc1TEEyOUYIQBUBTFQaAFJYN0JYWFZINV5FNy1BUEM0UTNOMDRONVpPEEATEExUFABWQlM0SjNF" +
+  "TkRaWFgtVF5ERCA2VP7/DeAAAAAA/v8A4P////8IADMhU1EAAAgAAAD+/wDgAAAAABEA9RBVTgAABAAAAEZgAfkXAGsQVU4AAAAAAAAXALQQVU4AAAQA" +
+  "AAARwyvPGABwkEZEGAAfNKupCsDqbG+A0RGDEH1Z2hIEFXtlEfloAKBiU1EAAP/////+/wDg/////wgAICJTUQAAyAEAAP7/AOCWAAAADwDuEFVOAAAC" +
+  "AAAA2n0VAM0QVU4AAAYAAAAYmIu4jWgVANUQVU4AAAAAAAAXAKUQVU4AAAAAAAAIMEIBSVMCADdDCjDVAElTBABaTjlPCjAuAURTCAAuUS5ITjlCUgow" +
+  "1gFEUwwAWEg1RllPM1VEOUgzCjDkAkZMCADD6Bd4NgJBvQowlANGTAwA7ijNBWRivZ7daSqd/v8A4HIAAAAJAOEQVU4AAAQAAAC31rjYGAA3FlVMBACw" +
+  "YJX3GABRk0ZMDAASMYbt6GVrLqbIyYUYAHSUQ1MCAFdQKACZkFVTAABAAGCgTE8KADA1VVUuOE1SVCBSAAgARkQIAIvMSPWYxdfDCjAGAERBBgBOVk42" +
+  "SyD+/wDg/////wgACABDUxAAVU0tRi5JNzJHNE1XN1lYLQ0A2BBVTgAABAAAALIBNUwPAJwQVU4AAAgAAACPafdXbN08BBgAIFBMTyAASjAzODVSQkIt" +
+  "VThNTlY2RVFXSDI4QU5VR1kgVFg1TjUYAEKZRkQIAFW4jfwuCSWEKAB0lENTDgA0TEFPUlFXWUwgOC1QRAQwVABDUwYAVDYzOE9eCjAlBEZMAAD+/w3g" +
+  "AAAAAAgAWiJTUQAA//////7/3eAAAAAAFwAvEFVOAAAGAAAA0ULstiCjGABBkExPDABSWF5GTkNTRTZTVCAYABWXRkQQAMFIZ8Iq2ePL/nPBBjtXqLBU" +
+  "AAISSVMGAEIxQ1NIIHAAChJTUQAA//////7/AOD/////CAAaAFVJDgBPUFFUVlVMOExRIEhLSxEAVxBVTgAABAAAACuKvaQRAOgQVU4AAAgAAAC3AD2h" +
+  "8N/i6RQAVgBEUwwAQlhFQ0s4SVFURi0gFABIYERTBABeWFogFwDREFVOAAAIAAAAgs3OuJWxihFSADAAU1MIANsFWZz5HIN5agAFAExPBgBYNzFYNVH+" +
+  "/w3gAAAAAP7/AODGAAAACABQEFBOJABLTU00SDdXIDdaUE9MVVAxU0IuNjNaNDExIElFUjlRTjZZT0kTAKkQVU4AAAQAAABqzLZAFQAhEFVOAAACAAAA" +
+  "g88VAM8QVU4AAAQAAAAAOh1YGAAAcENTEABIMzc0NllUMEoxVCBTLVMgGAAWmUxPKABOWTVCUV4yNzVWVkRMTkQzRzNZRkRLVzJaREpYOE0gMFFUN0hE" +
+  "QlVIGAAimUxPFAAxNkVGQVhLV09TTjhaQkQgQkIxICgAIAdVUwAA/v8A4P////8IACORVUkmAEFGQ1QgM01LQjU1UVcyU0ZJXjM4WFRCR01LQ1JCRFVO" +
+  "NTVWR0g1FwBGEFVOAAAEAAAAT46cwxgAIFBMTyYASDMzRDY3VDBRTkdELTAwNU5GNk1OLkpFUSA0RlM3TlhKOUVDWURmABcARkwIAOXdPU+0Fn4ragAR" +
+  "AE9MAAAAAAAAcgAQA0NTCgBVREY1S0VTUEsgCjByAExPAgA4IAwwGAFVUwgAWa4adrYTn1/+/w3gAAAAAP7/3eAAAAAACjByB1NRAAA2AQAA/v8A4NYA" +
+  "AAAAABBQU0gAAAgAgABMTwYALi5GUkQgCwDuEFVOAAAAAAAADQBtEFVOAAAGAAAAX+85jgb+DwDpEFVOAAAEAAAAwvDbQxcAhxBVTgAAAgAAANnZGAAV" +
+  "l0ZEIAArr73c2tl8MbXIPyXaQ3bq5qFkgsKDSaolNmDsIKZv0GgA0GJVUwgAbR09tB/9AXAIMHgARFMCAFcyCjA0AURTAAAKMGUGT0YAAAQAAADUTAV9" +
+  "CjA1B1NUIgBXV0RCNDFXSU5FOEFPRVA1TFJGQ0VPVE5MMjEtVVA2WFog/v8A4CgAAAALAIIQVU4AAAAAAAAoADQASVMIADguTSBERU8gCDBFAEZMBAAo" +
+  "GFIB/v8A4P////9wAFgCRkwQAGNXnt6tY6aGkX4WWRuTmVf+/w3gAAAAABAwBQBMTwoAQTVIRjM3TDBFWv7/DeAAAAAA/v8A4CwAAAAWABoAVVMAABgA" +
+  "tBFDUwgAS1FFQjUyVFEGMIIASVMMAFdaUElRLl5eNklIOP7/AOD/////FgA0AERTDABUSUReIEVXRCAtMiAgAFSSRkQgAAKPL7SdtpKXw0RXtKUKfesx" +
+  "DMDxdaSrKJhcKSbbnYokKAAHAVVTBgCvNKUizcRgAAAwU1EAAKYBAAD+/wDg/////wsA8RBVTgAABAAAAFrTN7ENAGkQVU4AAAYAAACJL9+hbAUXANIQ" +
+  "VU4AAAIAAAB+0nIAFABVUwIAAlr+/w3gAAAAAP7/AOD0AAAAEQDTEFVOAAAIAAAA75UM9jm6W1sVALMQVU4AAAAAAAAYADtgU0wQABvGLT8ZuPk3lV92" +
+  "cT2mAvkYAGGQRkQYAD5RbuRCKktfBh6BWwTsTH4cWOigOrZYpBgAGJVTUwQA5tadnSgAAgRVUwgANc3+djGqBNdAADdAUE4mAEJIQVIyNzggUSA1WUlR" +
+  "RVBDLVhWMlEtODg1MktUUFBVOVpBSS4udgAwAExPJgBIWjhHWU5VWjZER1lLNVktMERSUEY3V1dDSUM1OUxLWFhQV0FJMAowGgJEUwwAODNZNlZJUjQ2" +
+  "RzAgCjDkAkZMCABX8K8rnhBOev7/AOD/////EgBiAENTDABROE1KTDVTTEtUOFIYAFKURkwQABUeefsVT4Cuj35/cFSdYbEgAA0AVUkQAC5aWjI3STk1" +
+  "S1VRUzVHNgA6AEgCRkwEALGwwkj+/w3gAAAAAAwwGQFVUwAA/v8N4AAAAAD+/93gAAAAAAowJgZGRBAARWF4aY1bF9Q11BkscMspw/7/DeAAAAAA"
+
+const ITEM = 0xfffee000
+const ITEM_END = 0xfffee00d
+const UNDEFINED = 0xffffffff
+const uid = [0x31, 0x2e, 0x32, 0x00] // "1.2\0"
+
+describe("Transcode · fuzz findings (regressions)", () => {
+  it("Deflated Explicit VR LE output inflates to the data set (not fflate's streaming Deflate, 101arrowz/fflate#260)", () => {
+    const input = Uint8Array.from(Buffer.from(fflateTrigger, "base64"))
+    expect(input.length).toBe(3216)
+    const source = ok(DatasetCodec.decode(input, EVRLE))
+    for (const from of [EVRLE, IVRLE, EVRBE]) {
+      const encoded = ok(DatasetCodec.encode(source, from))
+      // From Implicit VR, sequences and items are written with undefined length (§7.5), so the bytes differ.
+      const expected = from === IVRLE ? ok(Transcode.transcode(encoded, from, EVRLE)) : input
+      for (const r of [Transcode.transcode(encoded, from, DEFL), transcodeChunked(rng(from.length), encoded, from, DEFL)]) {
+        const deflated = ok(r)
+        expect(ok(DatasetCodec.inflate(deflated))).toEqual(expected)
+        assert.isTrue(equals(ok(DatasetCodec.decode(deflated, DEFL)), source))
+      }
+    }
+  })
+
+  it("a deflated target is written at end(): pushes give nothing, end() gives the whole stream", () => {
+    const input = Uint8Array.from(Buffer.from(fflateTrigger, "base64"))
+    const t = Transcode.make(EVRLE, DEFL)
+    expect(ok(t.push(input.subarray(0, 1000)))).toEqual([])
+    expect(ok(t.push(input.subarray(1000)))).toEqual([])
+    const out = ok(t.end())
+    expect(out.length).toBe(1)
+    expect(ok(DatasetCodec.inflate(concat(out)))).toEqual(input)
+  })
+
+  it("a deflated source is bounded by maxInflatedBytes (default 64 MiB): a deflate bomb is a Deflate error naming the limit", () => {
+    // 65 MiB of zeros in one OB element: about 65 KB deflated.
+    const plain = new Uint8Array(12 + 65 * 1024 * 1024)
+    plain.set(longLE(0x7fe00010, "OB", 65 * 1024 * 1024))
+    const bomb = new Uint8Array(deflateRawSync(plain, { level: 1 }))
+    expect(bomb.length).toBeLessThan(512 * 1024)
+    expect(DatasetCodec.defaultMaxInflatedBytes).toBe(64 * 1024 * 1024)
+    for (const options of [{}, { maxInflatedBytes: 1024 * 1024 }]) {
+      const t = Transcode.make(DEFL, EVRLE, options)
+      let failed: Transcode.TranscodeError | undefined
+      for (let i = 0; i < bomb.length && failed === undefined; i += 65536) {
+        const r = t.push(bomb.subarray(i, i + 65536))
+        if (Result.isFailure(r)) failed = r.failure
+      }
+      assert(failed !== undefined && failed._tag === "DataDecodeError")
+      expect(failed.kind).toBe("Deflate")
+      expect(failed.reason).toContain(`maxInflatedBytes ${options.maxInflatedBytes ?? 64 * 1024 * 1024}`)
+    }
+  })
+
+  describe("Explicit -> Implicit VR: an explicit VR that Implicit VR decoding (VR from the dictionary) would read otherwise", () => {
+    it("(300A,0616), SQ in the dictionary, sent as US, is a DataEncodeError naming the tag and both VRs", () => {
+      const input = Uint8Array.from(Buffer.from("0a301606555302000100", "hex"))
+      for (const from of [EVRLE, DEFL]) {
+        const r = Transcode.transcode(from === DEFL ? ok(DatasetCodec.encode(ok(DatasetCodec.decode(input, EVRLE)), DEFL)) : input, from, IVRLE)
+        assert(Result.isFailure(r))
+        const e = r.failure
+        assert(e._tag === "DataEncodeError")
+        expect(e.tag).toBe(0x300a0616)
+        expect(e.reason).toContain("(300A,0616)")
+        expect(e.reason).toContain("VR US")
+        expect(e.reason).toContain("SQ")
+      }
+      // Explicit targets carry the VR, so nothing is lost there.
+      for (const to of [EVRLE, EVRBE]) assert.isTrue(equals(ok(DatasetCodec.decode(ok(Transcode.transcode(input, EVRLE, to)), to)), ok(DatasetCodec.decode(input, EVRLE))))
+    })
+
+    it("a sequence at (7FE0,0010) is a DataEncodeError (Implicit VR decoding would read encapsulated pixel data)", () => {
+      for (const input of [bytes(longLE(0x7fe00010, "SQ", UNDEFINED), implicitLE(0xfffee0dd, 0)), bytes(longLE(0x7fe00010, "SQ", 0)), bytes(longLE(0x7fe00010, "UN", UNDEFINED), implicitLE(0xfffee0dd, 0))]) {
+        ok(DatasetCodec.decode(input, EVRLE))
+        const r = Transcode.transcode(input, EVRLE, IVRLE)
+        assert(Result.isFailure(r) && r.failure._tag === "DataEncodeError")
+        expect(r.failure.tag).toBe(0x7fe00010)
+      }
+    })
+
+    it("UN of defined length where the dictionary says SQ is read as the Implicit VR LE sequence it holds (§6.2.2)", () => {
+      const content = [...implicitLE(ITEM, 12), ...implicitLE(0x00081150, 4, uid)]
+      const input = bytes(longLE(0x00081140, "UN", content.length, content), shortLE(0x00100020, "LO", [0x41, 0x20]))
+      const out = ok(DatasetCodec.decode(ok(Transcode.transcode(input, EVRLE, IVRLE)), IVRLE))
+      const items = out.sequence(0x00081140)
+      assert(items !== undefined)
+      expect(items.length).toBe(1)
+      expect(items[0]?.uid(0x00081150)).toBe("1.2")
+      expect(out.string(0x00100020)).toBe("A")
+      // Garbage inside such a UN value is refused, not forwarded.
+      const broken = bytes(longLE(0x00081140, "UN", 4, [1, 2, 3, 4]))
+      assert.isTrue(Result.isFailure(Transcode.transcode(broken, EVRLE, IVRLE)))
+    })
+  })
+
+  describe("what DatasetCodec.decode rejects, the transcoder rejects with the same kind of error", () => {
+    // (0008,1140) of defined length `length` (correct: 28) holding one item of undefined length, then (0010,0020).
+    const sequence = (length: number) =>
+      bytes(implicitLE(0x00081140, length), implicitLE(ITEM, UNDEFINED), implicitLE(0x00081150, 4, uid), implicitLE(ITEM_END, 0), implicitLE(0x00100020, 2, [0x41, 0x20]))
+
+    it("the well-formed reference transcodes and decodes", () => {
+      ok(DatasetCodec.decode(sequence(28), IVRLE))
+      for (const to of [IVRLE, EVRLE]) ok(DatasetCodec.decode(ok(Transcode.transcode(sequence(28), IVRLE, to)), to))
+    })
+
+    it("a defined-length sequence that ends inside its undefined-length item (before or across the Item Delimitation Item) is InvalidLength", () => {
+      for (const length of [20, 24, 27]) {
+        const input = sequence(length)
+        const d = DatasetCodec.decode(input, IVRLE)
+        assert(Result.isFailure(d))
+        expect(d.failure.kind).toBe("InvalidLength")
+        for (const to of [IVRLE, EVRLE, EVRBE]) {
+          for (const r of [Transcode.transcode(input, IVRLE, to), transcodeChunked(rng(length), input, IVRLE, to)]) {
+            assert(Result.isFailure(r), `length ${length} -> ${to}`)
+            assert(r.failure._tag === "DataDecodeError")
+            expect(r.failure.kind).toBe("InvalidLength")
+            expect(r.failure.tag === 0x00081140 || r.failure.tag === ITEM_END).toBe(true)
+          }
+        }
+      }
+    })
+
+    it("an undefined-length sequence or item still open where its enclosing defined-length item ends is InvalidLength", () => {
+      // Item of length 20 holding (0040,A730) SQ undefined, an item of undefined length and nothing more.
+      const inner = [...longLE(0x0040a730, "SQ", UNDEFINED), ...implicitLE(ITEM, UNDEFINED)]
+      const input = bytes(longLE(0x00081140, "SQ", 8 + inner.length), implicitLE(ITEM, inner.length), inner, implicitLE(ITEM_END, 0), implicitLE(0xfffee0dd, 0), implicitLE(0xfffee0dd, 0))
+      expect(failure(DatasetCodec.decode(input, EVRLE)).kind).toBe("InvalidLength")
+      const r = Transcode.transcode(input, EVRLE, IVRLE)
+      assert(Result.isFailure(r) && r.failure._tag === "DataDecodeError")
+      expect(r.failure.kind).toBe("InvalidLength")
+      expect(r.failure.reason).toContain("undefined length")
+    })
+
+    it("at end(), an open item or sequence is Truncated, as it is for the decoder", () => {
+      const input = sequence(0xffffffff).subarray(0, 8 + 8 + 12) // undefined-length sequence, item, one element
+      expect(failure(DatasetCodec.decode(input, IVRLE)).kind).toBe("Truncated")
+      const r = Transcode.transcode(input, IVRLE, EVRLE)
+      assert(Result.isFailure(r) && r.failure._tag === "DataDecodeError")
+      expect(r.failure.kind).toBe("Truncated")
+    })
   })
 })
 
