@@ -1,3 +1,4 @@
+import { deflateRawSync } from "node:zlib"
 import { assert, describe, expect, it } from "@effect/vitest"
 import { Result } from "effect"
 import { Dataset, equals } from "../src/Dataset.js"
@@ -209,6 +210,31 @@ describe("PS3.5 §A.5 · Deflated Explicit VR Little Endian", () => {
     expect(e.kind).toBe("Deflate")
     expect(e.reason).toContain("maxInflatedBytes")
     expect(ok(DatasetCodec.decode(deflated, Deflated)).bytes(0x00420011)?.length).toBe(4 * 1024 * 1024)
+  })
+
+  it("a deflate bomb (65 MiB of zeros in ~65 KB) fails under the default maxInflatedBytes of 64 MiB, naming the limit", () => {
+    const plain = new Uint8Array(12 + 65 * 1024 * 1024)
+    plain.set(longLE(0x7fe00010, "OB", 65 * 1024 * 1024))
+    const bomb = new Uint8Array(deflateRawSync(plain, { level: 1 }))
+    expect(bomb.length).toBeLessThan(512 * 1024)
+    expect(DatasetCodec.defaultMaxInflatedBytes).toBe(64 * 1024 * 1024)
+    const e = failure(DatasetCodec.decode(bomb, Deflated))
+    expect(e.kind).toBe("Deflate")
+    expect(e.reason).toContain(`maxInflatedBytes ${64 * 1024 * 1024}`)
+    expect(failure(DatasetCodec.inflate(bomb)).kind).toBe("Deflate")
+    // A caller that expects such objects raises the limit explicitly.
+    expect(ok(DatasetCodec.decode(bomb, Deflated, { maxInflatedBytes: 66 * 1024 * 1024 })).bytes(0x7fe00010)?.length).toBe(65 * 1024 * 1024)
+  })
+
+  it("inflates into one buffer of exactly the inflated size, across deflate blocks", () => {
+    const ds = generate(rng(11), { explicit: true, maxElements: 60 })
+    const plain = ok(DatasetCodec.encodeWith(ds, { explicitVR: true, littleEndian: true }))
+    for (const level of [0, 1, 9] as const) {
+      const out = ok(DatasetCodec.inflate(new Uint8Array(deflateRawSync(plain, { level }))))
+      expect(out).toEqual(plain)
+      expect(out.buffer.byteLength).toBe(plain.length)
+    }
+    expect(ok(DatasetCodec.inflate(new Uint8Array(deflateRawSync(new Uint8Array(0)))))).toEqual(new Uint8Array(0))
   })
 
   it("fails with a typed error on a broken or truncated deflate stream", () => {
