@@ -287,6 +287,55 @@ export const vanishMidStore = (target: RawPeer.Target, options: InterruptedStore
     peer.reset()
   })
 
+/**
+ * Associates and sends a whole C-STORE whose Affected SOP Instance UID is `forgedUid` (any bytes:
+ * "../../x", a path, control characters), written into the command set past the encoder's checks;
+ * reports the C-STORE-RSP status, or undefined when the server answered with something else.
+ */
+export const storeWithForgedUid = (
+  target: RawPeer.Target,
+  options: AssociateOptions & { readonly sopClassUid: string; readonly forgedUid: string; readonly dataset: Uint8Array; readonly timeoutMs: number }
+): Effect.Effect<Report & { readonly status: number | undefined }> =>
+  withPeer(target, async (peer) => {
+    const established = await establish(peer, { ...options, abstractSyntaxes: [options.sopClassUid] }, options.timeoutMs)
+    const pcId = established.contextIds.get(options.sopClassUid)
+    if (pcId === undefined) throw new Error(`the server did not accept ${options.sopClassUid}`)
+    const forged = new TextEncoder().encode(options.forgedUid)
+    const length = forged.length + (forged.length & 1)
+    const placeholder = `2.25.${"1".repeat(Math.max(1, length - 5))}`.slice(0, length)
+    const command = CommandSet.encode({
+      _tag: "CStoreRq",
+      affectedSopClassUid: options.sopClassUid,
+      affectedSopInstanceUid: placeholder,
+      messageId: 1,
+      priority: 0,
+      hasDataset: true
+    })
+    if (command._tag === "Failure") throw new Error(command.failure.message)
+    const bytes = command.success.slice()
+    const at = new TextDecoder("latin1").decode(bytes).indexOf(placeholder)
+    if (at < 0) throw new Error("placeholder UID not found in the command set")
+    bytes.fill(0, at, at + length)
+    bytes.set(forged, at)
+    await peer.write(PduCodec.encodePDataTf([{ presentationContextId: pcId, isCommand: true, isLast: true, data: bytes }]))
+    await peer.write(PduCodec.encodePDataTf([{ presentationContextId: pcId, isCommand: false, isLast: true, data: options.dataset }]))
+    const answer = await peer.readPdu(options.timeoutMs)
+    let status: number | undefined
+    if (answer !== undefined && answer.pduType === PduType.PDataTf) {
+      // PDV: length (4), context id (1), control header (1), then the command set; Status is (0000,0900) US.
+      const data = answer.body.subarray(6)
+      for (let i = 0; i + 10 <= data.length; i++) {
+        if (data[i] === 0x00 && data[i + 1] === 0x00 && data[i + 2] === 0x00 && data[i + 3] === 0x09 && data[i + 4] === 2) {
+          status = (data[i + 8] ?? 0) | ((data[i + 9] ?? 0) << 8)
+          break
+        }
+      }
+    }
+    await peer.write(RawPeer.aReleaseRq)
+    const rest = await drain(peer, options.timeoutMs)
+    return { answers: [...(answer === undefined ? [] : [answerOf(answer)]), ...rest.answers], ending: rest.ending, status }
+  })
+
 /** The outcome of a flood. */
 export interface FloodReport {
   /** Associations the server accepted (held open until every request was answered, then released). */

@@ -4,7 +4,7 @@
  * each case: the server answers C-ECHO, the directory holds exactly the objects acknowledged with
  * success (complete, byte-identical data sets), and no temporary or partial file is left.
  */
-import { writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { Association, Store } from "@dicomnet/client"
 import { Dcmtk, HostilePeer } from "@dicomnet/testkit"
@@ -117,4 +117,33 @@ describe("Limits · maxDatasetBytes", () => {
       })
     )
   , 30_000)
+})
+
+describe("Faults · forged SOP Instance UIDs (path traversal)", () => {
+  it.live("a C-STORE whose SOP Instance UID is a relative path never writes outside the store directory", () => {
+    const store = join(dir.path, "store")
+    mkdirSync(store)
+    return withServer({ handlers: { store: storeTo(store) } }, ({ target }) =>
+      Effect.gen(function* () {
+        const forged = ["2.25.4242", "../outside", "../../../../../../../../tmp/dicomnet-evil", "/etc/dicomnet-evil", "..\\..\\win"]
+        const statuses: Array<number | undefined> = []
+        for (const forgedUid of forged) {
+          const report = yield* HostilePeer.storeWithForgedUid(target, { sopClassUid: secondaryCapture, forgedUid, dataset: object(50).bytes, timeoutMs: 6000 })
+          statuses.push(report.status)
+          yield* note(`forged ${forgedUid}`, report)
+        }
+        yield* note("forged SOP Instance UIDs", statuses)
+        // The well-formed UID is stored and acknowledged. The forged ones are written under a sanitised
+        // name inside the directory (digits, dots and "_" only); their C-STORE-RSP cannot be encoded
+        // (it would echo the invalid UID), so today they get no response: see SECURITY.md.
+        expect(statuses[0]).toBe(0)
+        expect(readdirSync(dir.path)).toEqual(["store"])
+        expect(existsSync("/tmp/dicomnet-evil.dcm")).toBe(false)
+        expect(existsSync("/etc/dicomnet-evil.dcm")).toBe(false)
+        const inside = readdirSync(store)
+        expect(inside.every((name) => /^[0-9._]+\.dcm$/.test(name) && !name.startsWith("."))).toBe(true)
+        expect(yield* echo(target.port)).toBe(0)
+      })
+    )
+  }, 30_000)
 })
