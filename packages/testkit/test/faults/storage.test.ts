@@ -147,3 +147,44 @@ describe("Faults · forged SOP Instance UIDs (path traversal)", () => {
     )
   }, 30_000)
 })
+
+describe("Faults · a store handler that dies", () => {
+  it.live("a defect in the store handler is answered 0110H without its message; the association stores the next object", () => {
+    const inner = storeTo(dir.path)
+    let calls = 0
+    return withServer(
+      {
+        handlers: {
+          store: (request) =>
+            ++calls === 1 ? Effect.andThen(Stream.runDrain(request.dataset), Effect.die(new Error("secret internal state: disk controller on fire"))) : inner(request)
+        }
+      },
+      ({ target }) =>
+        Effect.gen(function* () {
+          const failure = yield* Effect.scoped(
+            Effect.gen(function* () {
+              const association = yield* Association.request({ host, port: target.port, contexts: [{ abstractSyntax: secondaryCapture }], timeouts: clientTimeouts })
+              const first = object(60)
+              const error = yield* Effect.flip(
+                Store.stream(association, { sopClassUid: first.sopClassUid, sopInstanceUid: first.sopInstanceUid, transferSyntaxUid: first.transferSyntaxUid, data: Stream.make(first.bytes) })
+              )
+              const second = object(61)
+              const ok = yield* Store.stream(association, {
+                sopClassUid: second.sopClassUid,
+                sopInstanceUid: second.sopInstanceUid,
+                transferSyntaxUid: second.transferSyntaxUid,
+                data: Stream.make(second.bytes)
+              })
+              return { error, ok: ok.status }
+            })
+          )
+          yield* note("store handler dies", { status: "status" in failure.error ? failure.error.status : failure.error._tag, ok: failure.ok })
+          expect(failure.error).toMatchObject({ _tag: "DimseFailure", status: 0x0110 })
+          expect(JSON.stringify(failure.error)).not.toContain("secret")
+          expect(failure.ok).toBe(0)
+          expect(check(dir.path, [object(61)])).toMatchObject(clean)
+          expect(yield* echo(target.port)).toBe(0)
+        })
+    )
+  }, 30_000)
+})
