@@ -6,6 +6,7 @@
 import { Association, Echo } from "@dicomnet/client"
 import { SopClass } from "@dicomnet/data"
 import { Command } from "@dicomnet/dimse"
+import { AccessControl } from "@dicomnet/server"
 import { HostilePeer } from "@dicomnet/testkit"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Stream } from "effect"
@@ -192,6 +193,31 @@ describe("Hostile input · association floods (PS3.8 §9.3.4 RJ 2/3/2)", () => {
         expect(yield* echo(target.port)).toBe(0)
         expect(yield* remainingAssociations(server)).toBe(0)
       })
+    )
+  , 30_000)
+})
+
+describe("Hostile input · one noisy peer against per-peer limits (AccessControl.associationLimits)", () => {
+  it.live("a flood of 20 from one AE title limited to 3 gets 3 associations and 17 RJ 2/3/2; other peers are still served", () =>
+    withServer(
+      {
+        maxAssociations: 10,
+        accessControl: AccessControl.make({ otherwise: "allow", associationLimits: [{ peer: {}, max: 3, per: "callingAeTitle" }] })
+      },
+      ({ target, server }) =>
+        Effect.gen(function* () {
+          const [report, status] = yield* Effect.all(
+            [HostilePeer.flood(target, { associations: 20, callingAeTitle: "NOISY", timeoutMs: 8000 }), echo(target.port, "QUIET")],
+            { concurrency: 2 }
+          )
+          yield* note("flood of 20 from one AE (per-AE limit 3)", { ...report, rejected: report.rejected.length })
+          expect(report.accepted).toBe(3)
+          expect(report.rejected).toHaveLength(17)
+          for (const rj of report.rejected) expect(rj).toEqual({ result: 2, source: 3, reason: 2 })
+          expect(status).toBe(0)
+          expect(yield* remainingAssociations(server)).toBe(0)
+          expect(yield* echo(target.port, "NOISY")).toBe(0)
+        })
     )
   , 30_000)
 })
