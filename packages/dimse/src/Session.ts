@@ -224,6 +224,45 @@ const concat = (chunks: ReadonlyArray<Uint8Array>, length: number): Uint8Array =
 }
 
 /**
+ * Re-cuts a data set stream into fragments of exactly `size` bytes (the last one shorter), so that every
+ * P-DATA-TF carries one full data PDV: large chunks are sliced as views, small ones copied together.
+ * (DCMTK 3.6.7 misreads a PDU holding three or more PDVs.)
+ */
+const coalesce = <E>(dataset: Stream.Stream<Uint8Array, E>, size: number): Stream.Stream<Uint8Array, E> =>
+  Stream.suspend(() => {
+    let pending: Uint8Array | undefined
+    let filled = 0
+    return dataset.pipe(
+      Stream.mapAccum(
+        () => undefined,
+        (_: undefined, chunk: Uint8Array) => {
+          const out: Array<Uint8Array> = []
+          let at = 0
+          while (at < chunk.length) {
+            if (pending === undefined && chunk.length - at >= size) {
+              out.push(chunk.subarray(at, at + size))
+              at += size
+              continue
+            }
+            pending ??= new Uint8Array(size)
+            const n = Math.min(size - filled, chunk.length - at)
+            pending.set(chunk.subarray(at, at + n), filled)
+            filled += n
+            at += n
+            if (filled === size) {
+              out.push(pending)
+              pending = undefined
+              filled = 0
+            }
+          }
+          return [undefined, out] as const
+        },
+        { onHalt: () => (pending === undefined ? [] : [pending.subarray(0, filled)]) }
+      )
+    )
+  })
+
+/**
  * Starts a session over `channel`: a reader fiber in the current scope consumes `channel.incoming` and
  * routes every message. Closing the scope interrupts the reader and every performer operation.
  *
@@ -298,7 +337,8 @@ export const make = <E>(channel: Channel<E>, options: Options<E> = {}): Effect.E
           if (ended !== undefined) return Effect.fail(errorOf(ended))
           let started = false
           let completed = false
-          const fragmenter = { presentationContextId, maxPduLength }
+          // One PDV per PDU: the command alone, then full data fragments (DCMTK 3.6.7 misreads a PDU of three PDVs).
+          const fragmenter = { presentationContextId, maxPduLength, separateCommand: true }
           const send = (pdu: PDataTf): Effect.Effect<void, E> =>
             Effect.suspend(() => {
               started = true
@@ -310,7 +350,7 @@ export const make = <E>(channel: Channel<E>, options: Options<E> = {}): Effect.E
                   const pdus = Fragmenter.message(fragmenter, command, dataset)
                   return Result.isFailure(pdus) ? Effect.fail(pdus.failure) : Effect.forEach(pdus.success, send, { discard: true })
                 })
-              : Stream.runForEach(Fragmenter.streamMessage(fragmenter, command, dataset), send)
+              : Stream.runForEach(Fragmenter.streamMessage(fragmenter, command, coalesce(dataset, Fragmenter.maxFragmentLength(maxPduLength))), send)
           return all.pipe(
             Effect.tap(() => Effect.sync(() => (completed = true))),
             Effect.onExit((exit) =>

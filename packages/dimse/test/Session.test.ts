@@ -289,9 +289,16 @@ describe("Session · data sets (PS3.8 Annex E)", () => {
               success(rq)
             )
         })
-        const replies = yield* Stream.runCollect(requestor.request(1, storeRq(), Stream.fromIterable(chunksOf(data, 10_000))))
+        // Chunks smaller and larger than a fragment.
+        const chunks = [...chunksOf(data.subarray(0, 1000), 7), ...chunksOf(data.subarray(1000), 10_000)]
+        const replies = yield* Stream.runCollect(requestor.request(1, storeRq(), Stream.fromIterable(chunks)))
         expect(replies[0]?.command.status).toBe(0)
         expect(concat(received)).toEqual(data)
+        // One PDV per PDU: the command alone, then full data fragments whatever the chunking (DCMTK 3.6.7
+        // misreads a PDU holding three PDVs).
+        expect(a.sent[0]?.pdvs.map((p) => p.isCommand)).toEqual([true])
+        expect(a.sent.every((pdu) => pdu.pdvs.length === 1)).toBe(true)
+        expect(a.sent.slice(1, -1).every((pdu) => pdu.pdvs[0]?.data.length === 4096 - 6)).toBe(true)
         for (const pdu of a.sent) {
           expect(pdu.pdvs.reduce((n, p) => n + 6 + p.data.length, 0)).toBeLessThanOrEqual(4096)
         }
