@@ -81,6 +81,10 @@ export const command = Command.make("dicomnet").pipe(
   Command.withExamples([
     { command: "dicomnet echoscu pacs.example.org 104 --aec PACS -v", description: "Verify a peer (C-ECHO)" },
     { command: "dicomnet echoscp 11112 -v", description: "Answer C-ECHO on port 11112 until Ctrl-C" },
+    { command: "dicomnet storescu pacs 104 -r /data/study --threads 4", description: "Send a directory tree over 4 associations" },
+    { command: "dicomnet storescp 11112 --out /data/in --layout study -v", description: "Receive into Study/Series folders" },
+    { command: "dicomnet findscu pacs 104 -k PatientName='DOE^*' --json", description: "Query studies, DICOM JSON out" },
+    { command: "dicomnet demo", description: "Receiver, synthetic study, send with progress, query back, in one process" },
     { command: "dicomnet echoscu --help", description: "All options of a tool" }
   ])
 )

@@ -80,7 +80,8 @@ describe("dicomnet storescu against DCMTK storescp", () => {
     const { port, peer } = await startStorescp(out)
     try {
       const summaryPath = join(work.path, "threads.json")
-      const result = await Binary.run(["storescu", "127.0.0.1", String(port), source, "-r", "--threads", "4", "--summary", summaryPath])
+      const logPath = join(work.path, "threads.log")
+      const result = await Binary.run(["storescu", "127.0.0.1", String(port), source, "-r", "--threads", "4", "--summary", summaryPath, "--log", logPath])
       expect(result.stderr).toMatch(/Progress: 32\/32 files \(100%\), [\d.]+ MB of [\d.]+ MB, [\d.]+ files\/s, [\d.]+ MB\/s, ETA 0 s/)
       expect(result.stdout).toMatch(/^Stored 32 of 32 files \([\d.]+ MB\) in [\d.]+ s over 4 association\(s\): [\d.]+ files\/s, [\d.]+ MB\/s; 0 failed, 0 warning\(s\), 0 skipped\n$/)
       expect(result.code).toBe(0)
@@ -90,6 +91,11 @@ describe("dicomnet storescu against DCMTK storescp", () => {
       expect(summary.session).toMatchObject({ tool: "storescu", host: "127.0.0.1", port, callingAeTitle: "DICOMNET", calledAeTitle: "ANY-SCP" })
       expect(summary.configuration).toMatchObject({ threads: 4, recursive: true, retries: 3 })
       expect(summary.timings.associations).toBe(4)
+      // --log keeps the -v detail in the file even without -v on stderr.
+      const log = readFileSync(logPath, "utf8")
+      expect(log).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z I: Sending 32 files \([\d.]+ MB\) to 127\.0\.0\.1:\d+ over 4 association\(s\) in parallel/m)
+      expect(log.match(/ I: Stored /g)).toHaveLength(32)
+      expect(result.stderr).not.toContain("I: ")
       expect(summary.files.every((f) => f.outcome === "stored" && f.status === 0 && f.attempts === 1)).toBe(true)
 
       const received = walk(out)

@@ -1,7 +1,7 @@
 /** Parsing of the storage and query tools: DCMTK order (HOST PORT first), options anywhere, validation. */
 import { assert, describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Option } from "effect"
-import { parseFindscu, parseStorescu } from "./support/capture.js"
+import { parseFindscu, parseStorescp, parseStorescu } from "./support/capture.js"
 
 describe("dicomnet storescu · arguments and options", () => {
   it.effect("HOST PORT PATH... with flags before, between and after the paths; defaults of the contract", () =>
@@ -55,5 +55,32 @@ describe("dicomnet findscu · arguments and options", () => {
     Effect.gen(function*() {
       const { parsed } = yield* parseFindscu(["pacs", "104"])
       expect(parsed).toMatchObject({ keys: [], level: undefined, model: "study", json: false })
+    }))
+})
+
+describe("dicomnet storescp · arguments and options", () => {
+  it.effect("defaults: flat layout, overwrite, no fsync, every storage SOP class, eostudy 5 s", () =>
+    Effect.gen(function*() {
+      const { parsed } = yield* parseStorescp(["11112", "--out", "/in"])
+      expect(parsed).toMatchObject({ port: 11112, layout: "flat", onCollision: "overwrite", fsync: false, ignore: false, sopClasses: [], transferSyntaxes: [], eostudyTimeout: 5 })
+      expect(parsed?.out).toEqual(Option.some("/in"))
+    }))
+
+  it.effect("SOP classes and transfer syntaxes by UID or keyword, comma separated or repeated", () =>
+    Effect.gen(function*() {
+      const { parsed } = yield* parseStorescp([
+        "0", "--ignore", "--sop-classes", "CTImageStorage,1.2.840.10008.5.1.4.1.1.4", "--sop-classes", "DICOSCTImageStorage",
+        "--transfer-syntaxes", "ImplicitVRLittleEndian", "--layout", "patient", "--on-collision", "rename", "--fsync"
+      ])
+      expect(parsed?.sopClasses).toEqual(["1.2.840.10008.5.1.4.1.1.2", "1.2.840.10008.5.1.4.1.1.4", "1.2.840.10008.5.1.4.1.1.501.1"])
+      expect(parsed?.transferSyntaxes).toEqual(["1.2.840.10008.1.2"])
+      expect(parsed).toMatchObject({ layout: "patient", onCollision: "rename", fsync: true, ignore: true })
+    }))
+
+  it.effect("an unknown keyword is a usage error", () =>
+    Effect.gen(function*() {
+      const { exit, stderr } = yield* parseStorescp(["0", "--ignore", "--sop-classes", "NoSuchStorage"])
+      assert.isTrue(Exit.isFailure(exit))
+      expect(stderr).toContain("'NoSuchStorage' is neither a UID nor a known keyword")
     }))
 })

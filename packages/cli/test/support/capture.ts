@@ -6,6 +6,7 @@ import * as Cli from "../../src/Cli.js"
 import * as Echoscp from "../../src/tools/echoscp.js"
 import * as Echoscu from "../../src/tools/echoscu.js"
 import * as Findscu from "../../src/tools/findscu.js"
+import * as Storescp from "../../src/tools/storescp.js"
 import * as Storescu from "../../src/tools/storescu.js"
 
 /** What a run printed on stdout and stderr. */
@@ -74,3 +75,7 @@ export const parseStorescu = (args: ReadonlyArray<string>) =>
 /** Parses findscu arguments. */
 export const parseFindscu = (args: ReadonlyArray<string>) =>
   parseWith<Findscu.Config, never>((handler) => Findscu.make(handler) as CliCommand.Command<string, Findscu.Config, {}, never, never>, args)
+
+/** Parses storescp arguments. */
+export const parseStorescp = (args: ReadonlyArray<string>) =>
+  parseWith<Storescp.Config, never>((handler) => Storescp.make(handler) as CliCommand.Command<string, Storescp.Config, {}, never, never>, args)
