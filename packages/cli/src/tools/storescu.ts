@@ -364,7 +364,8 @@ export const run = (c: Config, options: { readonly progress?: Progress.Mode } = 
       })),
       scannedAt
     )
-    const mode: Progress.Mode = c.quiet ? "quiet" : options.progress ?? (process.stderr.isTTY ? "tty" : "plain")
+    // The live display redraws in place: log lines (-v, -d) would break it, so they get plain lines instead.
+    const mode: Progress.Mode = c.quiet ? "quiet" : options.progress ?? (process.stderr.isTTY && !c.verbose && !c.debug ? "tty" : "plain")
     const counters = { associations: 0 }
     yield* Effect.gen(function*() {
       yield* Effect.forkScoped(Progress.display(state, mode))
