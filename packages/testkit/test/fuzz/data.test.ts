@@ -28,6 +28,15 @@ describe("Hostile input · PS3.5 data sets, Part 10 files, character sets, trans
   it("Part10.readMeta / readMetaOrRaw / decodeFile: 2,000 files", () => runClean("data.part10", 2000, 0x5eed0205))
   it("CharacterSet.decodeString: 2,000 values under every defined term, escape sequences included", () => runClean("data.characterSet", 2000, 0x5eed0206))
   it("Transcode between the uncompressed syntaxes, whole and chunked: 1,000 inputs", () => runClean("data.transcode", 1000, 0x5eed0207))
+  it("Transcode against DatasetCodec.decode (differential): what the transcoder accepts decodes, and so does its output: 2,000 inputs", () =>
+    runClean("data.transcode.differential", 2000, 0x5eed0208))
+  it("Transcode to Deflated Explicit VR LE: the data set of seed 0xb00902cc (fflate streaming Deflate bug) round-trips", () => {
+    const target = Fuzz.target("data.transcode")
+    assert(target !== undefined)
+    const c = target.generate(Fuzz.Rng.make(0xb00902cc))
+    expect(c.label).toContain("-> deflated")
+    expect(c.check()).toEqual({ _tag: "Value" })
+  })
 
   it("depth bombs (5,000 nested undefined-length sequences) and 100,000 empty items fail typed or decode, in every syntax", () => {
     for (const name of ["implicit-le", "explicit-le", "explicit-be"] as const) {
