@@ -12,7 +12,7 @@
  */
 import { PresentationContextNotAccepted } from "@dicomnet/association"
 import { type DataError, type Dataset, DatasetCodec, Part10, Transcode, TransferSyntax } from "@dicomnet/data"
-import { Command, Status } from "@dicomnet/dimse"
+import { Command, Fragmenter, Status } from "@dicomnet/dimse"
 import { Effect, FileSystem, Option, type PlatformError, Result, Stream } from "effect"
 import type { Association, ContextRequest, OperationError } from "./Association.js"
 import { DimseFailure } from "./ClientError.js"
@@ -41,7 +41,7 @@ export interface StoreOptions {
   /** Move Originator AE title / Message ID (PS3.7 §9.1.1.1.8), for sub-operations of a C-MOVE. */
   readonly moveOriginatorApplicationEntityTitle?: string | undefined
   readonly moveOriginatorMessageId?: number | undefined
-  /** Bytes read from disk per chunk (default 64 KiB). */
+  /** Bytes read from disk per chunk (default: the largest PDV payload the peer takes, so chunks go out uncopied). */
   readonly chunkSize?: number | undefined
 }
 
@@ -223,7 +223,11 @@ export const file = (
         sopClassUid: info.sopClassUid,
         sopInstanceUid: info.sopInstanceUid,
         transferSyntaxUid: info.transferSyntaxUid,
-        data: fs.stream(path, { offset: info.datasetOffset, chunkSize: options.chunkSize ?? 64 * 1024 })
+        // Chunks of one PDV's payload: each goes out as a view in its own PDU, never copied.
+        data: fs.stream(path, {
+          offset: info.datasetOffset,
+          chunkSize: options.chunkSize ?? Fragmenter.maxFragmentLength(association.negotiated.peerMaxPduLength)
+        })
       },
       options
     )
