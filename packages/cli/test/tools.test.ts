@@ -1,6 +1,7 @@
 /** Parsing of the storage and query tools: DCMTK order (HOST PORT first), options anywhere, validation. */
 import { assert, describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Option } from "effect"
+import * as Storescu from "../src/tools/storescu.js"
 import { parseFindscu, parseStorescp, parseStorescu } from "./support/capture.js"
 
 describe("dicomnet storescu · arguments and options", () => {
@@ -83,4 +84,22 @@ describe("dicomnet storescp · arguments and options", () => {
       assert.isTrue(Exit.isFailure(exit))
       expect(stderr).toContain("'NoSuchStorage' is neither a UID nor a known keyword")
     }))
+})
+
+describe("dicomnet storescu · what is retried", () => {
+  it("connection failures, aborts, timeouts and transient rejections; not permanent rejections or refused contexts", () => {
+    expect(Storescu.isTransient({ _tag: "TransportError", reason: "ConnectRefused" })).toBe(true)
+    expect(Storescu.isTransient({ _tag: "AssociationAborted", source: "peer-provider" })).toBe(true)
+    expect(Storescu.isTransient({ _tag: "TransportTimeout", timer: "connect" })).toBe(true)
+    expect(Storescu.isTransient({ _tag: "DimseTimeout" })).toBe(true)
+    expect(Storescu.isTransient({ _tag: "AssociationRejected", result: 2, source: 3, reason: 2 })).toBe(true)
+    expect(Storescu.isTransient({ _tag: "AssociationRejected", result: 1, source: 1, reason: 7 })).toBe(false)
+    expect(Storescu.isTransient({ _tag: "PresentationContextNotAccepted" })).toBe(false)
+    expect(Storescu.isTransient(new Error("bug"))).toBe(false)
+  })
+
+  it("status 0xA7xx (out of resources) is retried; other failures are not", () => {
+    expect([0xa700, 0xa701, 0xa7ff].map(Storescu.isTransientStatus)).toEqual([true, true, true])
+    expect([0x0000, 0xa900, 0xc000, 0x0110].map(Storescu.isTransientStatus)).toEqual([false, false, false, false])
+  })
 })

@@ -88,8 +88,14 @@ export const config = {
  */
 export type Config = Command.Command.Config.Infer<typeof config>
 
-/** A failure's transient nature: worth another association after a pause. */
-const isTransient = (error: unknown): boolean => {
+/**
+ * Whether a failure is transient, worth another association after a pause: connection failures, aborts,
+ * timeouts and a transient rejection (result 2); not a permanent rejection nor a refused context.
+ *
+ * @since 0.1.0
+ * @category retries
+ */
+export const isTransient = (error: unknown): boolean => {
   if (typeof error !== "object" || error === null || !("_tag" in error)) return false
   switch ((error as { _tag: string })._tag) {
     case "TransportError":
@@ -105,8 +111,13 @@ const isTransient = (error: unknown): boolean => {
   }
 }
 
-/** 0xA7xx: refused, out of resources (PS3.4 Table B.2-1): worth a retry. */
-const isTransientStatus = (status: number): boolean => (status & 0xff00) === 0xa700
+/**
+ * 0xA7xx: refused, out of resources (PS3.4 Table B.2-1): worth a retry.
+ *
+ * @since 0.1.0
+ * @category retries
+ */
+export const isTransientStatus = (status: number): boolean => (status & 0xff00) === 0xa700
 
 interface FileRecord {
   readonly file: Inputs.DicomFile
