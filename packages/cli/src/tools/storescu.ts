@@ -8,7 +8,7 @@
  */
 import { appendFileSync, promises as fsp, writeFileSync } from "node:fs"
 import { Association, Store } from "@dicomnet/client"
-import { Status } from "@dicomnet/dimse"
+import { Fragmenter, Status } from "@dicomnet/dimse"
 import { Clock, Console, Effect, FileSystem, Layer, Logger, Option, References, Result } from "effect"
 import type { Transport } from "@dicomnet/transport"
 import { Argument, Command, Flag } from "effect/cli"
@@ -146,7 +146,8 @@ const sendFile = (association: Association.Association, record: FileRecord) =>
       sopClassUid: f.sopClassUid,
       sopInstanceUid: f.sopInstanceUid,
       transferSyntaxUid: f.transferSyntaxUid,
-      data: fs.stream(f.path, { offset: f.datasetOffset, chunkSize: 256 * 1024 })
+      // Chunks of one PDV payload: each goes out as a view in its own PDU, never copied.
+      data: fs.stream(f.path, { offset: f.datasetOffset, chunkSize: Fragmenter.maxFragmentLength(association.negotiated.peerMaxPduLength) })
     }).pipe(
       Effect.map((result) => result.status),
       Effect.catchTag("DimseFailure", (failure) => Effect.succeed(failure.status)),
