@@ -3,10 +3,11 @@
  * logs, and (once wired) the policy's verdicts on the wire.
  */
 import { Association, Echo, Find, Move, NServices, Store } from "@dicomnet/client"
-import { SopClass } from "@dicomnet/data"
+import { Dataset, DatasetCodec, SopClass } from "@dicomnet/data"
+import { Command } from "@dicomnet/dimse"
 import { AccessControl, DicomServer, type LifecycleEvent } from "@dicomnet/server"
 import { Transport } from "@dicomnet/transport"
-import { describe, expect, it } from "@effect/vitest"
+import { assert, describe, expect, it } from "@effect/vitest"
 import { Cause, Effect, Layer, Logger, References, type Scope, Stream } from "effect"
 
 const host = "pacs"
@@ -151,7 +152,7 @@ describe("Access control · operations (PS3.7 Annex C 0124H Refused: Not Authori
   const ct = "1.2.840.10008.5.1.4.1.1.2"
   const ele = "1.2.840.10008.1.2.1"
   const syntaxes = [ele, "1.2.840.10008.1.2"]
-  const contexts = [SopClass.Verification, ct, SopClass.StudyRootFind, SopClass.StudyRootMove, SopClass.StorageCommitmentPushModel]
+  const contexts = [SopClass.Verification, ct, SopClass.StudyRootFind, SopClass.StudyRootMove, SopClass.StudyRootGet, SopClass.StorageCommitmentPushModel]
   const calls: Array<string> = []
   const options = {
     acceptance: { contexts: contexts.map((abstractSyntax) => ({ abstractSyntax, transferSyntaxes: syntaxes })) },
@@ -173,7 +174,8 @@ describe("Access control · operations (PS3.7 Annex C 0124H Refused: Not Authori
       rules: [
         AccessControl.allow({ callingAeTitle: "ECHOONLY" }, ["echo"]),
         AccessControl.allow({ callingAeTitle: "MODALITY" }, ["store"]),
-        AccessControl.allow({ callingAeTitle: "VIEWER" }, ["echo", "find", "move"])
+        AccessControl.allow({ callingAeTitle: "VIEWER" }, ["echo", "find", "move"]),
+        AccessControl.allow({ callingAeTitle: "GETTER" }, ["echo", "get"])
       ],
       moveDestinations: [{ aeTitle: "VIEWER", host: "10.2.0.7", port: 11112 }]
     })
@@ -254,6 +256,24 @@ describe("Access control · operations (PS3.7 Annex C 0124H Refused: Not Authori
         const modality = yield* open("MODALITY")
         const refused = yield* Effect.flip(Move.moveAll(modality, { model: "study", keys: { StudyInstanceUID: "1.2.3" }, destination: "VIEWER" }))
         expect(refused).toMatchObject({ _tag: "DimseFailure", status: 0xa801 })
+      })
+    )
+  )
+
+  it.effect("a denied C-GET is answered A701H before any sub-operation, the retrieve handler never called", () =>
+    withServer(options, () =>
+      Effect.gen(function* () {
+        calls.length = 0
+        const identifier = DatasetCodec.encode(Dataset.Dataset.unsafeFromRecord({ QueryRetrieveLevel: "STUDY", StudyInstanceUID: "1.2.3" }), ele)
+        assert(identifier._tag === "Success")
+        const get = (association: Association.Association) =>
+          Stream.runCollect(
+            association.request(Command.cGetRq({ affectedSopClassUid: SopClass.StudyRootGet, messageId: 0, priority: 0 }), identifier.success)
+          ).pipe(Effect.map((replies) => replies.map((r) => r.command.status)))
+        expect(yield* get(yield* open("VIEWER"))).toEqual([0xa701])
+        expect(calls).toEqual([])
+        expect(yield* get(yield* open("GETTER"))).toEqual([0])
+        expect(calls).toEqual(["retrieve"])
       })
     )
   )
