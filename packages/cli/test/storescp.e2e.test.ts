@@ -6,7 +6,9 @@ import { readdirSync, readFileSync } from "node:fs"
 import { join, relative } from "node:path"
 import { Dcmtk } from "@dicomnet/testkit"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
 import * as Binary from "./support/binary.js"
+import { runCli } from "./support/capture.js"
 
 const walk = (dir: string): Array<string> =>
   readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]))
@@ -100,22 +102,23 @@ describe("dicomnet storescu -> dicomnet storescp", () => {
     expect(walk(out).map((p) => relative(out, p)).sort()).toEqual(walk(source).map((p) => relative(source, p)).sort())
   })
 
-  it("--ignore: everything answered with success, nothing written", async () => {
-    const { port, server } = await startStorescp(["--ignore"])
+  it("--ignore: everything answered with success, nothing written (DCMTK storescu as the sender)", async () => {
+    const { port, server } = await startStorescp(["--ignore", "-v"])
     try {
-      const sent = await Binary.run(["storescu", "127.0.0.1", String(port), "-r", source, "-q"])
+      const sent = await Dcmtk.run("storescu", ["+sd", "+r", "127.0.0.1", String(port), source])
       expect(sent.code).toBe(0)
-      expect(sent.stdout).toMatch(/^Stored 12 of 12 files/)
     } finally {
-      await server.stop()
+      const stopped = await server.stop()
+      expect(stopped.stderr.match(/I: Received 2\.25\.\d+ \(CT Image Storage\) from STORESCU/g)).toHaveLength(12)
     }
   })
 
-  it("without --out nor --ignore: exit 1 with the reason", async () => {
-    const result = await Binary.run(["storescp", "0"])
-    expect(result.code).toBe(1)
-    expect(result.stderr).toBe("dicomnet storescp: --out DIR is required (or --ignore)\n")
-  })
+  it.effect("without --out nor --ignore: exit 1 with the reason", () =>
+    Effect.gen(function*() {
+      const result = yield* runCli(["storescp", "0"])
+      expect(result.exitCode).toBe(1)
+      expect(result.stderr).toBe("dicomnet storescp: --out DIR is required (or --ignore)")
+    }))
 })
 
 describe("dicomnet demo", () => {

@@ -8,9 +8,10 @@ import { mkdirSync, readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { Dcmtk } from "@dicomnet/testkit"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { Result } from "effect"
+import { Effect, Result } from "effect"
 import * as StoreSummary from "../src/StoreSummary.js"
 import * as Binary from "./support/binary.js"
+import { runCli } from "./support/capture.js"
 
 const walk = (dir: string): Array<string> =>
   readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]))
@@ -66,11 +67,12 @@ describe("dicomnet synth", () => {
     }
   })
 
-  it("rejects an invalid option with exit 1 and the reason", async () => {
-    const result = await Binary.run(["synth", "--out", join(work.path, "x"), "--transfer-syntax", "JPEGBaseline8Bit"])
-    expect(result.code).toBe(1)
-    expect(result.stderr).toMatch(/^Invalid synth option transferSyntax: must be one of the uncompressed transfer syntaxes/)
-  })
+  it.effect("rejects an invalid option with exit 1 and the reason", () =>
+    Effect.gen(function*() {
+      const result = yield* runCli(["synth", "--out", join(work.path, "x"), "--transfer-syntax", "JPEGBaseline8Bit"])
+      expect(result.exitCode).toBe(1)
+      expect(result.stderr).toMatch(/^Invalid synth option transferSyntax: must be one of the uncompressed transfer syntaxes/)
+    }))
 })
 
 describe("dicomnet storescu against DCMTK storescp", () => {
