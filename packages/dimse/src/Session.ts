@@ -159,6 +159,8 @@ export interface Options<E> {
   readonly datasetQueueCapacity?: number | undefined
   /** Status answered when a handler fails, dies or ends without a final response (default 0110H processing failure). */
   readonly failureStatus?: ((command: RequestCommand, cause: Cause.Cause<unknown> | undefined) => number) | undefined
+  /** The first Message ID to allocate (default 1; 1..65535). */
+  readonly firstMessageId?: number | undefined
   /** Send a C-CANCEL-RQ when a C-FIND/C-GET/C-MOVE is abandoned before its final response (default false: the caller cancels). */
   readonly cancelAbandoned?: boolean | undefined
   /** Largest command set accepted (the assembler's bound). */
@@ -290,7 +292,7 @@ export const make = <E>(channel: Channel<E>, options: Options<E> = {}): Effect.E
     const pending = new Map<number, PendingRequest<E>>()
     const performing = new Map<number, Performing<E>>()
     let ended: SessionEnd<E> | undefined
-    let lastId = 0
+    let lastId = Math.min(0xffff, Math.max(1, options.firstMessageId ?? 1)) - 1
 
     const errorOf = (end: SessionEnd<E>): E | SessionClosed =>
       end._tag === "Ended"

@@ -153,6 +153,26 @@ describe("Session · requests and responses (PS3.7 §9.3)", () => {
     )
   )
 
+  it.effect("wraps from 65535 to 1 (uint16 Message ID)", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { a, b } = yield* wire()
+        const requestor = yield* Session.make(a.channel, { maxOutstanding: 0, firstMessageId: 65534 })
+        yield* Session.make(b.channel, {
+          maxOperations: 0,
+          onRequest: (rq) => (rq.command._tag === "CFindRq" ? Effect.never : success(rq))
+        })
+        const echo = Effect.scoped(Effect.tap(requestor.start(1, echoRq()), (op) => Stream.runDrain(op.replies)))
+        const first = yield* echo
+        const held = yield* requestor.start(1, findRq(), bytes(4, 0))
+        const wrapped = yield* echo
+        const next = yield* echo
+        // 65534, 65535 (the C-FIND, still outstanding), then 1, then 2.
+        expect([first.messageId, held.messageId, wrapped.messageId, next.messageId]).toEqual([65534, 65535, 1, 2])
+      })
+    )
+  )
+
   it.effect("streams pending responses with their identifiers; the final status ends the stream (C-FIND)", () =>
     Effect.scoped(
       Effect.gen(function* () {
