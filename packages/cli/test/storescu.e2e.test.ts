@@ -139,6 +139,19 @@ describe("dicomnet storescu against DCMTK storescp", () => {
     }
   })
 
+  it("Ctrl-C while waiting to retry: exit 130, and the summary so far says what was not stored", async () => {
+    const port = await Dcmtk.freePort()
+    const summaryPath = join(work.path, "interrupted.json")
+    const running = Binary.start(["storescu", "127.0.0.1", String(port), source, "-r", "--retries", "5", "--retry-delay", "30", "--summary", summaryPath, "-q", "-v"])
+    const deadline = Date.now() + 15_000
+    while (!running.output().includes("Retrying 32 file(s) in 30 s") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+    const result = await running.stop("SIGINT")
+    expect(result.code).toBe(130)
+    const summary = readSummary(summaryPath)
+    expect([summary.total, summary.succeeded, summary.failed]).toEqual([32, 0, 32])
+    expect(summary.files[0]).toMatchObject({ outcome: "failed", attempts: 1, description: expect.stringMatching(/^Connection refused/) })
+  })
+
   it("--retry-from resends only the files that failed", async () => {
     const port = await Dcmtk.freePort()
     const firstSummary = join(work.path, "first.json")

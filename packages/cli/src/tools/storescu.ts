@@ -379,6 +379,75 @@ export const run = (c: Config, options: { readonly progress?: Progress.Mode } = 
     // The live display redraws in place: log lines (-v, -d) would break it, so they get plain lines instead.
     const mode: Progress.Mode = c.quiet ? "quiet" : options.progress ?? (process.stderr.isTTY && !c.verbose && !c.debug ? "tty" : "plain")
     const counters = { associations: 0 }
+    /** The summary as things stand at `endedAt` (at the end, or when interrupted). */
+    const summarize = (endedAt: number) => {
+      const results = [...records.values()]
+      const stored = results.filter((r) => r.outcome === "stored").length
+      const warnings = results.filter((r) => r.outcome === "warning").length
+      const failed = results.filter((r) => r.outcome === "failed")
+      const bytesSent = results.reduce((n, r) => n + (r.outcome === "failed" ? 0 : r.file.size), 0)
+      const sendSeconds = Math.max(0.001, (endedAt - scannedAt) / 1000)
+      const summary: StoreSummary.Summary = {
+        total: results.length,
+        succeeded: stored + warnings,
+        failed: failed.length,
+        warnings,
+        skipped: scan.skipped.length,
+        session: {
+          tool: "storescu",
+          version: VERSION,
+          start: new Date(startedAt).toISOString(),
+          end: new Date(endedAt).toISOString(),
+          host: c.host,
+          port: c.port,
+          callingAeTitle: c.aet,
+          calledAeTitle: c.aec
+        },
+        configuration: {
+          inputs: [...c.paths],
+          recursive: c.recursive,
+          threads: c.threads,
+          retries: c.retries,
+          retryDelaySeconds: c.retryDelay,
+          maxPdu: c.maxPdu,
+          tls: c.tls.enabled,
+          warningsAsFailures: c.warningsAsFailures,
+          ...(Option.isSome(c.retryFrom) ? { retryFrom: c.retryFrom.value } : {})
+        },
+        files: [
+          ...results.map((r) => ({
+            path: r.file.path,
+            sopInstanceUid: r.file.sopInstanceUid,
+            sopClassUid: r.file.sopClassUid,
+            outcome: r.outcome,
+            ...(r.status === undefined ? {} : { status: r.status }),
+            description: r.description,
+            bytes: r.file.size,
+            ms: Math.round(r.ms * 10) / 10,
+            attempts: r.attempts
+          })),
+          ...scan.skipped.map((s) => ({ path: s.path, outcome: "skipped" as const, description: s.reason, bytes: 0, ms: 0, attempts: 0 }))
+        ],
+        timings: {
+          scanMs: scannedAt - startedAt,
+          sendMs: endedAt - scannedAt,
+          totalMs: endedAt - startedAt,
+          bytesSent,
+          filesPerSecond: Math.round(((stored + warnings) / sendSeconds) * 10) / 10,
+          megabytesPerSecond: Math.round((bytesSent / 1e6 / sendSeconds) * 100) / 100,
+          associations: counters.associations
+        }
+      }
+      return { summary, results, stored, warnings, failed, bytesSent, sendSeconds }
+    }
+    const writeSummary = (summary: StoreSummary.Summary): Effect.Effect<void, ToolFailure> => {
+      if (Option.isNone(c.summary)) return Effect.void
+      const file = c.summary.value
+      return Effect.try({
+        try: () => writeFileSync(file, `${JSON.stringify(summary, null, 2)}\n`),
+        catch: (e) => new ToolFailure({ exitCode: ExitCode.Usage, line: `Cannot write --summary ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}` })
+      })
+    }
     yield* Effect.gen(function*() {
       yield* Effect.forkScoped(Progress.display(state, mode))
       yield* Effect.forEach(
@@ -392,73 +461,19 @@ export const run = (c: Config, options: { readonly progress?: Progress.Mode } = 
           ),
         { concurrency: "unbounded", discard: true }
       )
-    }).pipe(Effect.scoped)
+    }).pipe(
+      Effect.scoped,
+      // Ctrl-C: the summary still says what was stored, so that --retry-from can resume.
+      Effect.onInterrupt(() =>
+        Effect.gen(function*() {
+          for (const r of records.values()) if (r.outcome === "failed" && r.description === "not sent") r.description = "interrupted before it was sent"
+          yield* Effect.ignore(writeSummary(summarize(yield* Clock.currentTimeMillis).summary))
+        })
+      )
+    )
     const endedAt = yield* Clock.currentTimeMillis
-
-    const results = [...records.values()]
-    const stored = results.filter((r) => r.outcome === "stored").length
-    const warnings = results.filter((r) => r.outcome === "warning").length
-    const failed = results.filter((r) => r.outcome === "failed")
-    const bytesSent = results.reduce((n, r) => n + (r.outcome === "failed" ? 0 : r.file.size), 0)
-    const sendSeconds = Math.max(0.001, (endedAt - scannedAt) / 1000)
-    const summary: StoreSummary.Summary = {
-      total: results.length,
-      succeeded: stored + warnings,
-      failed: failed.length,
-      warnings,
-      skipped: scan.skipped.length,
-      session: {
-        tool: "storescu",
-        version: VERSION,
-        start: new Date(startedAt).toISOString(),
-        end: new Date(endedAt).toISOString(),
-        host: c.host,
-        port: c.port,
-        callingAeTitle: c.aet,
-        calledAeTitle: c.aec
-      },
-      configuration: {
-        inputs: [...c.paths],
-        recursive: c.recursive,
-        threads: c.threads,
-        retries: c.retries,
-        retryDelaySeconds: c.retryDelay,
-        maxPdu: c.maxPdu,
-        tls: c.tls.enabled,
-        warningsAsFailures: c.warningsAsFailures,
-        ...(Option.isSome(c.retryFrom) ? { retryFrom: c.retryFrom.value } : {})
-      },
-      files: [
-        ...results.map((r) => ({
-          path: r.file.path,
-          sopInstanceUid: r.file.sopInstanceUid,
-          sopClassUid: r.file.sopClassUid,
-          outcome: r.outcome,
-          ...(r.status === undefined ? {} : { status: r.status }),
-          description: r.description,
-          bytes: r.file.size,
-          ms: Math.round(r.ms * 10) / 10,
-          attempts: r.attempts
-        })),
-        ...scan.skipped.map((s) => ({ path: s.path, outcome: "skipped" as const, description: s.reason, bytes: 0, ms: 0, attempts: 0 }))
-      ],
-      timings: {
-        scanMs: scannedAt - startedAt,
-        sendMs: endedAt - scannedAt,
-        totalMs: endedAt - startedAt,
-        bytesSent,
-        filesPerSecond: Math.round(((stored + warnings) / sendSeconds) * 10) / 10,
-        megabytesPerSecond: Math.round((bytesSent / 1e6 / sendSeconds) * 100) / 100,
-        associations: counters.associations
-      }
-    }
-    if (Option.isSome(c.summary)) {
-      const file = c.summary.value
-      yield* Effect.try({
-        try: () => writeFileSync(file, `${JSON.stringify(summary, null, 2)}\n`),
-        catch: (e) => new ToolFailure({ exitCode: ExitCode.Usage, line: `Cannot write --summary ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}` })
-      })
-    }
+    const { bytesSent, failed, results, sendSeconds, stored, summary, warnings } = summarize(endedAt)
+    yield* writeSummary(summary)
     for (const r of failed) yield* Console.error(`Failed: ${r.file.path}: ${r.description}`)
     if (warnings > 0) {
       for (const r of results) if (r.outcome === "warning") yield* Console.error(`Warning: ${r.file.path}: ${r.description}`)
