@@ -8,6 +8,7 @@ import { Dcmtk } from "@dicomnet/testkit"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import * as Binary from "./support/binary.js"
+import * as Certs from "./support/certs.js"
 import { runCli } from "./support/capture.js"
 
 const walk = (dir: string): Array<string> =>
@@ -100,6 +101,24 @@ describe("dicomnet storescu -> dicomnet storescp", () => {
       await server.stop()
     }
     expect(walk(out).map((p) => relative(out, p)).sort()).toEqual(walk(source).map((p) => relative(source, p)).sort())
+  })
+
+  it("over mutual TLS (--tls-require-client-cert): stored with the client's certificate", async () => {
+    const pki = Certs.generate(work.path)
+    const out = join(work.path, "out-tls")
+    const { port, server } = await startStorescp([
+      "--out", out, "--tls", "--tls-cert", pki.serverCert, "--tls-key", pki.serverKey, "--tls-ca", pki.ca, "--tls-require-client-cert"
+    ])
+    try {
+      const sent = await Binary.run([
+        "storescu", "127.0.0.1", String(port), "-r", source, "-q", "--tls", "--tls-ca", pki.ca, "--tls-cert", pki.clientCert, "--tls-key", pki.clientKey
+      ])
+      expect(sent.stderr).toBe("")
+      expect(sent.code).toBe(0)
+    } finally {
+      await server.stop()
+    }
+    expect(walk(out)).toHaveLength(12)
   })
 
   it("--ignore: everything answered with success, nothing written (DCMTK storescu as the sender)", async () => {
