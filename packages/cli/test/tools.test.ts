@@ -1,6 +1,7 @@
 /** Parsing of the storage and query tools: DCMTK order (HOST PORT first), options anywhere, validation. */
 import { assert, describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Option } from "effect"
+import * as Storescp from "../src/tools/storescp.js"
 import * as Storescu from "../src/tools/storescu.js"
 import { parseFindscu, parseStorescp, parseStorescu } from "./support/capture.js"
 
@@ -101,5 +102,22 @@ describe("dicomnet storescu · what is retried", () => {
   it("status 0xA7xx (out of resources) is retried; other failures are not", () => {
     expect([0xa700, 0xa701, 0xa7ff].map(Storescu.isTransientStatus)).toEqual([true, true, true])
     expect([0x0000, 0xa900, 0xc000, 0x0110].map(Storescu.isTransientStatus)).toEqual([false, false, false, false])
+  })
+})
+
+describe("dicomnet storescp · the verbose live view", () => {
+  it("lists the associations in progress with what each brought, then the totals", () => {
+    const totals = { received: 15, failed: 1, bytes: 7_500_000, startedAt: 0 }
+    const current = [
+      { peer: "10.0.0.5:41234", callingAeTitle: "CT1", files: 12, bytes: 6_000_000 },
+      { peer: "10.0.0.6:50000", callingAeTitle: "MR1", files: 3, bytes: 1_500_000 }
+    ]
+    expect(Storescp.liveLine(current, totals, 5000)).toBe(
+      "Associations: 2 active (CT1 from 10.0.0.5:41234: 12 files, 6.0 MB; MR1 from 10.0.0.6:50000: 3 files, 1.5 MB); " +
+        "received 15 files (7.5 MB), 3.0 files/s; 1 failed"
+    )
+    expect(Storescp.liveLine([], { ...totals, received: 0, failed: 0, bytes: 0 }, 1000)).toBe(
+      "Associations: 0 active; received 0 files (0.0 MB), 0.0 files/s; 0 failed"
+    )
   })
 })

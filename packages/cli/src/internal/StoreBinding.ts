@@ -12,6 +12,8 @@ import type * as Receiver from "../Receiver.js"
 export interface IncomingStore extends Receiver.Incoming {
   readonly calledAeTitle: string
   readonly remoteHost: string
+  /** "host:port" of the association's connection. */
+  readonly peer: string
 }
 
 /** Further services of the in-process receiver (the demo answers C-FIND over what it stored). */
@@ -49,6 +51,7 @@ export const serverOptions = (
         callingAeTitle: request.callingAeTitle,
         calledAeTitle: request.association.calledAeTitle,
         remoteHost: hostOf(request.association.peer),
+        peer: request.association.peer,
         dataset: request.dataset
       })
     const plain = [TransferSyntax.ExplicitVRLittleEndian, TransferSyntax.ImplicitVRLittleEndian]

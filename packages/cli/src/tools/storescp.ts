@@ -147,6 +147,19 @@ export interface Totals {
 }
 
 /**
+ * An association in progress, as the live view shows it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Current {
+  readonly peer: string
+  readonly callingAeTitle: string
+  files: number
+  bytes: number
+}
+
+/**
  * A listening receiver: its address and counters.
  *
  * @since 0.1.0
@@ -156,7 +169,8 @@ export interface Listening {
   readonly host: string
   readonly port: number
   readonly totals: Totals
-  readonly activeAssociations: Effect.Effect<number>
+  /** The associations in progress, by peer. */
+  readonly current: ReadonlyMap<string, Current>
 }
 
 /** What listen needs (the flags, or the demo's choice). */
@@ -191,6 +205,7 @@ export const listen = (
     }
     const scope = yield* Effect.scope
     const totals: Totals = { received: 0, failed: 0, bytes: 0, startedAt: yield* Clock.currentTimeMillis }
+    const current = new Map<string, Current>()
     const eostudy = Option.isSome(c.execOnEostudy)
       ? yield* Reception.endOfStudy(`${Math.round(c.eostudyTimeout * 1000)} millis`, (study, values) =>
         Effect.andThen(
@@ -203,6 +218,11 @@ export const listen = (
       Effect.gen(function*() {
         const received = yield* Receiver.receive(writer, incoming)
         totals.bytes += received.bytes
+        const association = current.get(incoming.peer)
+        if (association !== undefined && received.status === 0) {
+          association.files++
+          association.bytes += received.bytes
+        }
         if (received.status !== 0) {
           totals.failed++
           yield* Effect.logWarning(
@@ -245,26 +265,33 @@ export const listen = (
     })
     yield* Effect.addFinalizer(() => Effect.andThen(Effect.logInfo("Shutting down"), server.shutdown(`${SHUTDOWN_DEADLINE_SECONDS} seconds`)))
     const events = yield* server.subscribe
-    yield* Effect.forkScoped(Stream.runForEach(events, (event) =>
-      event._tag === "AssociationAccepted"
+    yield* Effect.forkScoped(Stream.runForEach(events, (event) => {
+      if (event._tag === "AssociationAccepted") current.set(event.peer, { peer: event.peer, callingAeTitle: event.callingAeTitle, files: 0, bytes: 0 })
+      else if (event._tag === "AssociationReleased" || event._tag === "AssociationAborted") current.delete(event.peer)
+      return event._tag === "AssociationAccepted"
         ? Effect.logInfo(
           `Association accepted from ${event.peer} (calling ${event.callingAeTitle}, called ${event.calledAeTitle}): ` +
             `${event.contexts.length} presentation context(s)`
         )
-        : logEvent(event)))
-    return { host: server.address.host, port: server.address.port, totals, activeAssociations: server.activeAssociations }
+        : logEvent(event)
+    }))
+    return { host: server.address.host, port: server.address.port, totals, current }
   })
 
 /**
- * One line of the verbose live view: "Associations: 2 active; received 120 files (63.1 MB), 30.2 files/s; 0 failed".
+ * The verbose live view: "Associations: 2 active (MOD1 from 10.0.0.5:41234: 12 files, 6.3 MB; ...); received
+ * 120 files (63.1 MB), 30.2 files/s; 0 failed".
  *
  * @since 0.1.0
  * @category formatting
  */
-export const liveLine = (active: number, totals: Totals, now: number): string => {
+export const liveLine = (current: Iterable<Current>, totals: Totals, now: number): string => {
   const seconds = Math.max(0.001, (now - totals.startedAt) / 1000)
-  return `Associations: ${active} active; received ${totals.received} files (${Progress.megabytes(totals.bytes)}), ` +
-    `${(totals.received / seconds).toFixed(1)} files/s; ${totals.failed} failed`
+  const list = [...current]
+  const shown = list.slice(0, 4).map((a) => `${a.callingAeTitle} from ${a.peer}: ${a.files} files, ${Progress.megabytes(a.bytes)}`)
+  const more = list.length > shown.length ? `; +${list.length - shown.length} more` : ""
+  return `Associations: ${list.length} active${list.length === 0 ? "" : ` (${shown.join("; ")}${more})`}; ` +
+    `received ${totals.received} files (${Progress.megabytes(totals.bytes)}), ${(totals.received / seconds).toFixed(1)} files/s; ${totals.failed} failed`
 }
 
 /**
@@ -288,7 +315,7 @@ export const run = (c: Config) =>
       let last = ""
       yield* Effect.forkScoped(
         Effect.gen(function*() {
-          const line = liveLine(yield* listening.activeAssociations, listening.totals, yield* Clock.currentTimeMillis)
+          const line = liveLine(listening.current.values(), listening.totals, yield* Clock.currentTimeMillis)
           const key = line.replace(/, [\d.]+ files\/s/, "")
           if (key !== last) {
             last = key
