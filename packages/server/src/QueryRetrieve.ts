@@ -169,6 +169,9 @@ const readIdentifier = <E, C extends Command.CFindRq | Command.CMoveRq | Command
 
 const comment = (text: string): string => text.replace(/[^\x20-\x5b\x5d-\x7e]/g, " ").slice(0, 64)
 
+/** The Error Comment answered when a C-FIND handler fails: generic; the handler's own error is only logged. @category constants */
+export const findFailedComment = "query failed"
+
 /** Performs a C-FIND with `handler` (PS3.4 §C.4.1.3). @category performers */
 export const performFind = <E>(
   handler: FindHandler,
@@ -212,9 +215,9 @@ export const performFind = <E>(
     ).pipe(Effect.result)
     if (Result.isFailure(outcome)) {
       const error = outcome.failure
+      // The handler's own message stays in the log: it may carry internals (paths, SQL, hosts) the peer must not see.
       yield* Effect.logWarning("C-FIND handler failed: answering 0xC000", error)
-      const text = error instanceof Error ? error.message : String(error)
-      return yield* request.respond(Command.responseTo(command, Status.Code.CannotUnderstand, { errorComment: comment(text) }))
+      return yield* request.respond(Command.responseTo(command, Status.Code.CannotUnderstand, { errorComment: findFailedComment }))
     }
     yield* request.respond(Command.responseTo(command, outcome.success === "cancelled" ? Status.Code.Cancel : Status.Code.Success))
   })

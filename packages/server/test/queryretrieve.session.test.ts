@@ -183,6 +183,21 @@ describe("PS3.4 §C.4.1 · C-FIND SCP performer over the archive", () => {
   )
 })
 
+describe("PS3.4 §C.4.1.1.5 · C-FIND Error Comment of a failing handler", () => {
+  it.live("a handler that fails is answered C000H with the generic comment \"query failed\", never its own message", () =>
+    Effect.gen(function* () {
+      const secret = "SELECT * FROM patients WHERE 1=1 -- at db.internal:5432"
+      const failing: QueryRetrieve.FindHandler = () => Stream.fail(new Error(secret))
+      const { scu } = yield* harness({}, () => failing)
+      const replies = yield* find(scu, 1, SopClass.StudyRootFind, { QueryRetrieveLevel: "STUDY", StudyInstanceUID: null })
+      expect(replies.map((r) => r.command.status)).toEqual([0xc000])
+      expect(replies[0]?.command.errorComment).toBe(QueryRetrieve.findFailedComment)
+      expect(QueryRetrieve.findFailedComment).toBe("query failed")
+      expect(JSON.stringify(replies[0]?.command)).not.toContain("SELECT")
+    })
+  )
+})
+
 const moveRq = (destination: string) =>
   Command.cMoveRq({ messageId: 0, affectedSopClassUid: SopClass.StudyRootMove, priority: Command.Priority.Medium, moveDestination: destination })
 
