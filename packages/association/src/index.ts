@@ -18,3 +18,5 @@ export {
 export type { Negotiated } from "./Negotiation.js"
 export * as Driver from "./Driver.js"
 export type { AssociationHandle, CloseReason, Incoming } from "./Driver.js"
+export * as Metrics from "./Metrics.js"
+export * as Wire from "./Wire.js"

@@ -1,49 +1,21 @@
 /**
- * The client's metrics (effect `Metric`), shared by name with @dicomnet/server so that one registry
- * counts both roles: `dicomnet_associations_total{role,outcome}`, `dicomnet_operations_total{service,
- * status_category}`, `dicomnet_bytes_sent_total`, `dicomnet_bytes_received_total`.
+ * The client's metrics: the same effect `Metric`s as @dicomnet/server's (defined once in
+ * @dicomnet/association), so one registry counts both roles: `dicomnet_associations_total{role,outcome}`,
+ * `dicomnet_operations_total{service,status_category}`, `dicomnet_bytes_sent_total`, `dicomnet_bytes_received_total`.
  *
  * @since 0.1.0
  */
-import { Metric } from "effect"
+import { Metrics } from "@dicomnet/association"
 
-/** Associations that ended, by `role` (requestor/acceptor) and `outcome` (released, aborted, rejected, timeout, failed). @category metrics */
-export const associationsTotal = Metric.counter("dicomnet_associations_total", {
-  description: "DICOM associations by role and outcome",
-  incremental: true
-})
-
-/** DIMSE operations by `service` (C-ECHO, ...) and `status_category` (Success, Warning, Failure, Cancel, Timeout, Aborted). @category metrics */
-export const operationsTotal = Metric.counter("dicomnet_operations_total", {
-  description: "DIMSE operations by service and status category",
-  incremental: true
-})
-
+/** Associations that ended, by `role` and `outcome`. @category metrics */
+export const associationsTotal = Metrics.associationsTotal
+/** DIMSE operations by `service` and `status_category`. @category metrics */
+export const operationsTotal = Metrics.operationsTotal
 /** Bytes written to peers. @category metrics */
-export const bytesSentTotal = Metric.counter("dicomnet_bytes_sent_total", { description: "bytes sent to DICOM peers", incremental: true })
-
+export const bytesSentTotal = Metrics.bytesSentTotal
 /** Bytes read from peers. @category metrics */
-export const bytesReceivedTotal = Metric.counter("dicomnet_bytes_received_total", {
-  description: "bytes received from DICOM peers",
-  incremental: true
-})
-
-// Metrics bound to attributes are cached: `withAttributes` builds a new key on every call.
-const bound = new Map<string, Metric.Metric<number, Metric.CounterState<number>>>()
-const withAttributes = (metric: Metric.Metric<number, Metric.CounterState<number>>, name: string, attributes: Record<string, string>) => {
-  const key = `${name}|${Object.values(attributes).join("|")}`
-  let m = bound.get(key)
-  if (m === undefined) {
-    m = Metric.withAttributes(metric, attributes)
-    bound.set(key, m)
-  }
-  return m
-}
-
+export const bytesReceivedTotal = Metrics.bytesReceivedTotal
 /** Counts one association outcome. @category metrics */
-export const countAssociation = (role: "requestor" | "acceptor", outcome: string) =>
-  Metric.update(withAttributes(associationsTotal, "associations", { role, outcome }), 1)
-
+export const countAssociation = Metrics.countAssociation
 /** Counts one operation outcome. @category metrics */
-export const countOperation = (service: string, statusCategory: string) =>
-  Metric.update(withAttributes(operationsTotal, "operations", { service, status_category: statusCategory }), 1)
+export const countOperation = Metrics.countOperation
