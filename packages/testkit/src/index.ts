@@ -2,3 +2,4 @@
 export * as Dcmtk from "./Dcmtk.js"
 export * as Fuzz from "./Fuzz.js"
 export * as HostilePeer from "./HostilePeer.js"
+export * as Pki from "./Pki.js"
