@@ -135,12 +135,14 @@ export class DimseTimeout extends Data.TaggedError("DimseTimeout")<{
  * - `Ended`: the channel ended normally (association released);
  * - `ProtocolError`: the peer broke the DIMSE message rules (the caller answers with an A-ABORT);
  * - `MessageInterrupted`: one of our messages stopped after some of its PDUs were sent (its data set
- *   stream failed or was interrupted), so the association cannot carry another message (A-ABORT).
+ *   stream failed or was interrupted), so the association cannot carry another message (A-ABORT);
+ * - `ResponseNotEncodable`: a final response could not be encoded even without its optional fields, so the
+ *   request cannot be answered (A-ABORT rather than leaving the peer waiting).
  *
  * @since 0.1.0
  * @category models
  */
-export type SessionClosedReason = "Ended" | "ProtocolError" | "MessageInterrupted"
+export type SessionClosedReason = "Ended" | "ProtocolError" | "MessageInterrupted" | "ResponseNotEncodable"
 
 /**
  * The DIMSE session is over: outstanding and new operations fail with this (a channel failure, such as

@@ -14,6 +14,9 @@
  * - One message at a time on the wire: a send lock is held for all the PDUs of a message.
  * - A handler that fails, dies or ends without a final response is answered with a failure status;
  *   the session goes on. An incoming data set the handler did not consume is drained.
+ * - A request is never left unanswered: a final response whose command set cannot be encoded (e.g. it
+ *   echoes an invalid UID of the request) is sent again bare (Message ID Being Responded To and a failure
+ *   status, none of the optional fields), and if even that fails the session ends (`onFatal`: abort).
  *
  * @since 0.1.0
  */
@@ -24,7 +27,7 @@ import * as Command from "./Command.js"
 import {
   type AssemblerError,
   DatasetTooLarge,
-  type DimseEncodeError,
+  DimseEncodeError,
   DimseProtocolError,
   DimseTimeout,
   SessionClosed
@@ -449,6 +452,39 @@ export const make = <E>(channel: Channel<E>, options: Options<E> = {}): Effect.E
 
     let session: Session<E> | undefined
 
+    /**
+     * A final response that cannot be encoded: sent again with only Message ID Being Responded To, its status
+     * (a failure status if it was not one already) and no data set, so that the request is still answered.
+     * If even that cannot be encoded, the session ends (the association is aborted): never a silent drop.
+     */
+    const answerBare = (
+      presentationContextId: number,
+      command: RequestCommand,
+      response: Command.DimseResponse,
+      error: DimseEncodeError
+    ): Effect.Effect<void, E | SessionClosed> =>
+      Effect.gen(function* () {
+        const status = Status.isFailure(response.status) ? response.status : failureStatus(command, Cause.fail(error))
+        yield* Effect.logWarning(
+          `the ${response._tag} to message ${command.messageId} cannot be encoded (${error.message}): answering ${Status.toHex(status)} without its optional fields`
+        )
+        const bare = { _tag: response._tag, messageIdBeingRespondedTo: command.messageId, status, hasDataset: false } as Command.DimseResponse
+        yield* Effect.catch(sendMessage<never>(presentationContextId, bare, undefined), (again) =>
+          again instanceof DimseEncodeError
+            ? Effect.andThen(
+                finish({
+                  _tag: "Fatal",
+                  error: new SessionClosed({
+                    reason: "ResponseNotEncodable",
+                    detail: `the ${response._tag} to message ${command.messageId} cannot be encoded: ${again.message}`
+                  })
+                }),
+                Effect.fail(new SessionClosed({ reason: "ResponseNotEncodable", detail: again.message }))
+              )
+            : Effect.fail(again)
+        )
+      })
+
     const perform = (presentationContextId: number, command: RequestCommand, op: Performing<E>): Effect.Effect<void> =>
       Effect.gen(function* () {
         let answered = false
@@ -461,7 +497,11 @@ export const make = <E>(channel: Channel<E>, options: Options<E> = {}): Effect.E
             const final = Status.isFinal(response.status)
             if (final) answered = true
             const out = { ...response, messageIdBeingRespondedTo: command.messageId, hasDataset: dataset !== undefined } as Command.DimseResponse
-            return sendMessage(presentationContextId, out, dataset)
+            const sent = sendMessage(presentationContextId, out, dataset)
+            if (!final) return sent
+            return Effect.catch(sent, (error) =>
+              error instanceof DimseEncodeError ? answerBare(presentationContextId, command, response, error) : Effect.fail(error)
+            )
           })
         const incoming: IncomingRequest<E> = {
           presentationContextId,

@@ -575,6 +575,47 @@ describe("Session · handlers that fail (PS3.7 Annex C)", () => {
     )
   )
 
+  it.effect("a final response that cannot be encoded is sent again bare (failure status, no optional fields): never dropped", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { a, b } = yield* wire()
+        const requestor = yield* Session.make(a.channel)
+        yield* Session.make(b.channel, {
+          failureStatus: (command) => (command._tag === "CStoreRq" ? 0xc000 : 0x0110),
+          // Echoes a UID outside the UI repertoire: its command set cannot be encoded.
+          onRequest: (rq) =>
+            rq.command._tag === "CStoreRq"
+              ? rq.respond(Command.responseTo(rq.command, Status.Code.Success, { affectedSopInstanceUid: "../outside" }))
+              : success(rq)
+        })
+        const replies = yield* Stream.runCollect(requestor.request(1, storeRq(), bytes(100, 0)))
+        expect(replies.length).toBe(1)
+        const reply = replies[0]?.command
+        expect(reply?._tag).toBe("CStoreRsp")
+        expect(reply?.status).toBe(0xc000)
+        expect(reply?.affectedSopClassUid).toBeUndefined()
+        expect(reply !== undefined && "affectedSopInstanceUid" in reply ? reply.affectedSopInstanceUid : undefined).toBeUndefined()
+        // The session goes on.
+        expect((yield* Stream.runCollect(requestor.request(1, echoRq())))[0]?.command.status).toBe(0)
+      })
+    )
+  )
+
+  it.effect("a failure response that cannot be encoded keeps its own failure status, without the field that failed", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { a, b } = yield* wire()
+        const requestor = yield* Session.make(a.channel)
+        yield* Session.make(b.channel, {
+          // An Error Comment with a control character is outside the LO repertoire.
+          onRequest: (rq) => rq.respond(Command.responseTo(rq.command, 0xa700, { errorComment: "disk\nfull" }))
+        })
+        const replies = yield* Stream.runCollect(requestor.request(1, storeRq(), bytes(100, 0)))
+        expect(replies.map((r) => [r.command.status, r.command.errorComment])).toEqual([[0xa700, undefined]])
+      })
+    )
+  )
+
   it.effect("without onRequest every request is answered 0211H (unrecognized operation)", () =>
     Effect.scoped(
       Effect.gen(function* () {
