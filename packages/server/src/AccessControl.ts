@@ -335,9 +335,13 @@ export const peerOf = (
       : undefined
 })
 
-/** A C-FIND or C-GET the policy refuses (its message becomes the Error Comment: no internal detail). @category errors */
+/** A C-FIND or C-GET the policy refuses (its `peerComment` becomes the Error Comment: no internal detail). @category errors */
 export class NotAuthorized extends Data.TaggedError("NotAuthorized")<{ readonly operation: Operation }> {
   override get message(): string {
+    return "not authorized"
+  }
+  /** The text meant for the peer (the C-FIND performer sends it as Error Comment). */
+  get peerComment(): string {
     return "not authorized"
   }
 }

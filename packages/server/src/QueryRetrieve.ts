@@ -39,7 +39,11 @@ export interface QueryRequest<C extends Command.CFindRq | Command.CMoveRq | Comm
   readonly identifier: Dataset.Dataset
 }
 
-/** C-FIND: the matches for an identifier; the stream is interrupted on C-CANCEL. @category handlers */
+/**
+ * C-FIND: the matches for an identifier; the stream is interrupted on C-CANCEL. A failure is answered C000H
+ * with the Error Comment "query failed" (the error itself is only logged), unless the error has a string
+ * `peerComment`, written for the peer, which is sent instead. @category handlers
+ */
 export type FindHandler = (request: QueryRequest<Command.CFindRq>) => Stream.Stream<Dataset.Dataset, unknown>
 
 /** An instance to send in a C-STORE sub-operation: its UIDs and its data set bytes in `transferSyntaxUid`. @category models */
@@ -172,6 +176,12 @@ const comment = (text: string): string => text.replace(/[^\x20-\x5b\x5d-\x7e]/g,
 /** The Error Comment answered when a C-FIND handler fails: generic; the handler's own error is only logged. @category constants */
 export const findFailedComment = "query failed"
 
+/** The Error Comment for a failed C-FIND: the error's `peerComment` when it has one (text written for the peer), else `findFailedComment`. */
+const failedFindComment = (error: unknown): string =>
+  typeof error === "object" && error !== null && "peerComment" in error && typeof error.peerComment === "string"
+    ? comment(error.peerComment)
+    : findFailedComment
+
 /** Performs a C-FIND with `handler` (PS3.4 §C.4.1.3). @category performers */
 export const performFind = <E>(
   handler: FindHandler,
@@ -217,7 +227,7 @@ export const performFind = <E>(
       const error = outcome.failure
       // The handler's own message stays in the log: it may carry internals (paths, SQL, hosts) the peer must not see.
       yield* Effect.logWarning("C-FIND handler failed: answering 0xC000", error)
-      return yield* request.respond(Command.responseTo(command, Status.Code.CannotUnderstand, { errorComment: findFailedComment }))
+      return yield* request.respond(Command.responseTo(command, Status.Code.CannotUnderstand, { errorComment: failedFindComment(error) }))
     }
     yield* request.respond(Command.responseTo(command, outcome.success === "cancelled" ? Status.Code.Cancel : Status.Code.Success))
   })

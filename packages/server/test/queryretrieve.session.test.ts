@@ -196,6 +196,15 @@ describe("PS3.4 §C.4.1.1.5 · C-FIND Error Comment of a failing handler", () =>
       expect(JSON.stringify(replies[0]?.command)).not.toContain("SELECT")
     })
   )
+
+  it.live("an error that carries a peerComment (text written for the peer) is answered with it", () =>
+    Effect.gen(function* () {
+      const refusing: QueryRetrieve.FindHandler = () => Stream.fail({ peerComment: "not allowed\there", internal: "secret" })
+      const { scu } = yield* harness({}, () => refusing)
+      const replies = yield* find(scu, 1, SopClass.StudyRootFind, { QueryRetrieveLevel: "STUDY", StudyInstanceUID: null })
+      expect(replies.map((r) => [r.command.status, r.command.errorComment])).toEqual([[0xc000, "not allowed here"]])
+    })
+  )
 })
 
 const moveRq = (destination: string) =>
