@@ -290,12 +290,13 @@ export const vanishMidStore = (target: RawPeer.Target, options: InterruptedStore
 /**
  * Associates and sends a whole C-STORE whose Affected SOP Instance UID is `forgedUid` (any bytes:
  * "../../x", a path, control characters), written into the command set past the encoder's checks;
- * reports the C-STORE-RSP status, or undefined when the server answered with something else.
+ * reports the C-STORE-RSP status (undefined when the server answered with something else) and whether
+ * the response echoed the forged UID (a server must refuse such a request without echoing it).
  */
 export const storeWithForgedUid = (
   target: RawPeer.Target,
   options: AssociateOptions & { readonly sopClassUid: string; readonly forgedUid: string; readonly dataset: Uint8Array; readonly timeoutMs: number }
-): Effect.Effect<Report & { readonly status: number | undefined }> =>
+): Effect.Effect<Report & { readonly status: number | undefined; readonly echoed: boolean }> =>
   withPeer(target, async (peer) => {
     const established = await establish(peer, { ...options, abstractSyntaxes: [options.sopClassUid] }, options.timeoutMs)
     const pcId = established.contextIds.get(options.sopClassUid)
@@ -321,9 +322,11 @@ export const storeWithForgedUid = (
     await peer.write(PduCodec.encodePDataTf([{ presentationContextId: pcId, isCommand: false, isLast: true, data: options.dataset }]))
     const answer = await peer.readPdu(options.timeoutMs)
     let status: number | undefined
+    let echoed = false
     if (answer !== undefined && answer.pduType === PduType.PDataTf) {
       // PDV: length (4), context id (1), control header (1), then the command set; Status is (0000,0900) US.
       const data = answer.body.subarray(6)
+      echoed = new TextDecoder("latin1").decode(data).includes(options.forgedUid)
       for (let i = 0; i + 10 <= data.length; i++) {
         if (data[i] === 0x00 && data[i + 1] === 0x00 && data[i + 2] === 0x00 && data[i + 3] === 0x09 && data[i + 4] === 2) {
           status = (data[i + 8] ?? 0) | ((data[i + 9] ?? 0) << 8)
@@ -333,7 +336,7 @@ export const storeWithForgedUid = (
     }
     await peer.write(RawPeer.aReleaseRq)
     const rest = await drain(peer, options.timeoutMs)
-    return { answers: [...(answer === undefined ? [] : [answerOf(answer)]), ...rest.answers], ending: rest.ending, status }
+    return { answers: [...(answer === undefined ? [] : [answerOf(answer)]), ...rest.answers], ending: rest.ending, status, echoed }
   })
 
 /** The outcome of a flood. */

@@ -6,6 +6,13 @@
  * operation); a handler that fails or dies is answered with a failure status and the association
  * continues. A DIMSE protocol error aborts the association. An A-RELEASE-RQ is answered once the
  * outstanding operations have finished.
+ *
+ * Before any handler runs, the request's UIDs (Affected/Requested SOP Class/Instance UID) are checked
+ * against PS3.5 §9.1 as far as our encoder needs (1 to 64 characters, digits and dots, no empty
+ * component): a request with an invalid one is refused with a response that does not echo it, and its
+ * data set is drained, never stored (C-STORE C000H "cannot understand", PS3.4 §B.2.3; C-FIND/C-GET/
+ * C-MOVE C000H "unable to process"; C-ECHO 0212H mistyped argument; N-services 0117H invalid object
+ * instance / 0118H no such SOP class).
  */
 import type { AssociationError, Driver, Negotiation } from "@dicomnet/association"
 import { Command, Session, Status } from "@dicomnet/dimse"
@@ -49,6 +56,63 @@ const observed = (rq: IncomingRequest, service: Status.Service): { readonly rq: 
         })
     }
   }
+}
+
+/** A UID the server can use and echo (PS3.5 §9.1): 1 to 64 characters, digits and dots, no empty component. */
+export const isUsableUid = (uid: string): boolean => {
+  const n = uid.length
+  if (n === 0 || n > 64) return false
+  let componentLength = 0
+  for (let i = 0; i < n; i++) {
+    const c = uid.charCodeAt(i)
+    if (c === 0x2e) {
+      if (componentLength === 0) return false
+      componentLength = 0
+    } else if (c >= 0x30 && c <= 0x39) {
+      componentLength++
+    } else {
+      return false
+    }
+  }
+  return componentLength > 0
+}
+
+const uidFields = ["affectedSopClassUid", "affectedSopInstanceUid", "requestedSopClassUid", "requestedSopInstanceUid"] as const
+
+/** The first UID field of a request that is not a usable UID, if any. */
+export const invalidUidField = (command: Command.AnsweredRequest): (typeof uidFields)[number] | undefined => {
+  const fields = command as unknown as Readonly<Record<string, unknown>>
+  for (const field of uidFields) {
+    const value = fields[field]
+    if (value !== undefined && (typeof value !== "string" || !isUsableUid(value))) return field
+  }
+  return undefined
+}
+
+/** The status refusing a request with an invalid UID in `field` (see the module comment). */
+const invalidUidStatus = (command: Command.AnsweredRequest, field: (typeof uidFields)[number]): number => {
+  switch (command._tag) {
+    case "CEchoRq":
+      return Status.Code.MistypedArgument
+    case "CStoreRq":
+    case "CFindRq":
+    case "CGetRq":
+    case "CMoveRq":
+      return Status.Code.CannotUnderstand
+    default:
+      return field.endsWith("ClassUid") ? Status.Code.NoSuchSopClass : Status.Code.InvalidObjectInstance
+  }
+}
+
+/** Refuses a request with an invalid UID: no handler runs, the response echoes none of its UIDs, the session drains the data set. */
+const refuseInvalidUid = (rq: IncomingRequest, field: (typeof uidFields)[number]): Effect.Effect<void, unknown> => {
+  const status = invalidUidStatus(rq.command, field)
+  const response = { ...Command.responseTo(rq.command, status) } as Record<string, unknown>
+  for (const f of uidFields) delete response[f]
+  return Effect.andThen(
+    Effect.logWarning(`${rq.command._tag} message ${rq.command.messageId}: ${field} is not a valid UID: answering ${Status.toHex(status)}, nothing performed`),
+    rq.respond(response as unknown as Command.DimseResponse)
+  )
 }
 
 /** Serves one request: picks the service's performer from the handlers. */
@@ -105,7 +169,8 @@ export const serve = (
           onRequest: (incoming) => {
             const service = Session.serviceOf(incoming.command._tag)
             const { rq, answered } = observed(incoming, service)
-            return perform(rq, context).pipe(
+            const invalid = invalidUidField(rq.command)
+            return (invalid === undefined ? perform(rq, context) : refuseInvalidUid(rq, invalid)).pipe(
               // A failing or dying handler: a failure status, the association goes on (interruption stays).
               Effect.catchCause((cause) =>
                 Cause.hasInterruptsOnly(cause) || answered()

@@ -120,28 +120,30 @@ describe("Limits · maxDatasetBytes", () => {
 })
 
 describe("Faults · forged SOP Instance UIDs (path traversal)", () => {
-  it.live("a C-STORE whose SOP Instance UID is a relative path never writes outside the store directory", () => {
+  it.live("a C-STORE whose SOP Instance UID is a relative path is answered C000H and stores nothing", () => {
     const store = join(dir.path, "store")
     mkdirSync(store)
     return withServer({ handlers: { store: storeTo(store) } }, ({ target }) =>
       Effect.gen(function* () {
         const forged = ["2.25.4242", "../outside", "../../../../../../../../tmp/dicomnet-evil", "/etc/dicomnet-evil", "..\\..\\win"]
         const statuses: Array<number | undefined> = []
+        const echoed: Array<boolean> = []
         for (const forgedUid of forged) {
           const report = yield* HostilePeer.storeWithForgedUid(target, { sopClassUid: secondaryCapture, forgedUid, dataset: object(50).bytes, timeoutMs: 6000 })
           statuses.push(report.status)
+          echoed.push(report.echoed)
           yield* note(`forged ${forgedUid}`, report)
         }
         yield* note("forged SOP Instance UIDs", statuses)
-        // The well-formed UID is stored and acknowledged. The forged ones are written under a sanitised
-        // name inside the directory (digits, dots and "_" only); their C-STORE-RSP cannot be encoded
-        // (it would echo the invalid UID), so today they get no response: see SECURITY.md.
-        expect(statuses[0]).toBe(0)
+        // The well-formed UID is stored and acknowledged. The forged ones are refused before the store
+        // handler runs: C000H (cannot understand, PS3.4 §B.2.3), a response that does not echo the UID,
+        // the data set drained, nothing written anywhere.
+        expect(statuses).toEqual([0, 0xc000, 0xc000, 0xc000, 0xc000])
+        expect(echoed).toEqual([true, false, false, false, false])
         expect(readdirSync(dir.path)).toEqual(["store"])
         expect(existsSync("/tmp/dicomnet-evil.dcm")).toBe(false)
         expect(existsSync("/etc/dicomnet-evil.dcm")).toBe(false)
-        const inside = readdirSync(store)
-        expect(inside.every((name) => /^[0-9._]+\.dcm$/.test(name) && !name.startsWith("."))).toBe(true)
+        expect(readdirSync(store)).toEqual(["2.25.4242.dcm"])
         expect(yield* echo(target.port)).toBe(0)
       })
     )
