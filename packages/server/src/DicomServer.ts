@@ -26,8 +26,14 @@ export interface Timeouts {
   readonly artim?: Duration.Input | undefined
   /** The wait for an A-RELEASE-RP (default 30 s). */
   readonly release?: Duration.Input | undefined
-  /** No bytes from a peer for this long ends its connection (default off). */
+  /** No bytes from a peer for this long ends its connection, at the transport level, even during an operation (default off). */
   readonly readIdle?: Duration.Input | undefined
+  /**
+   * An established association on which the peer sends nothing and no operation is being performed for
+   * this long is aborted (A-ABORT), freeing its slot (default `defaults.associationIdle`, 5 minutes;
+   * 0 or "Infinity" turns it off).
+   */
+  readonly associationIdle?: Duration.Input | undefined
   /** A write that cannot proceed for this long ends the connection (default 60 s). */
   readonly write?: Duration.Input | undefined
 }
@@ -73,6 +79,8 @@ export const defaults = {
   aeTitle: "DICOMNET",
   maxAssociations: 64,
   maxPduLength: 262144,
+  /** Idle established associations are aborted after this long (see `Timeouts.associationIdle`). */
+  associationIdle: "5 minutes" as Duration.Input,
   transferSyntaxes: [TransferSyntax.ExplicitVRLittleEndian, TransferSyntax.ImplicitVRLittleEndian] as ReadonlyArray<string>
 } as const
 
@@ -120,6 +128,7 @@ export const make = (options: ServerOptions): Effect.Effect<DicomServerShape, Tr
     const maxAssociations = options.maxAssociations ?? defaults.maxAssociations
     const maxPduLength = options.maxPduLength ?? defaults.maxPduLength
     const timeouts = options.timeouts ?? {}
+    const associationIdle = Duration.toMillis(Duration.fromInputUnsafe(timeouts.associationIdle ?? defaults.associationIdle))
     const configured = options.handlers ?? {}
     const store = configured.store
     const qr = configured.queryRetrieve
@@ -211,7 +220,7 @@ export const make = (options: ServerOptions): Effect.Effect<DicomServerShape, Tr
           yield* publish({ _tag: "AssociationAccepted", ...info, contexts })
           yield* Effect.logInfo(`association accepted: ${contexts.length} presentation contexts`).pipe(annotate)
           const allowed = access === undefined || admitted === undefined ? handlers : AccessControl.guard(access, admitted, handlers)
-          yield* Dispatch.serve(handle, negotiated, info, allowed).pipe(
+          yield* Dispatch.serve(handle, negotiated, info, allowed, associationIdle > 0 && Number.isFinite(associationIdle) ? associationIdle : undefined).pipe(
             Effect.withSpan("dicomnet.association", {
               attributes: {
                 "dicomnet.role": "acceptor",

@@ -125,6 +125,69 @@ describe("DicomServer · association establishment (PS3.8 §7.1)", () => {
   )
 })
 
+describe("DicomServer · idle established associations (timeouts.associationIdle)", () => {
+  it.effect("by default, an associated peer that stays silent for 5 minutes is aborted and its slot freed", () =>
+    withServer({}, (server, events) =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          yield* Association.request({ host, port, contexts: verification })
+          expect(yield* server.activeAssociations).toBe(1)
+          yield* settle
+          yield* TestClock.adjust("4 minutes")
+          yield* settle
+          expect(yield* server.activeAssociations).toBe(1)
+          yield* TestClock.adjust("1 minute")
+          yield* settle
+          // Aborted (A-ABORT): the association ends as the peer closes.
+          expect(tags(events)).toContain("AssociationAborted")
+          expect(yield* server.activeAssociations).toBe(0)
+        })
+      )
+    )
+  )
+
+  it.effect("an operation in progress is not idleness: a handler working longer than the idle time is answered", () =>
+    withServer(
+      { timeouts: { associationIdle: "1 minute" }, handlers: { echo: () => Effect.as(Effect.sleep("3 minutes"), 0) } },
+      (server, events) =>
+        Effect.scoped(
+          Effect.gen(function* () {
+            const association = yield* Association.request({ host, port, contexts: verification })
+            const echo = yield* Effect.forkChild(Echo.echo(association))
+            yield* settle
+            yield* TestClock.adjust("3 minutes")
+            const result = yield* Fiber.join(echo)
+            expect(result.status).toBe(0)
+            expect(tags(events)).not.toContain("AssociationAborted")
+            expect(yield* server.activeAssociations).toBe(1)
+            // Idle again from the end of the operation.
+            yield* TestClock.adjust("1 minute")
+            yield* settle
+            yield* TestClock.adjust("30 seconds")
+            yield* settle
+            expect(yield* server.activeAssociations).toBe(0)
+          })
+        )
+    )
+  )
+
+  it.effect("associationIdle 0 turns the timer off", () =>
+    withServer({ timeouts: { associationIdle: 0 } }, (server, events) =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          const association = yield* Association.request({ host, port, contexts: verification })
+          yield* settle
+          yield* TestClock.adjust("2 hours")
+          yield* settle
+          expect(yield* server.activeAssociations).toBe(1)
+          expect((yield* Echo.echo(association)).status).toBe(0)
+          expect(tags(events)).not.toContain("AssociationAborted")
+        })
+      )
+    )
+  )
+})
+
 describe("DicomServer · ARTIM (PS3.8 §9.1.5)", () => {
   it.effect("closes a connection that sends no A-ASSOCIATE-RQ within ARTIM", () =>
     withServer({ timeouts: { artim: "10 seconds" } }, (_server, events) =>

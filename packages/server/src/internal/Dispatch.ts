@@ -16,7 +16,7 @@
  */
 import type { AssociationError, Driver, Negotiation } from "@dicomnet/association"
 import { Command, Session, Status } from "@dicomnet/dimse"
-import { Cause, Effect } from "effect"
+import { Cause, Clock, Effect, Stream } from "effect"
 import type { Handlers } from "../Handlers.js"
 import type { AssociationInfo } from "../LifecycleEvent.js"
 import { countOperation } from "../Metrics.js"
@@ -152,19 +152,52 @@ const perform = (rq: IncomingRequest, context: ServeContext): Effect.Effect<void
   return rq.respond(Command.responseTo(command, Status.Code.UnrecognizedOperation))
 }
 
-/** Runs the DIMSE session until the association ends (released, aborted or timed out). */
+/**
+ * Watches an established association for idleness: when nothing has arrived from the peer for `idleMillis`
+ * and no operation is being performed, aborts it (A-ABORT). A running operation (a long C-MOVE, a slow
+ * store) never counts as idle; the timer restarts when it ends.
+ */
+const idleWatch = (idleMillis: number, handle: Driver.AssociationHandle, busy: () => boolean) => {
+  let last = 0
+  const touch = Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sync(() => (last = now)))
+  const watch = Effect.gen(function* () {
+    yield* touch
+    for (;;) {
+      const now = yield* Clock.currentTimeMillis
+      const due = last + idleMillis
+      if (now < due) {
+        yield* Effect.sleep(due - now)
+        continue
+      }
+      if (busy()) {
+        last = now
+        continue
+      }
+yield* Effect.logInfo(`no DIMSE traffic for ${idleMillis} ms on an idle association: aborting it`)
+      // Uninterruptible: the abort ends the session, whose scope interrupts this very fiber.
+      return yield* Effect.uninterruptible(handle.abort)
+    }
+  })
+  return { touch, watch }
+}
+
+/** Runs the DIMSE session until the association ends (released, aborted or timed out); `idleMillis` (undefined: off) aborts an idle association. */
 export const serve = (
   handle: Driver.AssociationHandle,
   negotiated: Negotiation.Negotiated,
   info: AssociationInfo,
-  handlers: Handlers
+  handlers: Handlers,
+  idleMillis?: number | undefined
 ): Effect.Effect<void> =>
   Effect.scoped(
     Effect.gen(function* () {
       const context: ServeContext = { association: info, negotiated, handlers }
       const window = negotiated.asyncOperationsWindow
+      let inFlight = 0
+      const idle = idleMillis === undefined || !(idleMillis > 0) || !Number.isFinite(idleMillis) ? undefined : idleWatch(idleMillis, handle, () => inFlight > 0)
+      const incoming = idle === undefined ? handle.incoming : Stream.tap(handle.incoming, () => idle.touch)
       const session = yield* Session.make<AssociationError.AssociationError>(
-        { incoming: handle.incoming, sendPData: handle.sendPData, peerMaxPduLength: negotiated.peerMaxPduLength },
+        { incoming, sendPData: handle.sendPData, peerMaxPduLength: negotiated.peerMaxPduLength },
         {
           onRequest: (incoming) => {
             const service = Session.serviceOf(incoming.command._tag)
@@ -182,7 +215,15 @@ export const serve = (
               ),
               Effect.withSpan("dicomnet.operation", {
                 attributes: { "dicomnet.service": service, "dicomnet.message_id": incoming.command.messageId }
-              })
+              }),
+              // Operations in flight never count as idle time; the idle timer restarts when one ends.
+              Effect.ensuring(
+                Effect.suspend(() => {
+                  inFlight--
+                  return idle === undefined ? Effect.void : idle.touch
+                })
+              ),
+              (operation) => Effect.andThen(Effect.sync(() => inFlight++), operation)
             )
           },
           onReleaseRequested: Effect.ignore(handle.releaseResponse),
@@ -194,6 +235,7 @@ export const serve = (
           maxOutstanding: window.maxOperationsPerformed
         }
       )
+      if (idle !== undefined) yield* Effect.forkScoped(idle.watch)
       yield* session.ended
     })
   )
