@@ -137,12 +137,14 @@ export class DimseTimeout extends Data.TaggedError("DimseTimeout")<{
  * - `MessageInterrupted`: one of our messages stopped after some of its PDUs were sent (its data set
  *   stream failed or was interrupted), so the association cannot carry another message (A-ABORT);
  * - `ResponseNotEncodable`: a final response could not be encoded even without its optional fields, so the
- *   request cannot be answered (A-ABORT rather than leaving the peer waiting).
+ *   request cannot be answered (A-ABORT rather than leaving the peer waiting);
+ * - `ReleaseTimeout`: the peer asked to release but our performer operations did not finish within the
+ *   release timeout (A-ABORT rather than never answering the release).
  *
  * @since 0.1.0
  * @category models
  */
-export type SessionClosedReason = "Ended" | "ProtocolError" | "MessageInterrupted" | "ResponseNotEncodable"
+export type SessionClosedReason = "Ended" | "ProtocolError" | "MessageInterrupted" | "ResponseNotEncodable" | "ReleaseTimeout"
 
 /**
  * The DIMSE session is over: outstanding and new operations fail with this (a channel failure, such as

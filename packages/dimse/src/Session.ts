@@ -108,6 +108,11 @@ export interface Session<E> {
   readonly ended: Effect.Effect<SessionEnd<E>>
   /** Requests outstanding on the requestor side (for tests and metrics). */
   readonly outstanding: Effect.Effect<number>
+  /**
+   * Completes once no request of ours awaits a response, abandoned ones included (their C-CANCEL sent and
+   * their final response received), or the session is over: wait for it before releasing (PS3.8 §7.2).
+   */
+  readonly settled: Effect.Effect<void>
 }
 
 /** How a session ended. @since 0.1.0 @category models */
@@ -168,6 +173,11 @@ export interface Options<E> {
   readonly cancelAbandoned?: boolean | undefined
   /** Largest command set accepted (the assembler's bound). */
   readonly maxCommandLength?: number | undefined
+  /**
+   * The wait for our performer operations to finish after the peer asked to release (default: none). Past
+   * it the session ends (`SessionClosed` "ReleaseTimeout", `onFatal`: abort) instead of never answering.
+   */
+  readonly releaseTimeout?: Duration.Input | undefined
 }
 
 /** Default bound of a response data set collected into a `Reply`: 16 MiB. @since 0.1.0 @category constants */
@@ -293,6 +303,15 @@ export const make = <E>(channel: Channel<E>, options: Options<E> = {}): Effect.E
     const autoCancel = options.cancelAbandoned ?? false
 
     const pending = new Map<number, PendingRequest<E>>()
+    /** Waiters of `settled`, woken when `pending` becomes empty or the session ends. */
+    let settledWaiters: Array<Deferred.Deferred<void>> = []
+    const wakeIfSettled = (): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        if (pending.size > 0 && ended === undefined) return Effect.void
+        const waiters = settledWaiters
+        settledWaiters = []
+        return Effect.forEach(waiters, (d) => Deferred.succeed(d, undefined), { discard: true })
+      })
     const performing = new Map<number, Performing<E>>()
     let ended: SessionEnd<E> | undefined
     let lastId = Math.min(0xffff, Math.max(1, options.firstMessageId ?? 1)) - 1
@@ -315,6 +334,7 @@ export const make = <E>(channel: Channel<E>, options: Options<E> = {}): Effect.E
           // The abort goes out before anyone learns of the failure.
           if (end._tag === "Fatal" && options.onFatal !== undefined) yield* options.onFatal(end.error)
           for (const p of requests) yield* Queue.fail(p.queue, error)
+          yield* wakeIfSettled()
           for (const op of datasets) if (op.queue !== undefined) yield* Queue.fail(op.queue, error)
           yield* Deferred.succeed(endedSignal, end)
           // Not from within a performer fiber (it would interrupt itself): in the background.
@@ -409,7 +429,12 @@ export const make = <E>(channel: Channel<E>, options: Options<E> = {}): Effect.E
           Effect.suspend(() => {
             if (pending.get(messageId) !== entry) return Effect.void
             entry.abandoned = true
-            if (!cancellable.has(command._tag) || !sent) return Effect.void
+            // Never sent (interrupted before its turn): no response will come.
+            if (!sent) {
+              pending.delete(messageId)
+              return wakeIfSettled()
+            }
+            if (!cancellable.has(command._tag)) return Effect.void
             entry.onFinal = release
             if (permit !== undefined) permit.kept = true
             return autoCancel ? Effect.asVoid(Effect.forkIn(Effect.ignore(cancel(presentationContextId, messageId)), scope)) : Effect.void
@@ -616,13 +641,14 @@ export const make = <E>(channel: Channel<E>, options: Options<E> = {}): Effect.E
             const id = command.messageIdBeingRespondedTo
             if (pending.get(id) === p) pending.delete(id)
           }
-          if (p.abandoned) return final && p.onFinal !== undefined ? p.onFinal : Effect.void
+          const settledNow = final ? wakeIfSettled() : Effect.void
+          if (p.abandoned) return Effect.andThen(final && p.onFinal !== undefined ? p.onFinal : Effect.void, settledNow)
           const reply: Reply = {
             presentationContextId: event.presentationContextId,
             command,
             dataset: command.hasDataset ? concat(c.chunks, c.length) : undefined
           }
-          return Effect.asVoid(Queue.offer(p.queue, reply))
+          return Effect.andThen(Queue.offer(p.queue, reply), settledNow)
         }
       }
     }
@@ -681,9 +707,16 @@ export const make = <E>(channel: Channel<E>, options: Options<E> = {}): Effect.E
         return true
       })
 
+    const releaseTimeout = options.releaseTimeout === undefined ? undefined : Duration.fromInputUnsafe(options.releaseTimeout)
     const onRelease = Effect.gen(function* () {
-      // PS3.8 §7.2: answer the release once our performer operations are done.
-      yield* FiberSet.awaitEmpty(operations)
+      // PS3.8 §7.2: answer the release once our performer operations are done; never wait forever.
+      if (releaseTimeout === undefined) {
+        yield* FiberSet.awaitEmpty(operations)
+      } else if ((yield* Effect.timeoutOption(FiberSet.awaitEmpty(operations), releaseTimeout))._tag === "None") {
+        const detail = `performer operations still running ${Duration.format(releaseTimeout)} after the peer asked to release`
+        yield* Effect.logWarning(`${detail}: aborting`)
+        return yield* finish({ _tag: "Fatal", error: new SessionClosed({ reason: "ReleaseTimeout", detail }) })
+      }
       if (options.onReleaseRequested !== undefined) yield* options.onReleaseRequested
     })
 
@@ -725,6 +758,15 @@ export const make = <E>(channel: Channel<E>, options: Options<E> = {}): Effect.E
         let n = 0
         for (const p of pending.values()) if (!p.abandoned) n++
         return n
+      }),
+      settled: Effect.suspend(() => {
+        if (pending.size === 0 || ended !== undefined) return Effect.void
+        return Effect.flatMap(Deferred.make<void>(), (d) =>
+          Effect.andThen(
+            Effect.sync(() => settledWaiters.push(d)),
+            Deferred.await(d)
+          )
+        )
       })
     }
     yield* Effect.forkScoped(reader)

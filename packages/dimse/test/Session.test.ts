@@ -778,4 +778,63 @@ describe("Session · the end of the association", () => {
       })
     )
   )
+
+  it.effect("ReleaseRequested while an operation never finishes: past releaseTimeout the session ends (ReleaseTimeout) and calls onFatal, never onReleaseRequested", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { a, b } = yield* wire()
+        const requestor = yield* Session.make(a.channel)
+        let released = false
+        const fatal = yield* Deferred.make<Session.SessionEnd<Broken>>()
+        const performer = yield* Session.make(b.channel, {
+          onRequest: () => Effect.never,
+          onReleaseRequested: Effect.sync(() => (released = true)),
+          onFatal: () => Effect.void,
+          releaseTimeout: "10 seconds"
+        })
+        yield* Effect.forkChild(Effect.ignore(Stream.runCollect(requestor.request(1, echoRq()))))
+        yield* settle
+        yield* b.inject({ _tag: "ReleaseRequested" })
+        yield* settle
+        yield* TestClock.adjust("9 seconds")
+        yield* settle
+        expect(yield* Deferred.isDone(fatal)).toBe(false)
+        yield* Effect.forkChild(Effect.flatMap(performer.ended, (end) => Deferred.succeed(fatal, end)))
+        yield* TestClock.adjust("1 second")
+        const end = yield* Deferred.await(fatal)
+        assert(end._tag === "Fatal")
+        expect(end.error.reason).toBe("ReleaseTimeout")
+        expect(released).toBe(false)
+      })
+    )
+  )
+
+  it.effect("settled completes once every request, abandoned ones included, has its final response", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { a, b } = yield* wire()
+        const requestor = yield* Session.make(a.channel, { cancelAbandoned: true })
+        let cancelAnswered = false
+        yield* Session.make(b.channel, {
+          onRequest: (rq) =>
+            Effect.gen(function* () {
+              // Pending matches until the C-CANCEL, then FE00H.
+              yield* Effect.raceFirst(
+                Effect.forever(Effect.andThen(rq.respond(Command.responseTo(rq.command, Status.Code.Pending), new Uint8Array(8)), Effect.yieldNow)),
+                rq.cancelled
+              )
+              cancelAnswered = true
+              yield* rq.respond(Command.responseTo(rq.command, Status.Code.Cancel))
+            })
+        })
+        expect(yield* requestor.settled.pipe(Effect.timeoutOption("1 second"))).toMatchObject({ _tag: "Some" })
+        const two = yield* Stream.runCollect(Stream.take(requestor.request(1, findRq(), new Uint8Array(8)), 2))
+        expect(two.length).toBe(2)
+        const settled = yield* Effect.forkChild(requestor.settled)
+        yield* Fiber.join(settled)
+        // The C-CANCEL went out and its FE00H came back before `settled` completed.
+        expect(cancelAnswered).toBe(true)
+      })
+    )
+  )
 })
