@@ -149,7 +149,11 @@ export interface Association {
     sopClassUid: string,
     transferSyntax?: string | undefined
   ) => Effect.Effect<Negotiation.AcceptedContext, PresentationContextNotAccepted>
-  /** A-RELEASE now (the scope's finalizer then does nothing); fails with AssociationTimeout when no A-RELEASE-RP comes in time. */
+  /**
+   * A-RELEASE now (the scope's finalizer then does nothing), once our requests have their final responses
+   * (abandoned C-FIND/C-GET/C-MOVE: their C-CANCEL sent, FE00H received; at most the release timeout);
+   * fails with AssociationTimeout when no A-RELEASE-RP comes in time.
+   */
   readonly release: Effect.Effect<void, AssociationError.AssociationError>
   /** A-ABORT now. */
   readonly abort: Effect.Effect<void>
@@ -292,6 +296,18 @@ export const request = (options: RequestOptions): Effect.Effect<Association, Req
       Duration.fromInputUnsafe(timeouts.dimse ?? Duration.infinity),
       onRequestOf(options.handlers, negotiated, calledAeTitle)
     )
+    // PS3.8 §7.2: no A-RELEASE-RQ while requests of ours await responses. An abandoned C-FIND/C-GET/C-MOVE
+    // first gets its C-CANCEL out and its final response in (after the A-RELEASE-RQ we may no longer send
+    // P-DATA); bounded by the release timeout, after which the release goes out anyway.
+    const releaseWait = Duration.fromInputUnsafe(timeouts.release ?? Driver.defaultTimeout)
+    const settleThenRelease = Effect.andThen(
+      Effect.timeoutOption(router.session.settled, releaseWait).pipe(
+        Effect.tap((settled) =>
+          settled._tag === "None" ? Effect.logWarning("releasing with requests still awaiting responses (release timeout reached)").pipe(annotate) : Effect.void
+        )
+      ),
+      handle.release
+    )
     // Set once the user released or aborted explicitly: the finalizer then only counts the outcome.
     let closing = false
     let failedOutcome: string | undefined
@@ -309,7 +325,7 @@ export const request = (options: RequestOptions): Effect.Effect<Association, Req
             failedOutcome = "aborted"
             yield* Effect.logDebug("association aborted: its scope ended with a failure or an interruption").pipe(annotate)
           } else {
-            const released = yield* Effect.result(handle.release)
+            const released = yield* Effect.result(settleThenRelease)
             if (Result.isFailure(released)) {
               const error = released.failure
               failedOutcome = failureOutcome(error)
@@ -358,7 +374,7 @@ export const request = (options: RequestOptions): Effect.Effect<Association, Req
       findContext,
       release: Effect.suspend(() => {
         closing = true
-        return handle.release.pipe(Effect.tapError((error) => Effect.sync(() => (failedOutcome = failureOutcome(error)))))
+        return settleThenRelease.pipe(Effect.tapError((error) => Effect.sync(() => (failedOutcome = failureOutcome(error)))))
       }),
       abort: Effect.suspend(() => {
         closing = true

@@ -24,7 +24,7 @@ import { countAssociation } from "./Metrics.js"
 export interface Timeouts {
   /** ARTIM: the wait for the A-ASSOCIATE-RQ after a connection, and for the peer to close after a rejection or release (default 30 s). */
   readonly artim?: Duration.Input | undefined
-  /** The wait for an A-RELEASE-RP (default 30 s). */
+  /** The wait for an A-RELEASE-RP, and after an A-RELEASE-RQ the wait for the operations in progress, past which the association is aborted (default 30 s). */
   readonly release?: Duration.Input | undefined
   /** No bytes from a peer for this long ends its connection, at the transport level, even during an operation (default off). */
   readonly readIdle?: Duration.Input | undefined
@@ -220,7 +220,10 @@ export const make = (options: ServerOptions): Effect.Effect<DicomServerShape, Tr
           yield* publish({ _tag: "AssociationAccepted", ...info, contexts })
           yield* Effect.logInfo(`association accepted: ${contexts.length} presentation contexts`).pipe(annotate)
           const allowed = access === undefined || admitted === undefined ? handlers : AccessControl.guard(access, admitted, handlers)
-          yield* Dispatch.serve(handle, negotiated, info, allowed, associationIdle > 0 && Number.isFinite(associationIdle) ? associationIdle : undefined).pipe(
+          yield* Dispatch.serve(handle, negotiated, info, allowed, {
+            idleMillis: associationIdle > 0 && Number.isFinite(associationIdle) ? associationIdle : undefined,
+            releaseTimeout: timeouts.release
+          }).pipe(
             Effect.withSpan("dicomnet.association", {
               attributes: {
                 "dicomnet.role": "acceptor",

@@ -300,6 +300,33 @@ describe("DicomServer · DIMSE dispatch", () => {
   )
 })
 
+describe("DicomServer · a release while an operation never finishes (PS3.8 §7.2, bounded)", () => {
+  it.effect("the A-RELEASE-RQ waits for the operation at most timeouts.release, then the association is aborted: never a hang", () =>
+    withServer({ timeouts: { release: "10 seconds" }, handlers: { echo: () => Effect.never } }, (server, events) =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          const association = yield* Association.request({ host, port, contexts: verification, timeouts: { release: "20 seconds" } })
+          yield* Effect.forkChild(Effect.ignore(Echo.echo(association)))
+          yield* settle
+          const release = yield* Effect.forkChild(Effect.flip(association.release))
+          yield* settle
+          // The client holds its A-RELEASE-RQ while its C-ECHO awaits a response, up to its release timeout.
+          yield* TestClock.adjust("20 seconds")
+          yield* settle
+          expect(tags(events)).not.toContain("AssociationAborted")
+          // The server waits 10 s for the operation, then aborts.
+          yield* TestClock.adjust("10 seconds")
+          const error = yield* Fiber.join(release)
+          expect(error._tag).toBe("AssociationAborted")
+          yield* settle
+          expect(tags(events)).toEqual(["AssociationRequested", "AssociationAccepted", "AssociationAborted"])
+          expect(yield* server.activeAssociations).toBe(0)
+        })
+      )
+    )
+  )
+})
+
 describe("DicomServer · scope semantics of the client's association", () => {
   it.effect("a scope that ends with success releases: the server sees AssociationReleased", () =>
     withServer({}, (_server, events) =>

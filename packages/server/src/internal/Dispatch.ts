@@ -14,9 +14,9 @@
  * C-MOVE C000H "unable to process"; C-ECHO 0212H mistyped argument; N-services 0117H invalid object
  * instance / 0118H no such SOP class).
  */
-import type { AssociationError, Driver, Negotiation } from "@dicomnet/association"
+import { type AssociationError, Driver, type Negotiation } from "@dicomnet/association"
 import { Command, Session, Status } from "@dicomnet/dimse"
-import { Cause, Clock, Effect, Stream } from "effect"
+import { Cause, Clock, type Duration, Effect, Stream } from "effect"
 import type { Handlers } from "../Handlers.js"
 import type { AssociationInfo } from "../LifecycleEvent.js"
 import { countOperation } from "../Metrics.js"
@@ -181,19 +181,28 @@ yield* Effect.logInfo(`no DIMSE traffic for ${idleMillis} ms on an idle associat
   return { touch, watch }
 }
 
-/** Runs the DIMSE session until the association ends (released, aborted or timed out); `idleMillis` (undefined: off) aborts an idle association. */
+/** Timers of `serve`. */
+export interface ServeTimers {
+  /** An idle association (no traffic, no operation) is aborted after this many milliseconds (undefined: off). */
+  readonly idleMillis?: number | undefined
+  /** After an A-RELEASE-RQ, the wait for the operations in progress; past it the association is aborted (default 30 s). */
+  readonly releaseTimeout?: Duration.Input | undefined
+}
+
+/** Runs the DIMSE session until the association ends (released, aborted or timed out). */
 export const serve = (
   handle: Driver.AssociationHandle,
   negotiated: Negotiation.Negotiated,
   info: AssociationInfo,
   handlers: Handlers,
-  idleMillis?: number | undefined
+  timers: ServeTimers = {}
 ): Effect.Effect<void> =>
   Effect.scoped(
     Effect.gen(function* () {
       const context: ServeContext = { association: info, negotiated, handlers }
       const window = negotiated.asyncOperationsWindow
       let inFlight = 0
+      const idleMillis = timers.idleMillis
       const idle = idleMillis === undefined || !(idleMillis > 0) || !Number.isFinite(idleMillis) ? undefined : idleWatch(idleMillis, handle, () => inFlight > 0)
       const incoming = idle === undefined ? handle.incoming : Stream.tap(handle.incoming, () => idle.touch)
       const session = yield* Session.make<AssociationError.AssociationError>(
@@ -230,6 +239,8 @@ export const serve = (
           onFatal: (error) =>
             Effect.andThen(Effect.logWarning(`DIMSE protocol error from the peer: aborting the association (${error.detail})`), handle.abort),
           isAcceptedContext: (id) => negotiated.acceptedContexts.has(id),
+          // A release is answered once the operations are done, or the association is aborted: never a hang.
+          releaseTimeout: timers.releaseTimeout ?? Driver.defaultTimeout,
           // As acceptor we perform what the requestor invokes, and invoke what it performs.
           maxOperations: window.maxOperationsInvoked,
           maxOutstanding: window.maxOperationsPerformed
