@@ -18,7 +18,10 @@
  *   negotiated), and the number of associations by `maxAssociations` (RJ 2/3/2 beyond it) plus
  *   per-peer limits (`AccessControl`);
  * - idle peers: ARTIM bounds the wait for the A-ASSOCIATE-RQ and for the close after a release or
- *   an abort; `readIdle` bounds silence inside an association; `write` a peer that does not read.
+ *   an abort; `associationIdle` (default 5 minutes) aborts an established association with no
+ *   traffic and no operation in progress; `readIdle` (off by default) bounds any silence at the
+ *   transport level; `write` a peer that does not read; `release` the wait for operations still
+ *   running when the peer asks to release (then A-ABORT).
  *
  * @since 0.1.0
  */
