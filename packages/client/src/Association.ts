@@ -257,7 +257,7 @@ export const request = (options: RequestOptions): Effect.Effect<Association, Req
     const annotate = Effect.annotateLogs({ peer: attributes["dicomnet.peer"], callingAeTitle, calledAeTitle, role: "requestor" })
 
     const transport = yield* Transport.Transport
-    const withinSpan = Effect.withParentSpan(span)
+    const withinSpan = Effect.withParentSpan(span, { captureStackTrace: false })
     const connection = yield* transport
       .connect({
         host: options.host,

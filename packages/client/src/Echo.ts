@@ -38,6 +38,6 @@ export const echo = (
     }
     return { status: rsp.status }
   }).pipe(
-    Effect.withSpan("dicomnet.operation", { attributes: { "dicomnet.service": "C-ECHO" } }),
-    Effect.withParentSpan(association.span)
+    Effect.withSpan("dicomnet.operation", { attributes: { "dicomnet.service": "C-ECHO" } }, { captureStackTrace: false }),
+    Effect.withParentSpan(association.span, { captureStackTrace: false })
   )

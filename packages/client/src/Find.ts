@@ -79,7 +79,7 @@ export const find = (association: Association, options: FindOptions): Stream.Str
         Stream.filter((d): d is Dataset.Dataset => d !== undefined)
       )
     })
-  ).pipe(Stream.withSpan("dicomnet.operation", { attributes: { "dicomnet.service": "C-FIND", "dicomnet.model": options.model } }))
+  ).pipe(Stream.withSpan("dicomnet.operation", { captureStackTrace: false, attributes: { "dicomnet.service": "C-FIND", "dicomnet.model": options.model } }))
 
 /** All matches of a C-FIND collected into an array (for small result sets). @category operations */
 export const findAll = (association: Association, options: FindOptions): Effect.Effect<ReadonlyArray<Dataset.Dataset>, FindError> =>

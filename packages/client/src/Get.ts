@@ -83,7 +83,7 @@ export const get = (association: Association.Association, options: GetOptions): 
       const rq = Command.cGetRq({ affectedSopClassUid: sopClass, messageId: 0, priority: options.priority ?? Command.Priority.Medium })
       return Move.progressStream(association.request(rq, bytes, { presentationContextId: pc.presentationContextId }), "C-GET", pc.transferSyntax)
     })
-  ).pipe(Stream.withSpan("dicomnet.operation", { attributes: { "dicomnet.service": "C-GET" } }))
+  ).pipe(Stream.withSpan("dicomnet.operation", { captureStackTrace: false, attributes: { "dicomnet.service": "C-GET" } }))
 
 /**
  * Opens an association proposing `contexts(...)` with `store` as its store handler, runs one C-GET

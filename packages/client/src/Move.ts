@@ -102,7 +102,7 @@ export const move = (association: Association, options: MoveOptions): Stream.Str
       })
       return progressStream(association.request(rq, bytes, { presentationContextId: pc.presentationContextId }), "C-MOVE", pc.transferSyntax)
     })
-  ).pipe(Stream.withSpan("dicomnet.operation", { attributes: { "dicomnet.service": "C-MOVE", "dicomnet.destination": options.destination } }))
+  ).pipe(Stream.withSpan("dicomnet.operation", { captureStackTrace: false, attributes: { "dicomnet.service": "C-MOVE", "dicomnet.destination": options.destination } }))
 
 /** Runs a C-MOVE to its end and returns the final progress. @category operations */
 export const moveAll = (association: Association, options: MoveOptions): Effect.Effect<Progress, RetrieveError> =>

@@ -148,8 +148,8 @@ export const send = (
       attributeIdentifierList: rsp.attributeIdentifierList
     }
   }).pipe(
-    Effect.withSpan("dicomnet.operation", { attributes: { "dicomnet.service": service, "dicomnet.sop_class_uid": sopClassUid } }),
-    Effect.withParentSpan(association.span)
+    Effect.withSpan("dicomnet.operation", { attributes: { "dicomnet.service": service, "dicomnet.sop_class_uid": sopClassUid } }, { captureStackTrace: false }),
+    Effect.withParentSpan(association.span, { captureStackTrace: false })
   )
 }
 

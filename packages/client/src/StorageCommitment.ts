@@ -222,7 +222,7 @@ export const request = (association: Association, options: RequestOptions): Effe
         orElse: () => Effect.fail(new CommitmentTimeout({ transactionUid, millis: Duration.toMillis(duration) }))
       })
     )
-  }).pipe(Effect.withSpan("dicomnet.storage_commitment", { attributes: { "dicomnet.references": options.references.length } }))
+  }).pipe(Effect.withSpan("dicomnet.storage_commitment", { attributes: { "dicomnet.references": options.references.length } }, { captureStackTrace: false }))
 
 /** An N-EVENT-REPORT handler (for `NServices.performEventReports`) feeding `listener`: results on our own association. @category performer */
 export const eventReportHandler =

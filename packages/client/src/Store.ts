@@ -199,8 +199,8 @@ export const stream = <E>(association: Association, source: StreamSource<E>, opt
   }).pipe(
     Effect.withSpan("dicomnet.operation", {
       attributes: { "dicomnet.service": "C-STORE", "dicomnet.sop_instance_uid": source.sopInstanceUid }
-    }),
-    Effect.withParentSpan(association.span)
+    }, { captureStackTrace: false }),
+    Effect.withParentSpan(association.span, { captureStackTrace: false })
   )
 
 /**

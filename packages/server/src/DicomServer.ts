@@ -232,7 +232,7 @@ export const make = (options: ServerOptions): Effect.Effect<DicomServerShape, Tr
                 "dicomnet.called_ae_title": info.calledAeTitle,
                 "dicomnet.contexts": contexts.join(",")
               }
-            })
+            }, { captureStackTrace: false })
           )
           const reason = yield* handle.awaitClose
           if (reason._tag === "Released") {

@@ -412,7 +412,7 @@ export const sendEventReport = (
       ["AssociationRejected", "AssociationAborted", "AssociationTimeout", "TransportError", "TransportTimeout"],
       (error: { readonly _tag: string; readonly message: string }) => Effect.fail(notSent(`${error._tag}: ${error.message}`))
     ),
-    Effect.withSpan("dicomnet.operation", { attributes: { "dicomnet.service": "N-EVENT-REPORT", "dicomnet.destination": destination.aeTitle } })
+    Effect.withSpan("dicomnet.operation", { attributes: { "dicomnet.service": "N-EVENT-REPORT", "dicomnet.destination": destination.aeTitle } }, { captureStackTrace: false })
   ) as Effect.Effect<number, EventReportNotSent, Transport.Transport>
 }
 
@@ -517,5 +517,5 @@ export const perform =
     }).pipe(
       Effect.withSpan("dicomnet.operation", {
         attributes: { "dicomnet.service": isNRequest(request.command) ? serviceOf(request.command) : request.command._tag }
-      })
+      }, { captureStackTrace: false })
     )

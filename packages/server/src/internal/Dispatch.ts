@@ -224,7 +224,7 @@ export const serve = (
               ),
               Effect.withSpan("dicomnet.operation", {
                 attributes: { "dicomnet.service": service, "dicomnet.message_id": incoming.command.messageId }
-              }),
+              }, { captureStackTrace: false }),
               // Operations in flight never count as idle time; the idle timer restarts when one ends.
               Effect.ensuring(
                 Effect.suspend(() => {
