@@ -59,6 +59,12 @@ export interface Connection {
 export interface Primitives {
   readonly pull: Effect.Effect<Arr.NonEmptyReadonlyArray<Uint8Array>, TransportError | Cause.Done>
   readonly write: (chunks: Arr.NonEmptyReadonlyArray<Uint8Array>) => Effect.Effect<void, TransportError>
+  /**
+   * Optional fast path of `write`: writes the chunks at once (synchronously) and returns `undefined`
+   * when the transport took them without backpressure, else the effect that finishes the write
+   * (waits for the transport to drain, or fails). `make` then arms the write timer only for that effect.
+   */
+  readonly tryWrite?: ((chunks: Arr.NonEmptyReadonlyArray<Uint8Array>) => Effect.Effect<void, TransportError> | undefined) | undefined
   readonly close: Effect.Effect<void, TransportError>
   readonly destroy: Effect.Effect<void>
   /** Releases the connection after `close` without an abort (the fd / pipe); defaults to `destroy`. */
@@ -108,9 +114,19 @@ export const make = (primitives: Primitives, timeouts: Pick<Timeouts.Resolved, "
       : effect
   // A close that cannot flush within the write timer degrades to destroy.
   const close = bounded(primitives.close).pipe(Effect.catch(() => primitives.destroy))
+  const tryWrite = primitives.tryWrite
+  // With `tryWrite`, a write the transport takes at once costs no timer; the stall timer runs only
+  // while the write waits (backpressure), which is the only time a write can stall.
+  const write = tryWrite === undefined || !Number.isFinite(writeMillis)
+    ? (chunks: Arr.NonEmptyReadonlyArray<Uint8Array>) => bounded(primitives.write(chunks))
+    : (chunks: Arr.NonEmptyReadonlyArray<Uint8Array>) =>
+      Effect.suspend(() => {
+        const rest = tryWrite(chunks)
+        return rest === undefined ? Effect.void : bounded(rest)
+      })
   return {
     input: Stream.fromPull(Effect.succeed(pull)),
-    write: (chunks) => chunks.length === 0 ? Effect.void : bounded(primitives.write(chunks as Arr.NonEmptyReadonlyArray<Uint8Array>)),
+    write: (chunks) => chunks.length === 0 ? Effect.void : write(chunks as Arr.NonEmptyReadonlyArray<Uint8Array>),
     close,
     destroy: primitives.destroy,
     finalize: Effect.andThen(close, primitives.release ?? primitives.destroy),

@@ -50,6 +50,16 @@ const side = (inbox: Pipe, outbox: Pipe, localAddress: string, remoteAddress: st
   let ended = false
   let destroyed = false
   const closedError = (message: string) => new TransportError({ reason: "Closed", message, address: remoteAddress })
+  // What fits in the pipe goes in at once (`undefined`); the rest waits for the peer to read.
+  const tryWrite = (chunks: Arr.NonEmptyReadonlyArray<Uint8Array>): Effect.Effect<void, TransportError> | undefined => {
+    if (destroyed || ended) return Effect.fail(closedError(destroyed ? "connection destroyed" : "connection closed"))
+    const waiting = Queue.offerAllUnsafe(outbox, chunks)
+    if (waiting.length === 0) return undefined
+    return Effect.flatMap(Queue.offerAll(outbox, waiting), (rest) =>
+      rest.length === 0
+        ? Effect.void
+        : Effect.fail(new TransportError({ reason: "Reset", message: "peer reset the connection", address: remoteAddress })))
+  }
   return {
     remoteAddress,
     localAddress,
@@ -59,14 +69,8 @@ const side = (inbox: Pipe, outbox: Pipe, localAddress: string, remoteAddress: st
       // A take blocked while we destroy our side is resumed by the queue shutdown.
       Effect.catchCause((cause) => destroyed ? Effect.fail(closedError("connection destroyed locally")) : Effect.failCause(cause))
     ),
-    write: (chunks: Arr.NonEmptyReadonlyArray<Uint8Array>) =>
-      Effect.suspend(() => {
-        if (destroyed || ended) return Effect.fail(closedError(destroyed ? "connection destroyed" : "connection closed"))
-        return Effect.flatMap(Queue.offerAll(outbox, chunks), (rest) =>
-          rest.length === 0
-            ? Effect.void
-            : Effect.fail(new TransportError({ reason: "Reset", message: "peer reset the connection", address: remoteAddress })))
-      }),
+    write: (chunks: Arr.NonEmptyReadonlyArray<Uint8Array>) => Effect.suspend(() => tryWrite(chunks) ?? Effect.void),
+    tryWrite,
     close: Effect.suspend(() => {
       if (ended || destroyed) return Effect.void
       ended = true

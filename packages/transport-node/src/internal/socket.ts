@@ -146,22 +146,26 @@ export const adopt = (
   const closedError = () =>
     failure ?? new TransportError({ reason: "Closed", message: socket.destroyed ? "connection destroyed" : "connection closed", address: remoteAddress })
 
-  const write = (chunks: Arr.NonEmptyReadonlyArray<Uint8Array>): Effect.Effect<void, TransportError> =>
-    Effect.suspend(() => {
-      if (socket.destroyed || socket.writableEnded) return Effect.fail(closedError())
-      let full = false
-      try {
-        if (chunks.length === 1) full = !socket.write(chunks[0])
-        else {
-          socket.cork()
-          for (const chunk of chunks) full = !socket.write(chunk) || full
-          socket.uncork()
-        }
-      } catch (cause) {
-        return Effect.fail(toTransportError(cause, remoteAddress))
+  // Writes at once; `undefined` when the socket took the chunks below its high-water mark, else the
+  // wait for "drain" (or the failure).
+  const tryWrite = (chunks: Arr.NonEmptyReadonlyArray<Uint8Array>): Effect.Effect<void, TransportError> | undefined => {
+    if (socket.destroyed || socket.writableEnded) return Effect.fail(closedError())
+    let full = false
+    try {
+      if (chunks.length === 1) full = !socket.write(chunks[0])
+      else {
+        socket.cork()
+        for (const chunk of chunks) full = !socket.write(chunk) || full
+        socket.uncork()
       }
-      return full ? awaitEvent("drain") : Effect.void
-    })
+    } catch (cause) {
+      return Effect.fail(toTransportError(cause, remoteAddress))
+    }
+    return full ? awaitEvent("drain") : undefined
+  }
+
+  const write = (chunks: Arr.NonEmptyReadonlyArray<Uint8Array>): Effect.Effect<void, TransportError> =>
+    Effect.suspend(() => tryWrite(chunks) ?? Effect.void)
 
   const close = Effect.suspend(() => {
     if (socket.destroyed || socket.writableFinished) return Effect.void
@@ -188,6 +192,7 @@ export const adopt = (
   return Connection.make({
     pull,
     write,
+    tryWrite,
     close,
     destroy,
     release,
