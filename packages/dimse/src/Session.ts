@@ -247,19 +247,31 @@ const coalesce = <E>(dataset: Stream.Stream<Uint8Array, E>, size: number): Strea
   Stream.suspend(() => {
     let pending: Uint8Array | undefined
     let filled = 0
+    // A short rest with nothing pending is copied at its own size: a full `size` buffer is allocated
+    // only once more bytes follow, so a data set's short tail never costs a whole fragment buffer.
+    let tail: Uint8Array | undefined
     return dataset.pipe(
       Stream.mapAccum(
         () => undefined,
         (_: undefined, chunk: Uint8Array) => {
           const out: Array<Uint8Array> = []
           let at = 0
+          if (tail !== undefined && chunk.length > 0) {
+            pending = new Uint8Array(size)
+            pending.set(tail)
+            filled = tail.length
+            tail = undefined
+          }
           while (at < chunk.length) {
             if (pending === undefined && chunk.length - at >= size) {
               out.push(chunk.subarray(at, at + size))
               at += size
               continue
             }
-            pending ??= new Uint8Array(size)
+            if (pending === undefined) {
+              tail = chunk.slice(at)
+              break
+            }
             const n = Math.min(size - filled, chunk.length - at)
             pending.set(chunk.subarray(at, at + n), filled)
             filled += n
@@ -272,7 +284,7 @@ const coalesce = <E>(dataset: Stream.Stream<Uint8Array, E>, size: number): Strea
           }
           return [undefined, out] as const
         },
-        { onHalt: () => (pending === undefined ? [] : [pending.subarray(0, filled)]) }
+        { onHalt: () => (tail !== undefined ? [tail] : pending === undefined ? [] : [pending.subarray(0, filled)]) }
       )
     )
   })

@@ -326,6 +326,30 @@ describe("Session · data sets (PS3.8 Annex E)", () => {
     )
   )
 
+  it.effect("a short rest of a chunk is sent at its own length, or joined with the bytes that follow it", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { a, b } = yield* wire({ maxPduLength: 4096 })
+        const requestor = yield* Session.make(a.channel)
+        const fragment = 4096 - 6
+        const received: Array<Uint8Array> = []
+        yield* Session.make(b.channel, {
+          onRequest: (rq) =>
+            Effect.andThen(
+              Stream.runForEach(rq.dataset ?? Stream.empty, (chunk) => Effect.sync(() => received.push(chunk))),
+              success(rq)
+            )
+        })
+        const data = bytes(3 * fragment + 150, 5)
+        // Whole fragments, a chunk with a 50-byte rest, then 30 + 70 more bytes.
+        const chunks = [data.subarray(0, 2 * fragment), data.subarray(2 * fragment, 3 * fragment + 50), data.subarray(3 * fragment + 50, 3 * fragment + 80), data.subarray(3 * fragment + 80)]
+        yield* Stream.runCollect(requestor.request(1, storeRq(), Stream.fromIterable(chunks)))
+        expect(concat(received)).toEqual(data)
+        expect(a.sent.slice(1).map((pdu) => pdu.pdvs[0]?.data.length)).toEqual([fragment, fragment, fragment, 150])
+      })
+    )
+  )
+
   it.effect("backpressure: while the handler does not read, the sender stops after a bounded number of PDUs", () =>
     Effect.scoped(
       Effect.gen(function* () {
