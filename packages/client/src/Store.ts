@@ -13,7 +13,7 @@
 import { PresentationContextNotAccepted } from "@dicomnet/association"
 import { type DataError, type Dataset, DatasetCodec, Part10, Transcode, TransferSyntax } from "@dicomnet/data"
 import { Command, Fragmenter, Status } from "@dicomnet/dimse"
-import { Effect, FileSystem, Option, type PlatformError, Result, Stream } from "effect"
+import { Array as Arr, Cause, Effect, FileSystem, Option, type PlatformError, Result, Stream } from "effect"
 import type { Association, ContextRequest, OperationError } from "./Association.js"
 import { DimseFailure } from "./ClientError.js"
 
@@ -104,24 +104,42 @@ export const describe = (path: string): Effect.Effect<FileInfo, FileError, FileS
     Effect.gen(function* () {
       const fs = yield* FileSystem.FileSystem
       const file = yield* fs.open(path, { flag: "r" })
-      let head = Option.getOrElse(yield* file.readAlloc(4096), () => new Uint8Array(0))
-      const hint = Part10.metaLengthHint(head)
-      if (hint !== undefined && hint > head.length) {
-        const rest = Option.getOrElse(yield* file.readAlloc(hint - head.length), () => new Uint8Array(0))
-        const all = new Uint8Array(head.length + rest.length)
-        all.set(head)
-        all.set(rest, head.length)
-        head = all
-      }
-      const meta = yield* Effect.fromResult(Part10.readMeta(head))
-      return {
-        path,
-        sopClassUid: meta.mediaStorageSopClassUid ?? "",
-        sopInstanceUid: meta.mediaStorageSopInstanceUid ?? "",
-        transferSyntaxUid: meta.transferSyntaxUid,
-        datasetOffset: meta.datasetOffset
-      }
+      return yield* readInfo(file, path)
     })
+  )
+
+/** Reads the meta header of the open `file` (from its current position, the start). */
+const readInfo = (file: FileSystem.File, path: string): Effect.Effect<FileInfo, FileError> =>
+  Effect.gen(function* () {
+    let head = Option.getOrElse(yield* file.readAlloc(4096), () => new Uint8Array(0))
+    const hint = Part10.metaLengthHint(head)
+    if (hint !== undefined && hint > head.length) {
+      const rest = Option.getOrElse(yield* file.readAlloc(hint - head.length), () => new Uint8Array(0))
+      const all = new Uint8Array(head.length + rest.length)
+      all.set(head)
+      all.set(rest, head.length)
+      head = all
+    }
+    const meta = yield* Effect.fromResult(Part10.readMeta(head))
+    return {
+      path,
+      sopClassUid: meta.mediaStorageSopClassUid ?? "",
+      sopInstanceUid: meta.mediaStorageSopInstanceUid ?? "",
+      transferSyntaxUid: meta.transferSyntaxUid,
+      datasetOffset: meta.datasetOffset
+    }
+  })
+
+/** The rest of the open `file` from `offset`, in chunks of `chunkSize` bytes (the last one shorter). */
+const readFrom = (file: FileSystem.File, offset: number, chunkSize: number): Stream.Stream<Uint8Array, PlatformError.PlatformError> =>
+  Stream.unwrap(
+    Effect.as(
+      file.seek(BigInt(offset), "start"),
+      Stream.fromPull(Effect.succeed(Effect.flatMap(file.readAlloc(chunkSize), Option.match({
+        onNone: () => Cause.done(),
+        onSome: (chunk) => Effect.succeed(Arr.of(chunk))
+      }))))
+    )
   )
 
 /** `contextsFor` the files at `paths` (each one's meta header read, not its data set). @category constructors */
@@ -216,7 +234,9 @@ export const file = (
 ): Effect.Effect<StoreResult, StoreError | FileError, FileSystem.FileSystem> =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
-    const info = yield* describe(path)
+    // One open per file: the meta header, then the data set from the same handle.
+    const handle = yield* fs.open(path, { flag: "r" })
+    const info = yield* readInfo(handle, path)
     return yield* stream(
       association,
       {
@@ -224,14 +244,11 @@ export const file = (
         sopInstanceUid: info.sopInstanceUid,
         transferSyntaxUid: info.transferSyntaxUid,
         // Chunks of one PDV's payload: each goes out as a view in its own PDU, never copied.
-        data: fs.stream(path, {
-          offset: info.datasetOffset,
-          chunkSize: options.chunkSize ?? Fragmenter.maxFragmentLength(association.negotiated.peerMaxPduLength)
-        })
+        data: readFrom(handle, info.datasetOffset, options.chunkSize ?? Fragmenter.maxFragmentLength(association.negotiated.peerMaxPduLength))
       },
       options
     )
-  })
+  }).pipe(Effect.scoped)
 
 /**
  * Stores a `Dataset` (SOP Class/Instance UID read from it), encoded in the first accepted context's syntax
