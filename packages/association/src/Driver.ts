@@ -91,6 +91,8 @@ export interface AssociationHandle {
   readonly take: Effect.Effect<Option.Option<Incoming>, AssociationError>
   /** P-DATA request (Evt9): sends one P-DATA-TF carrying `pdvs` (sized by the caller to the peer's max PDU length). */
   readonly sendPData: (pdvs: ReadonlyArray<Pdv>) => Effect.Effect<void, AssociationError>
+  /** P-DATA requests (Evt9) for several P-DATA-TF PDUs in order, written to the transport in one batch. */
+  readonly sendPDataMany?: ((pdus: ReadonlyArray<ReadonlyArray<Pdv>>) => Effect.Effect<void, AssociationError>) | undefined
   /** A-RELEASE request (Evt11): sends A-RELEASE-RQ and waits for the A-RELEASE-RP (release timeout), resolving a release collision. */
   readonly release: Effect.Effect<void, AssociationError>
   /** A-RELEASE response (Evt14): answers an incoming `ReleaseRequested` with A-RELEASE-RP. */
@@ -279,9 +281,15 @@ const start = <E, E2>(
       if (!inReaderStep) yield* Deferred.succeed(finishedSignal, undefined)
     })
 
+    // While `sendPDataMany` runs the machine, the P-DATA-TF PDUs it sends are collected here and written at once.
+    let batch: Array<Uint8Array> | undefined
     const writePdu = (pdu: Extract<Machine.Output, { _tag: "SendPdu" }>["pdu"]): Effect.Effect<Machine.Event | undefined> => {
       if (transportClosed) return Effect.succeed(undefined)
       const parts = pdu._tag === "PDataTf" ? PduCodec.encodePDataTfParts(pdu.pdvs) : [PduCodec.encode(pdu)]
+      if (batch !== undefined && pdu._tag === "PDataTf") {
+        for (const part of parts) batch.push(part)
+        return Effect.succeed(undefined)
+      }
       return options.write(parts).pipe(
         Effect.as(undefined),
         // A failed write means the connection is gone: PS3.8 Evt17.
@@ -507,6 +515,40 @@ const start = <E, E2>(
         })
       )
 
+    /** Several P-DATA requests under one lock: the machine runs once per PDU, the PDUs go out in one write. */
+    const sendPDataMany = (pdus: ReadonlyArray<ReadonlyArray<Pdv>>): Effect.Effect<void, AssociationError> =>
+      lock.withPermit(
+        Effect.gen(function* () {
+          if (failure !== undefined) return yield* Effect.fail(failure)
+          const parts: Array<Uint8Array> = []
+          // Collecting is synchronous work only (Evt9 → DT-1 sends, no timers): not interruptible, so
+          // `batch` never outlives this step.
+          const invalid = yield* Effect.uninterruptible(
+            Effect.suspend(() => {
+              batch = parts
+              return Effect.gen(function* () {
+                for (const pdvs of pdus) {
+                  const action = yield* process({ _tag: "Evt9", pdata: { _tag: "PDataTf", pdvs } })
+                  if (action === undefined) return true
+                  if (failure !== undefined) return false
+                }
+                return false
+              }).pipe(Effect.ensuring(Effect.sync(() => (batch = undefined))))
+            })
+          )
+          if (parts.length > 0 && !transportClosed) {
+            const failed = yield* options.write(parts).pipe(
+              Effect.as(false),
+              Effect.catch(() => Effect.succeed(true))
+            )
+            // A failed write means the connection is gone: PS3.8 Evt17.
+            if (failed) yield* process({ _tag: "Evt17" })
+          }
+          if (failure !== undefined) return yield* Effect.fail(failure)
+          if (invalid) return yield* Effect.fail(new InvalidPrimitive({ primitive: "P-DATA request", state }))
+        })
+      )
+
     const release: Effect.Effect<void, AssociationError> = Effect.gen(function* () {
       const done = yield* Deferred.make<void, AssociationError>()
       yield* lock.withPermit(
@@ -539,6 +581,7 @@ const start = <E, E2>(
         Effect.catchIf(Cause.isDone, () => Effect.succeed(Option.none<Incoming>()))
       ),
       sendPData: (pdvs) => primitive("P-DATA request", { _tag: "Evt9", pdata: { _tag: "PDataTf", pdvs } }),
+      sendPDataMany,
       release,
       releaseResponse: primitive("A-RELEASE response", { _tag: "Evt14" }),
       abort,

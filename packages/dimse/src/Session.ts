@@ -51,6 +51,8 @@ export interface Channel<E> {
   readonly incoming: Stream.Stream<ChannelIncoming, E>
   /** Sends one P-DATA-TF carrying `pdvs`. */
   readonly sendPData: (pdvs: ReadonlyArray<Pdv>) => Effect.Effect<void, E>
+  /** Optional: sends several P-DATA-TF PDUs (one `pdvs` list each) in order as one transport write. */
+  readonly sendPDataMany?: ((pdus: ReadonlyArray<ReadonlyArray<Pdv>>) => Effect.Effect<void, E>) | undefined
   /** The peer's Maximum Length Received (PS3.8 §D.1); 0 = unlimited. */
   readonly peerMaxPduLength: number
 }
@@ -381,13 +383,22 @@ export const make = <E>(channel: Channel<E>, options: Options<E> = {}): Effect.E
               started = true
               return channel.sendPData(pdu.pdvs)
             })
+          // Several PDUs at hand go out in one transport write when the channel can (still one PDV per PDU).
+          const sendMany = channel.sendPDataMany
+          const sendAll = (pdus: ReadonlyArray<PDataTf>): Effect.Effect<void, E> =>
+            sendMany === undefined || pdus.length < 2
+              ? Effect.forEach(pdus, send, { discard: true })
+              : Effect.suspend(() => {
+                  started = true
+                  return sendMany(pdus.map((pdu) => pdu.pdvs))
+                })
           const all: Effect.Effect<void, E | DimseEncodeError | E2> =
             dataset === undefined || dataset instanceof Uint8Array
               ? Effect.suspend((): Effect.Effect<void, E | DimseEncodeError> => {
                   const pdus = Fragmenter.message(fragmenter, command, dataset)
-                  return Result.isFailure(pdus) ? Effect.fail(pdus.failure) : Effect.forEach(pdus.success, send, { discard: true })
+                  return Result.isFailure(pdus) ? Effect.fail(pdus.failure) : sendAll(pdus.success)
                 })
-              : Stream.runForEach(Fragmenter.streamMessage(fragmenter, command, coalesce(dataset, Fragmenter.maxFragmentLength(maxPduLength))), send)
+              : Stream.runForEachArray(Fragmenter.streamMessage(fragmenter, command, coalesce(dataset, Fragmenter.maxFragmentLength(maxPduLength))), sendAll)
           return all.pipe(
             Effect.tap(() => Effect.sync(() => (completed = true))),
             Effect.onExit((exit) =>

@@ -392,7 +392,7 @@ export const sendEventReport = (
       const negotiated = handle.negotiated
       // The same DIMSE session as everywhere else; the peer may not send us requests here (0211H).
       const session = yield* Session.make(
-        { incoming: handle.incoming, sendPData: handle.sendPData, peerMaxPduLength: negotiated.peerMaxPduLength },
+        { incoming: handle.incoming, sendPData: handle.sendPData, sendPDataMany: handle.sendPDataMany, peerMaxPduLength: negotiated.peerMaxPduLength },
         {
           onReleaseRequested: Effect.ignore(handle.releaseResponse),
           onFatal: () => handle.abort,

@@ -371,7 +371,7 @@ export const connectWith =
         timeouts: { artim: options.timeouts?.artim, associateResponse: options.timeouts?.artim }
       })
       const session = yield* Session.make(
-        { incoming: handle.incoming, sendPData: handle.sendPData, peerMaxPduLength: handle.negotiated.peerMaxPduLength },
+        { incoming: handle.incoming, sendPData: handle.sendPData, sendPDataMany: handle.sendPDataMany, peerMaxPduLength: handle.negotiated.peerMaxPduLength },
         {
           onReleaseRequested: Effect.ignore(handle.releaseResponse),
           onFatal: () => handle.abort,

@@ -206,7 +206,7 @@ export const serve = (
       const idle = idleMillis === undefined || !(idleMillis > 0) || !Number.isFinite(idleMillis) ? undefined : idleWatch(idleMillis, handle, () => inFlight > 0)
       const incoming = idle === undefined ? handle.incoming : Stream.tap(handle.incoming, () => idle.touch)
       const session = yield* Session.make<AssociationError.AssociationError>(
-        { incoming, sendPData: handle.sendPData, peerMaxPduLength: negotiated.peerMaxPduLength },
+        { incoming, sendPData: handle.sendPData, sendPDataMany: handle.sendPDataMany, peerMaxPduLength: negotiated.peerMaxPduLength },
         {
           onRequest: (incoming) => {
             const service = Session.serviceOf(incoming.command._tag)
