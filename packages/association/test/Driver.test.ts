@@ -80,6 +80,31 @@ describe("Driver · two drivers back to back", () => {
       expect(yield* server.state).toBe("Sta1")
     }))
 
+  it.effect("sendPDataMany: several P-DATA-TF PDUs in one transport write, received as separate PDUs in order", () =>
+    Effect.gen(function* () {
+      const [a, b] = yield* makePair
+      const writes: Array<number> = []
+      const counted = { ...a, write: (chunks: ReadonlyArray<Uint8Array>) => Effect.andThen(Effect.sync(() => writes.push(chunks.length)), a.write(chunks)) }
+      const acceptor = yield* Effect.forkChild(Driver.accept({ ...b, decide }))
+      const client = yield* Driver.request({ ...counted, associateRq: makeRq() })
+      const outcome = yield* Fiber.join(acceptor)
+      assert(outcome._tag === "Accepted")
+      const before = writes.length
+      const pdv = (isCommand: boolean, byte: number): ReadonlyArray<Pdv> => [{ presentationContextId: 1, isCommand, isLast: true, data: new Uint8Array([byte]) }]
+      assert(client.sendPDataMany !== undefined)
+      yield* client.sendPDataMany([pdv(true, 1), pdv(false, 2), pdv(false, 3)])
+      expect(writes.length).toBe(before + 1)
+      const received: Array<number | undefined> = []
+      for (let i = 0; i < 3; i++) {
+        const got = yield* takeSome(outcome.handle)
+        assert(got._tag === "PData")
+        expect(got.pdu.pdvs.length).toBe(1)
+        received.push(got.pdu.pdvs[0]?.data[0])
+      }
+      expect(received).toEqual([1, 2, 3])
+      expect(yield* client.state).toBe("Sta6")
+    }))
+
   it.effect("a P-DATA-TF with several PDVs arrives whole, in order, with each PDV's flags (PS3.8 §9.3.5)", () =>
     Effect.gen(function* () {
       const { client, server } = yield* associate()
