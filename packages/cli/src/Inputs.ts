@@ -8,9 +8,8 @@
  */
 import { globSync, promises as fsp, readdirSync, statSync } from "node:fs"
 import { join } from "node:path"
-import { DatasetCodec, Part10, TransferSyntax, Uid } from "@dicomnet/data"
+import { DatasetCodec, HeaderScan, Part10, TransferSyntax, Uid } from "@dicomnet/data"
 import { Effect, Result } from "effect"
-import * as Header from "./internal/Header.js"
 
 /**
  * A file recognized as DICOM, with what a sender needs to propose and send it.
@@ -143,10 +142,10 @@ const identify = async (path: string, prefix: Uint8Array, size: number, offset: 
     const ds = decoded.success
     return { sopClassUid: ds.uid(0x00080016), sopInstanceUid: ds.uid(0x00080018), studyInstanceUid: ds.uid(0x0020000d) }
   }
-  let walked = Header.walk(prefix, offset, syntax, prefix.length >= size)
+  let walked = HeaderScan.walk(prefix, offset, syntax, prefix.length >= size)
   if (walked._tag === "NeedMore") {
     const whole = await fsp.readFile(path)
-    walked = Header.walk(whole, offset, syntax, true)
+    walked = HeaderScan.walk(whole, offset, syntax, true)
   }
   if (walked._tag === "Invalid") return `not a valid data set (${walked.reason} at byte ${walked.offset})`
   if (walked._tag === "NeedMore") return "truncated data set"

@@ -11,9 +11,8 @@
 import { randomBytes } from "node:crypto"
 import { promises as fsp } from "node:fs"
 import { basename, dirname, join } from "node:path"
-import { DatasetCodec, Part10 } from "@dicomnet/data"
+import { DatasetCodec, HeaderScan, Part10 } from "@dicomnet/data"
 import { Effect, Stream } from "effect"
-import * as Header from "./internal/Header.js"
 import * as Reception from "./Reception.js"
 
 /**
@@ -74,7 +73,7 @@ const errorText = (e: unknown): string => (e as NodeJS.ErrnoException | undefine
 
 const placementOf = (head: Uint8Array, complete: boolean, incoming: Incoming): Reception.Placement => {
   const syntax = DatasetCodec.syntaxOf(incoming.transferSyntaxUid)
-  const walked = syntax.deflated ? undefined : Header.walk(head, 0, syntax, complete)
+  const walked = syntax.deflated ? undefined : HeaderScan.walk(head, 0, syntax, complete)
   const found = walked?._tag === "Found" ? walked : undefined
   return {
     sopInstanceUid: incoming.sopInstanceUid,

@@ -10,10 +10,9 @@
  *
  * @since 0.1.0
  */
-import { Part10, SopClass, TransferSyntax } from "@dicomnet/data"
+import { HeaderScan, Part10, SopClass, TransferSyntax } from "@dicomnet/data"
 import { Command, type Session, Status } from "@dicomnet/dimse"
 import { Data, Effect, FileSystem, Path, Stream } from "effect"
-import * as UidScanner from "./internal/UidScanner.js"
 import type { AssociationInfo } from "./LifecycleEvent.js"
 
 /** A C-STORE-RQ as the store handler sees it. @category models */
@@ -154,7 +153,7 @@ export const toDirectory = (
         const syntax = syntaxOf(request.transferSyntaxUid)
         let head: Array<Uint8Array> | undefined = layout === "study" && syntax !== undefined ? [] : undefined
         let headLength = 0
-        let found: UidScanner.Scan | undefined
+        let found: HeaderScan.Walk | undefined
         let written = 0
         const outcome = yield* Effect.scoped(
           Effect.gen(function* () {
@@ -178,8 +177,8 @@ export const toDirectory = (
                   // Copies: the fragments are views into received PDUs that are released after this step.
                   head.push(chunk.slice())
                   headLength += chunk.byteLength
-                  const scanned = UidScanner.scan(concat(head, headLength), syntax.explicitVR, syntax.littleEndian)
-                  if (scanned._tag === "Found" || headLength >= maxScan) {
+                  const scanned = HeaderScan.walk(concat(head, headLength), 0, syntax, false)
+                  if (scanned._tag !== "NeedMore" || headLength >= maxScan) {
                     found = scanned
                     head = undefined
                   }
@@ -187,6 +186,8 @@ export const toDirectory = (
                 return disk("write", temporary, file.writeAll(chunk))
               })
             )
+            // A data set that ends before any element past (0020,000E): what it holds is all there is.
+            if (head !== undefined && syntax !== undefined) found = HeaderScan.walk(concat(head, headLength), 0, syntax, true)
             if (options.fsync === true) yield* disk("sync", temporary, file.sync)
           })
         ).pipe(
@@ -196,8 +197,8 @@ export const toDirectory = (
                 layout === "study"
                   ? path.join(
                       options.directory,
-                      safe((found?._tag === "Found" ? found.study : undefined) ?? "unknown-study"),
-                      safe((found?._tag === "Found" ? found.series : undefined) ?? "unknown-series")
+                      safe((found?._tag === "Found" ? found.studyInstanceUid : undefined) ?? "unknown-study"),
+                      safe((found?._tag === "Found" ? found.seriesInstanceUid : undefined) ?? "unknown-series")
                     )
                   : options.directory
               if (folder !== options.directory) yield* disk("create directory", folder, fs.makeDirectory(folder, { recursive: true }))

@@ -13,7 +13,6 @@ import { Transport } from "@dicomnet/transport"
 import { NodeServices } from "@effect/platform-node"
 import { afterAll, assert, describe, expect, it } from "@effect/vitest"
 import { Data, Effect, Result, Stream } from "effect"
-import * as UidScanner from "../src/internal/UidScanner.js"
 
 class Aborted extends Data.TaggedError("Aborted")<{}> {}
 
@@ -168,34 +167,6 @@ describe("Storage.toDirectory · Part 10 files from streamed data sets", () => {
       expect(pulled).toBe(encoded("1.2.3.8").length)
     })
   )
-})
-
-describe("UidScanner · Study and Series Instance UID from a data set's first bytes", () => {
-  it("finds them in explicit LE, implicit LE and explicit BE", () => {
-    for (const [ts, explicit, little] of [
-      [TransferSyntax.ExplicitVRLittleEndian, true, true],
-      [TransferSyntax.ImplicitVRLittleEndian, false, true],
-      [TransferSyntax.ExplicitVRBigEndian, true, false]
-    ] as const) {
-      expect(UidScanner.scan(encoded("1.2.3.1", ts), explicit, little)).toEqual({ _tag: "Found", study: "1.2.3.100", series: "1.2.3.100.7" })
-    }
-  })
-
-  it("asks for more bytes when the data set stops before (0020,000E), and skips sequences of undefined length", () => {
-    const bytes = encoded("1.2.3.1")
-    expect(UidScanner.scan(bytes.subarray(0, 40), true, true)).toEqual({ _tag: "NeedMore" })
-    // (0008,1115) SQ of undefined length with one item of undefined length holding (0008,1150) UI.
-    const sq = new Uint8Array([
-      0x08, 0x00, 0x15, 0x11, 0x53, 0x51, 0, 0, 0xff, 0xff, 0xff, 0xff,
-      0xfe, 0xff, 0x00, 0xe0, 0xff, 0xff, 0xff, 0xff,
-      0x08, 0x00, 0x50, 0x11, 0x55, 0x49, 4, 0, 0x31, 0x2e, 0x32, 0x00,
-      0xfe, 0xff, 0x0d, 0xe0, 0, 0, 0, 0,
-      0xfe, 0xff, 0xdd, 0xe0, 0, 0, 0, 0
-    ])
-    const study = new Uint8Array([0x20, 0x00, 0x0d, 0x00, 0x55, 0x49, 4, 0, 0x39, 0x2e, 0x39, 0x00])
-    const next = new Uint8Array([0x20, 0x00, 0x10, 0x00, 0x53, 0x48, 2, 0, 0x31, 0x20])
-    expect(UidScanner.scan(new Uint8Array([...sq, ...study, ...next]), true, true)).toEqual({ _tag: "Found", study: "9.9", series: undefined })
-  })
 })
 
 describe("DicomServer · acceptance with a store handler", () => {

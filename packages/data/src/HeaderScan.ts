@@ -1,9 +1,13 @@
 /**
- * A light walk over the top-level elements of a data set, reading only the identifying UIDs a sender needs
+ * A light walk over the top-level elements of a data set (one walker for the sender, which groups files
+ * by study, and the receiver, which files objects by study and series), reading only the identifying UIDs a sender needs
  * (SOP Class, SOP Instance, Patient ID, Study and Series Instance) from the first bytes of a file, without decoding the rest.
  * Nested sequences are stepped over (defined or undefined length); tags must ascend, which also tells a data
  * set from bytes that merely look like one.
  */
+import { Tags } from "./Tags.js"
+import * as Tag from "./Tag.js"
+import * as VR from "./VR.js"
 
 /** The UIDs found, or why the walk could not finish. */
 export type Walk =
@@ -18,22 +22,15 @@ export type Walk =
   | { readonly _tag: "NeedMore" }
   | { readonly _tag: "Invalid"; readonly reason: string; readonly offset: number }
 
-const SOP_CLASS = 0x00080016
-const SOP_INSTANCE = 0x00080018
-const PATIENT_ID = 0x00100020
-const STUDY_INSTANCE = 0x0020000d
-const SERIES_INSTANCE = 0x0020000e
-const ITEM = 0xfffee000
-const ITEM_END = 0xfffee00d
-const SEQUENCE_END = 0xfffee0dd
+const SOP_CLASS = Tags.SOPClassUID
+const SOP_INSTANCE = Tags.SOPInstanceUID
+const PATIENT_ID = Tags.PatientID
+const STUDY_INSTANCE = Tags.StudyInstanceUID
+const SERIES_INSTANCE = Tags.SeriesInstanceUID
+const ITEM = Tag.Item
+const ITEM_END = Tag.ItemDelimitationItem
+const SEQUENCE_END = Tag.SequenceDelimitationItem
 const UNDEFINED = 0xffffffff
-
-// VRs with a 2-byte reserved field and a 4-byte length in Explicit VR (PS3.5 §7.1.2).
-const LONG_VRS = new Set(["OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"])
-const VRS = new Set([
-  "AE", "AS", "AT", "CS", "DA", "DS", "DT", "FL", "FD", "IS", "LO", "LT", "OB", "OD", "OF", "OL", "OV", "OW", "PN", "SH",
-  "SL", "SQ", "SS", "ST", "SV", "TM", "UC", "UI", "UL", "UN", "UR", "US", "UT", "UV"
-])
 
 class NeedMore {}
 class Invalid {
@@ -73,8 +70,8 @@ const readHeader = (c: Cursor): Header => {
   }
   if (at + 6 > c.bytes.length) throw new NeedMore()
   const vr = String.fromCharCode(c.bytes[at + 4] ?? 0, c.bytes[at + 5] ?? 0)
-  if (!VRS.has(vr)) throw new Invalid(`unknown VR '${vr}'`, at + 4)
-  if (LONG_VRS.has(vr)) {
+  if (!VR.isVR(vr)) throw new Invalid(`unknown VR '${vr}'`, at + 4)
+  if (VR.info(vr).longLength) {
     const length = u32(c, at + 8)
     c.pos = at + 12
     return { tag, vr, length }
