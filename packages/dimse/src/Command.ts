@@ -343,6 +343,33 @@ export const DimseCommand = Schema.Union([
   NDeleteRsp
 ])
 
+/** The Schema of each command, by `_tag` (its `fields` name every element the command may carry). @since 0.1.0 @category schemas */
+export const schemas = {
+  CEchoRq,
+  CEchoRsp,
+  CStoreRq,
+  CStoreRsp,
+  CFindRq,
+  CFindRsp,
+  CGetRq,
+  CGetRsp,
+  CMoveRq,
+  CMoveRsp,
+  CCancelRq,
+  NEventReportRq,
+  NEventReportRsp,
+  NGetRq,
+  NGetRsp,
+  NSetRq,
+  NSetRsp,
+  NActionRq,
+  NActionRsp,
+  NCreateRq,
+  NCreateRsp,
+  NDeleteRq,
+  NDeleteRsp
+} as const
+
 /** The command with the given `_tag`. @since 0.1.0 @category models */
 export type CommandOf<T extends CommandTag> = Extract<DimseCommand, { readonly _tag: T }>
 

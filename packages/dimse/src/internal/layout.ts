@@ -63,31 +63,7 @@ export interface Layout {
   readonly required: ReadonlyArray<FieldSpec>
 }
 
-const schemas: { readonly [T in Command.CommandTag]: { readonly fields: Record<string, { readonly ast: SchemaAST.AST }> } } = {
-  CStoreRq: Command.CStoreRq,
-  CStoreRsp: Command.CStoreRsp,
-  CGetRq: Command.CGetRq,
-  CGetRsp: Command.CGetRsp,
-  CFindRq: Command.CFindRq,
-  CFindRsp: Command.CFindRsp,
-  CMoveRq: Command.CMoveRq,
-  CMoveRsp: Command.CMoveRsp,
-  CEchoRq: Command.CEchoRq,
-  CEchoRsp: Command.CEchoRsp,
-  NEventReportRq: Command.NEventReportRq,
-  NEventReportRsp: Command.NEventReportRsp,
-  NGetRq: Command.NGetRq,
-  NGetRsp: Command.NGetRsp,
-  NSetRq: Command.NSetRq,
-  NSetRsp: Command.NSetRsp,
-  NActionRq: Command.NActionRq,
-  NActionRsp: Command.NActionRsp,
-  NCreateRq: Command.NCreateRq,
-  NCreateRsp: Command.NCreateRsp,
-  NDeleteRq: Command.NDeleteRq,
-  NDeleteRsp: Command.NDeleteRsp,
-  CCancelRq: Command.CCancelRq
-}
+const schemas: { readonly [T in Command.CommandTag]: { readonly fields: Record<string, { readonly ast: SchemaAST.AST }> } } = Command.schemas
 
 const makeLayout = (tag: Command.CommandTag): Layout => {
   const schemaFields = schemas[tag].fields

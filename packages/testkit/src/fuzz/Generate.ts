@@ -116,31 +116,7 @@ export const pdu = (r: Rng, maxPresentationContexts = 8): Pdu.Pdu => {
 
 type FieldSchemas = Readonly<Record<string, { readonly ast: SchemaAST.AST }>>
 
-const commandSchemas: { readonly [T in Command.CommandTag]: { readonly fields: FieldSchemas } } = {
-  CStoreRq: Command.CStoreRq,
-  CStoreRsp: Command.CStoreRsp,
-  CGetRq: Command.CGetRq,
-  CGetRsp: Command.CGetRsp,
-  CFindRq: Command.CFindRq,
-  CFindRsp: Command.CFindRsp,
-  CMoveRq: Command.CMoveRq,
-  CMoveRsp: Command.CMoveRsp,
-  CEchoRq: Command.CEchoRq,
-  CEchoRsp: Command.CEchoRsp,
-  NEventReportRq: Command.NEventReportRq,
-  NEventReportRsp: Command.NEventReportRsp,
-  NGetRq: Command.NGetRq,
-  NGetRsp: Command.NGetRsp,
-  NSetRq: Command.NSetRq,
-  NSetRsp: Command.NSetRsp,
-  NActionRq: Command.NActionRq,
-  NActionRsp: Command.NActionRsp,
-  NCreateRq: Command.NCreateRq,
-  NCreateRsp: Command.NCreateRsp,
-  NDeleteRq: Command.NDeleteRq,
-  NDeleteRsp: Command.NDeleteRsp,
-  CCancelRq: Command.CCancelRq
-}
+const commandSchemas: { readonly [T in Command.CommandTag]: { readonly fields: FieldSchemas } } = Command.schemas
 
 /** Every command `_tag`. */
 export const commandTags: ReadonlyArray<Command.CommandTag> = Object.keys(Command.CommandField) as Array<Command.CommandTag>
