@@ -7,39 +7,30 @@
  *
  * @since 0.1.0
  */
-import { type DataError, Dataset, SopClass, Tags, Uid } from "@dicomnet/data"
-import { Status } from "@dicomnet/dimse"
+import { type DataError, Dataset, Tags, Uid } from "@dicomnet/data"
+import { Status, StorageCommitment } from "@dicomnet/dimse"
 import { Data, Deferred, Duration, Effect, Result } from "effect"
 import type { Association } from "./Association.js"
 import * as NServices from "./NServices.js"
 
+// The service's vocabulary is defined once, in @dicomnet/dimse (shared with the other role).
 /** Storage Commitment Push Model SOP Class. @category constants */
-export const sopClassUid: string = SopClass.StorageCommitmentPushModel
+export const sopClassUid: string = StorageCommitment.sopClassUid
 
 /** The well-known Storage Commitment Push Model SOP Instance (PS3.4 J.3.2). @category constants */
-export const sopInstanceUid: string = Uid.Uids.StorageCommitmentPushModelInstance
+export const sopInstanceUid: string = StorageCommitment.sopInstanceUid
 
 /** N-ACTION Action Type ID "Request Storage Commitment" (PS3.4 Table J.3-1). @category constants */
-export const requestActionTypeId = 1
+export const requestActionTypeId = StorageCommitment.requestActionTypeId
 
 /** N-EVENT-REPORT Event Type IDs (PS3.4 Table J.3-3). @category constants */
-export const EventType = { Successful: 1, FailuresExist: 2 } as const
+export const EventType = StorageCommitment.EventType
 
 /** Failure Reason (0008,1197) values (PS3.4 J.3.3.1.1). @category constants */
-export const FailureReason = {
-  ProcessingFailure: 0x0110,
-  NoSuchObjectInstance: 0x0112,
-  ResourceLimitation: 0x0213,
-  ReferencedSopClassNotSupported: 0x0122,
-  ClassInstanceConflict: 0x0119,
-  DuplicateTransactionUid: 0x0131
-} as const
+export const FailureReason = StorageCommitment.FailureReason
 
-/** A SOP instance to commit. @category models */
-export interface Reference {
-  readonly sopClassUid: string
-  readonly sopInstanceUid: string
-}
+/** A SOP instance to commit / referenced by a request or report. @category models */
+export type Reference = StorageCommitment.Reference
 
 /** A SOP instance the SCP did not commit, with its Failure Reason (0008,1197). @category models */
 export interface FailedReference extends Reference {

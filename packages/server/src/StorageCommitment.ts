@@ -8,8 +8,8 @@
  *
  * @since 0.1.0
  */
-import { type DataError, Dataset, SopClass, Tags, Uid } from "@dicomnet/data"
-import { type Command, Status } from "@dicomnet/dimse"
+import { type DataError, Dataset, Tags } from "@dicomnet/data"
+import { type Command, Status, StorageCommitment } from "@dicomnet/dimse"
 import type { Transport } from "@dicomnet/transport"
 import { Data, Effect, Result } from "effect"
 import type { KnownAe } from "./AccessControl.js"
@@ -26,30 +26,21 @@ import {
   type NServiceHandlers
 } from "./NServices.js"
 
+// The service's vocabulary is defined once, in @dicomnet/dimse (shared with the other role).
 /** Storage Commitment Push Model SOP Class. @category constants */
-export const sopClassUid: string = SopClass.StorageCommitmentPushModel
+export const sopClassUid: string = StorageCommitment.sopClassUid
 
 /** The well-known Storage Commitment Push Model SOP Instance (PS3.4 J.3.2). @category constants */
-export const sopInstanceUid: string = Uid.Uids.StorageCommitmentPushModelInstance
+export const sopInstanceUid: string = StorageCommitment.sopInstanceUid
 
 /** N-EVENT-REPORT Event Type IDs (PS3.4 Table J.3-3). @category constants */
-export const EventType = { Successful: 1, FailuresExist: 2 } as const
+export const EventType = StorageCommitment.EventType
 
 /** Failure Reason (0008,1197) values (PS3.4 J.3.3.1.1). @category constants */
-export const FailureReason = {
-  ProcessingFailure: 0x0110,
-  NoSuchObjectInstance: 0x0112,
-  ResourceLimitation: 0x0213,
-  ReferencedSopClassNotSupported: 0x0122,
-  ClassInstanceConflict: 0x0119,
-  DuplicateTransactionUid: 0x0131
-} as const
+export const FailureReason = StorageCommitment.FailureReason
 
-/** A referenced SOP instance. @category models */
-export interface Reference {
-  readonly sopClassUid: string
-  readonly sopInstanceUid: string
-}
+/** A SOP instance to commit / referenced by a request or report. @category models */
+export type Reference = StorageCommitment.Reference
 
 /** The request's Action Information, read. @category models */
 export interface CommitmentRequest {
