@@ -8,7 +8,7 @@
  */
 import { type Negotiation, PresentationContextNotAccepted } from "@dicomnet/association"
 import { type DataError, type Dataset, DatasetCodec, TransferSyntax, VR } from "@dicomnet/data"
-import { Command, MessageStream, type Session, Status } from "@dicomnet/dimse"
+import { Command, MessageStream, Session, Status } from "@dicomnet/dimse"
 import { Effect, Option, Result, Stream } from "effect"
 import type { Association, OperationError, RequestCommand } from "./Association.js"
 import { DimseFailure } from "./ClientError.js"
@@ -79,22 +79,7 @@ export interface DeleteOptions extends CommonOptions {
   readonly sopInstanceUid: string
 }
 
-const serviceOf = (command: RequestCommand): Status.Service => {
-  switch (command._tag) {
-    case "NEventReportRq":
-      return "N-EVENT-REPORT"
-    case "NGetRq":
-      return "N-GET"
-    case "NSetRq":
-      return "N-SET"
-    case "NActionRq":
-      return "N-ACTION"
-    case "NCreateRq":
-      return "N-CREATE"
-    default:
-      return "N-DELETE"
-  }
-}
+const serviceOf = (command: RequestCommand): Status.Service => Session.serviceOf(command._tag)
 
 /**
  * Sends one DIMSE-N request with an optional data set and returns its decoded outcome.

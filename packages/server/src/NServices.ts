@@ -188,22 +188,7 @@ export const isNRequest = (command: Command.DimseRequest): command is NRequestCo
   command._tag === "NDeleteRq"
 
 /** "N-GET" for an N-GET-RQ. @category getters */
-export const serviceOf = (command: NRequestCommand): Status.Service => {
-  switch (command._tag) {
-    case "NEventReportRq":
-      return "N-EVENT-REPORT"
-    case "NGetRq":
-      return "N-GET"
-    case "NSetRq":
-      return "N-SET"
-    case "NActionRq":
-      return "N-ACTION"
-    case "NCreateRq":
-      return "N-CREATE"
-    case "NDeleteRq":
-      return "N-DELETE"
-  }
-}
+export const serviceOf = (command: NRequestCommand): Status.Service => Session.serviceOf(command._tag)
 
 /** A request as received, before its data set is decoded. @category models */
 export interface RawNRequest {
