@@ -89,6 +89,9 @@ export interface AssociationHandle {
   readonly incoming: Stream.Stream<Incoming, AssociationError>
   /** The next incoming item; None once the association has ended normally. */
   readonly take: Effect.Effect<Option.Option<Incoming>, AssociationError>
+  /** Everything queued so far, waiting while nothing is (a non-empty batch), or an empty array once the
+   *  association has ended normally; fails like `take`. Consume either this, `take` or `incoming`. */
+  readonly takeBatch: Effect.Effect<ReadonlyArray<Incoming>, AssociationError>
   /** P-DATA request (Evt9): sends one P-DATA-TF carrying `pdvs` (sized by the caller to the peer's max PDU length). */
   readonly sendPData: (pdvs: ReadonlyArray<Pdv>) => Effect.Effect<void, AssociationError>
   /** P-DATA requests (Evt9) for several P-DATA-TF PDUs in order, written to the transport in one batch. */
@@ -573,6 +576,11 @@ const start = <E, E2>(
       })
     )
 
+    const noIncoming: ReadonlyArray<Incoming> = []
+    const takeBatch: Effect.Effect<ReadonlyArray<Incoming>, AssociationError> = Queue.takeAll(incoming).pipe(
+      Effect.catchIf(Cause.isDone, () => Effect.succeed(noIncoming))
+    )
+
     const handle = (negotiated: Negotiation.Negotiated): AssociationHandle => ({
       negotiated,
       incoming: Stream.fromQueue(incoming),
@@ -580,6 +588,7 @@ const start = <E, E2>(
         Effect.map(Option.some),
         Effect.catchIf(Cause.isDone, () => Effect.succeed(Option.none<Incoming>()))
       ),
+      takeBatch,
       sendPData: (pdvs) => primitive("P-DATA request", { _tag: "Evt9", pdata: { _tag: "PDataTf", pdvs } }),
       sendPDataMany,
       release,

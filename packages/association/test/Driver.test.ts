@@ -243,6 +243,69 @@ describe("Driver · backpressure and ordering", () => {
     }))
 })
 
+/** An established requestor driver facing a scripted peer. */
+const requestorWithPeer = (incomingCapacity?: number) =>
+  Effect.gen(function* () {
+    const peer = yield* makeRawPeer
+    const requesting = yield* Effect.forkChild(Driver.request({ ...peer.connection, associateRq: makeRq(), incomingCapacity }))
+    const rq = yield* peer.read
+    assert(rq._tag === "AAssociateRq")
+    yield* peer.send(Negotiation.accept(policy, rq))
+    const client = yield* Fiber.join(requesting)
+    return { peer, client }
+  })
+
+/** The encodings of `count` P-DATA-TF PDUs of one byte each (1, 2, ...), concatenated into one chunk. */
+const pdataChunk = (count: number, first = 1): Uint8Array => {
+  const parts = Array.from({ length: count }, (_, i) =>
+    PduCodec.encode({ _tag: "PDataTf", pdvs: [{ presentationContextId: 1, isCommand: false, isLast: true, data: new Uint8Array([first + i]) }] })
+  )
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
+  let at = 0
+  for (const p of parts) {
+    out.set(p, at)
+    at += p.length
+  }
+  return out
+}
+
+const firstBytes = (items: ReadonlyArray<Driver.Incoming>) => items.map((i) => (i._tag === "PData" ? (i.pdu.pdvs[0]?.data[0] ?? -1) : i._tag))
+
+describe("Driver · takeBatch", () => {
+  it.effect("several P-DATA-TF PDUs received in one chunk come out as one batch, in order", () =>
+    Effect.gen(function* () {
+      const { peer, client } = yield* requestorWithPeer()
+      yield* peer.sendBytes(pdataChunk(3))
+      expect(firstBytes(yield* client.takeBatch)).toEqual([1, 2, 3])
+      yield* peer.sendBytes(pdataChunk(2, 4))
+      expect(firstBytes(yield* client.takeBatch)).toEqual([4, 5])
+    }))
+
+  it.effect("a batch keeps the order of P-DATA and the A-RELEASE indication, then [] once released", () =>
+    Effect.gen(function* () {
+      const { client, server } = yield* associate()
+      yield* client.sendPData(command)
+      yield* client.sendPData(command)
+      const releasing = yield* Effect.forkChild(client.release)
+      const items: Array<Driver.Incoming> = []
+      while (items.length < 3) items.push(...(yield* server.takeBatch))
+      expect(items.map((i) => i._tag)).toEqual(["PData", "PData", "ReleaseRequested"])
+      yield* server.releaseResponse
+      yield* Fiber.join(releasing)
+      expect(yield* server.takeBatch).toEqual([])
+      expect(yield* client.takeBatch).toEqual([])
+      expect(yield* server.takeBatch).toEqual([])
+    }))
+
+  it.effect("takeBatch fails with the abort, like take", () =>
+    Effect.gen(function* () {
+      const { client, server } = yield* associate()
+      yield* client.abort
+      expect(yield* Effect.flip(server.takeBatch)).toMatchObject({ _tag: "AssociationAborted", source: "peer-user" })
+      expect(yield* Effect.flip(client.takeBatch)).toMatchObject({ _tag: "AssociationAborted", source: "local-user" })
+    }))
+})
+
 describe("Driver · timers (TestClock)", () => {
   it.effect("ARTIM expiry in Sta2: the acceptor gives up when no A-ASSOCIATE-RQ arrives", () =>
     Effect.gen(function* () {
