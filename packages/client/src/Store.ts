@@ -41,7 +41,7 @@ export interface StoreOptions {
   /** Move Originator AE title / Message ID (PS3.7 §9.1.1.1.8), for sub-operations of a C-MOVE. */
   readonly moveOriginatorApplicationEntityTitle?: string | undefined
   readonly moveOriginatorMessageId?: number | undefined
-  /** Bytes read from disk per chunk (default: the largest PDV payload the peer takes, so chunks go out uncopied). */
+  /** Bytes read from disk at once by `file` (default 1 MiB; the file is read in whole PDV payloads, so chunks go out uncopied). */
   readonly chunkSize?: number | undefined
 }
 
@@ -130,17 +130,119 @@ const readInfo = (file: FileSystem.File, path: string): Effect.Effect<FileInfo, 
     }
   })
 
-/** The rest of the open `file` from `offset`, in chunks of `chunkSize` bytes (the last one shorter). */
-const readFrom = (file: FileSystem.File, offset: number, chunkSize: number): Stream.Stream<Uint8Array, PlatformError.PlatformError> =>
-  Stream.unwrap(
-    Effect.as(
-      file.seek(BigInt(offset), "start"),
-      Stream.fromPull(Effect.succeed(Effect.flatMap(file.readAlloc(chunkSize), Option.match({
-        onNone: () => Cause.done(),
-        onSome: (chunk) => Effect.succeed(Arr.of(chunk))
-      }))))
-    )
+/** Bytes read from disk at once by default: a typical image in one read, a large object in 1 MiB steps. */
+const DEFAULT_READ_SIZE = 1024 * 1024
+
+/** A file's meta header read, and its data set's first bytes (all of them for a file up to the read size), ready to send. @category models */
+export interface PreloadedFile {
+  readonly info: FileInfo
+  /** The file's size in bytes. */
+  readonly size: number
+  /** The data set's first bytes: the file from `info.datasetOffset` on, up to the read size. */
+  readonly data: Uint8Array
+  /** Bytes read from disk per step for the rest (`readSize` of `preload`). */
+  readonly readSize: number
+}
+
+/** Options of `preload`. @category options */
+export interface PreloadOptions {
+  /** Bytes read at once (default 1 MiB): the whole file when it is smaller, else the first step of the stream. */
+  readonly readSize?: number | undefined
+  /** What the file is, when already known (from a scan): its meta header is then not read again. */
+  readonly info?: Omit<FileInfo, "path"> | undefined
+}
+
+/** `length` bytes of `file` at `position` in one exactly-sized buffer (not zero-filled); shorter only at the end of the file. */
+const readAt = (file: FileSystem.File, position: number, length: number): Effect.Effect<Uint8Array, PlatformError.PlatformError> =>
+  Effect.flatMap(file.readAlloc(length, { position: BigInt(position) }), (first) => {
+    const got = Option.getOrElse(first, () => empty)
+    if (got.length === length || got.length === 0) return Effect.succeed(got)
+    // A short read before the end of the file (rare on a regular file): read on until full or at the end.
+    return Effect.map(readAt(file, position + got.length, length - got.length), (rest) => {
+      if (rest.length === 0) return got
+      const all = new Uint8Array(got.length + rest.length)
+      all.set(got)
+      all.set(rest, got.length)
+      return all
+    })
+  })
+
+const empty = new Uint8Array(0)
+
+/**
+ * Opens a file once, reads its size, meta header and the start of its data set (a typical image whole) in one
+ * read, and closes it: what `preloaded` sends. A sender reads the next file ahead with this while the current one
+ * is in flight.
+ *
+ * @category constructors
+ */
+export const preload = (path: string, options: PreloadOptions = {}): Effect.Effect<PreloadedFile, FileError, FileSystem.FileSystem> =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const fs = yield* FileSystem.FileSystem
+      const readSize = Math.max(4096, options.readSize ?? DEFAULT_READ_SIZE)
+      const file = yield* fs.open(path, { flag: "r" })
+      const size = Number((yield* file.stat).size)
+      const known = options.info
+      if (known !== undefined) {
+        const start = Math.min(known.datasetOffset, size)
+        const data = yield* readAt(file, start, Math.min(size - start, readSize))
+        return { info: { ...known, path }, size, data, readSize }
+      }
+      let head = yield* readAt(file, 0, Math.min(size, readSize))
+      const hint = Part10.metaLengthHint(head)
+      if (hint !== undefined && hint > head.length && hint <= size) {
+        // A meta header longer than one read (very rare): read up to its end.
+        const rest = yield* readAt(file, head.length, hint - head.length)
+        const all = new Uint8Array(head.length + rest.length)
+        all.set(head)
+        all.set(rest, head.length)
+        head = all
+      }
+      const meta = yield* Effect.fromResult(Part10.readMeta(head))
+      const info: FileInfo = {
+        path,
+        sopClassUid: meta.mediaStorageSopClassUid ?? "",
+        sopInstanceUid: meta.mediaStorageSopInstanceUid ?? "",
+        transferSyntaxUid: meta.transferSyntaxUid,
+        datasetOffset: meta.datasetOffset
+      }
+      return { info, size, data: head.subarray(Math.min(meta.datasetOffset, head.length)), readSize }
+    })
   )
+
+/**
+ * The data set of a preloaded file as a Stream: the preloaded bytes, then (for a file larger than the read size) the
+ * rest read from disk in steps of a whole number of `fragment`s, so that every chunk goes out in PDUs as views,
+ * never copied. Memory stays bounded by a few steps whatever the file size.
+ */
+const dataOf = (fs: FileSystem.FileSystem, file: PreloadedFile, fragment: number): Stream.Stream<Uint8Array, FileError> => {
+  const start = file.info.datasetOffset
+  if (start + file.data.length >= file.size) return Stream.succeed(file.data)
+  // Whole fragments of the preloaded bytes; the rest of them is read again with the next step.
+  const step = Math.max(1, Math.floor(file.readSize / fragment)) * fragment
+  const first = Math.floor(file.data.length / fragment) * fragment
+  const head = first === 0 ? Stream.empty : Stream.succeed(file.data.subarray(0, first))
+  const rest = Stream.unwrap(
+    Effect.gen(function* () {
+      const handle = yield* fs.open(file.info.path, { flag: "r" })
+      let position = start + first
+      return Stream.fromPull(
+        Effect.succeed(
+          Effect.suspend(() => {
+            if (position >= file.size) return Cause.done()
+            return Effect.flatMap(readAt(handle, position, Math.min(step, file.size - position)), (chunk) => {
+              if (chunk.length === 0) return Cause.done()
+              position += chunk.length
+              return Effect.succeed(Arr.of(chunk))
+            })
+          })
+        )
+      )
+    })
+  )
+  return Stream.concat(head, rest)
+}
 
 /** `contextsFor` the files at `paths` (each one's meta header read, not its data set). @category constructors */
 export const contextsForFiles = (
@@ -222,8 +324,32 @@ export const stream = <E>(association: Association, source: StreamSource<E>, opt
   )
 
 /**
- * Stores a Part 10 file: reads its meta header, then streams the data set from disk (unchanged when the
- * transfer syntax was accepted, else transcoded between uncompressed syntaxes).
+ * Stores a preloaded file (see `preload`): the data set from the preloaded bytes, then from disk, unchanged when the
+ * transfer syntax was accepted, else transcoded between uncompressed syntaxes.
+ *
+ * @category operations
+ */
+export const preloaded = (
+  association: Association,
+  file: PreloadedFile,
+  options: StoreOptions = {}
+): Effect.Effect<StoreResult, StoreError | FileError, FileSystem.FileSystem> =>
+  Effect.flatMap(Effect.service(FileSystem.FileSystem), (fs) =>
+    stream(
+      association,
+      {
+        sopClassUid: file.info.sopClassUid,
+        sopInstanceUid: file.info.sopInstanceUid,
+        transferSyntaxUid: file.info.transferSyntaxUid,
+        data: dataOf(fs, file, Fragmenter.maxFragmentLength(association.negotiated.peerMaxPduLength))
+      },
+      options
+    ))
+
+/**
+ * Stores a Part 10 file: opens it once, reads its meta header and the start of its data set in one read, then
+ * streams the rest from disk in large steps (unchanged when the transfer syntax was accepted, else transcoded
+ * between uncompressed syntaxes).
  *
  * @category operations
  */
@@ -232,23 +358,7 @@ export const file = (
   path: string,
   options: StoreOptions = {}
 ): Effect.Effect<StoreResult, StoreError | FileError, FileSystem.FileSystem> =>
-  Effect.gen(function* () {
-    const fs = yield* FileSystem.FileSystem
-    // One open per file: the meta header, then the data set from the same handle.
-    const handle = yield* fs.open(path, { flag: "r" })
-    const info = yield* readInfo(handle, path)
-    return yield* stream(
-      association,
-      {
-        sopClassUid: info.sopClassUid,
-        sopInstanceUid: info.sopInstanceUid,
-        transferSyntaxUid: info.transferSyntaxUid,
-        // Chunks of one PDV's payload: each goes out as a view in its own PDU, never copied.
-        data: readFrom(handle, info.datasetOffset, options.chunkSize ?? Fragmenter.maxFragmentLength(association.negotiated.peerMaxPduLength))
-      },
-      options
-    )
-  }).pipe(Effect.scoped)
+  Effect.flatMap(preload(path, options.chunkSize === undefined ? {} : { readSize: options.chunkSize }), (loaded) => preloaded(association, loaded, options))
 
 /**
  * Stores a `Dataset` (SOP Class/Instance UID read from it), encoded in the first accepted context's syntax

@@ -204,6 +204,42 @@ describe("Store · C-STORE end to end with our SCP (Storage.toDirectory)", () =>
     }).pipe(Effect.provide([NodeTransport.layerTcp(), NodeServices.layer]))
   )
 
+  it.live("a file larger than one read goes out from the preloaded start, then from disk in whole fragments, byte for byte", () =>
+    Effect.gen(function* () {
+      const [file] = synthFiles({ seed: 18, instancesPerSeries: 1, rows: 256, columns: 256 })
+      assert(file !== undefined)
+      const out = tempDir("dicomnet-steps-")
+      const store = yield* toDirectory(out, "flat")
+      // 16 KiB PDUs and 40,000-byte reads: the preloaded part ends mid-fragment, the rest takes several steps.
+      const loaded = yield* Store.preload(file.path, { readSize: 40_000 })
+      expect([loaded.size, loaded.data.length, loaded.info.sopInstanceUid]).toEqual([file.bytes.length, 40_000 - loaded.info.datasetOffset, file.sopInstanceUid])
+      const result = yield* withStorage("127.0.0.1", { handlers: { store }, maxPduLength: 16384 }, Store.contextsFor([file]), (association) =>
+        Store.preloaded(association, loaded))
+      expect([result.status, result.transcoded]).toEqual([0, false])
+      const stored = readFileSync(join(out, `${file.sopInstanceUid}.dcm`))
+      expect(Buffer.compare(datasetOf(stored), datasetOf(file.bytes))).toBe(0)
+    }).pipe(Effect.provide([NodeTransport.layerTcp(), NodeServices.layer]))
+  )
+
+  it.live("preload with the file's description known (from a scan) reads the data set only, and it is stored byte for byte", () =>
+    Effect.gen(function* () {
+      const files = synthFiles({ seed: 19, instancesPerSeries: 2, rows: 64, columns: 64 })
+      const out = tempDir("dicomnet-known-")
+      const store = yield* toDirectory(out, "flat")
+      const infos = yield* Effect.forEach(files, (f) => Store.describe(f.path))
+      const results = yield* withStorage("127.0.0.1", { handlers: { store } }, Store.contextsFor(files), (association) =>
+        Effect.forEach(infos, (info) =>
+          Effect.flatMap(Store.preload(info.path, { info }), (loaded) => {
+            expect(loaded.data.length).toBe(loaded.size - info.datasetOffset)
+            return Store.preloaded(association, loaded)
+          })))
+      expect(results.map((r) => r.status)).toEqual([0, 0])
+      for (const f of files) {
+        expect(Buffer.compare(datasetOf(readFileSync(join(out, `${f.sopInstanceUid}.dcm`))), datasetOf(f.bytes))).toBe(0)
+      }
+    }).pipe(Effect.provide([NodeTransport.layerTcp(), NodeServices.layer]))
+  )
+
   it.live("a disk error (the output directory is a regular file) answers A700H and the server still answers C-ECHO", () =>
     Effect.gen(function* () {
       const [file] = synthFiles({ seed: 16, instancesPerSeries: 1, rows: 16, columns: 16 })
