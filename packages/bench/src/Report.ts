@@ -4,6 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
+import * as Goals from "./Goals.js"
 import type { Machine } from "./Machine.js"
 
 /** One SCU → SCP pair in one figure. */
@@ -32,6 +33,8 @@ export interface Figure {
   readonly title: string
   readonly unit: string
   readonly note?: string
+  /** Mean bytes of one object (C-STORE figures): MB/s divided by it gives objects/s. */
+  readonly itemBytes?: number
   readonly rows: ReadonlyArray<Row>
 }
 
@@ -43,6 +46,9 @@ export interface Report {
   readonly totalSeconds: number
   /** 1-minute load average when the suite ended. */
   readonly loadAverageAtEnd: number
+  /** The issue's targets checked against the figures (computed from `figures` when absent). */
+  readonly goals?: ReadonlyArray<Goals.Result>
+  readonly memoryGoal?: Goals.MemoryResult
 }
 
 /** The middle value (mean of the two middle ones for an even count). */
@@ -78,6 +84,46 @@ const cell = (row: Row): string =>
 
 const escapeMd = (s: string): string => s.replaceAll("|", "\\|").replaceAll("\n", " ")
 
+/** The configuration a target's value was measured in, when the target spans several figures. */
+const configurations: Record<string, string> = { "store-ct": "default PDU", "store-ct-pdu": "PDU 128 KiB" }
+
+const measured = (m: Goals.Measured | undefined, result: Goals.Result, spans: boolean): string => {
+  if (m === undefined) return "–"
+  const perObject = result.unit === "MB/s" && result.itemBytes !== undefined && result.itemBytes > 0 ? ` (${formatValue((m.value * 1e6) / result.itemBytes)} objects/s)` : ""
+  const where = spans ? `, ${configurations[m.figure] ?? m.figure}` : ""
+  return `${formatValue(m.value)} ${result.unit}${perObject}${where}`
+}
+
+const verdictCell = (v: Goals.Result["verdict"]): string => (v === "met" ? "**met**" : v)
+
+/** The "Targets of the issue" table (markdown lines). */
+export const goalsTable = (goals: ReadonlyArray<Goals.Result>, memory: Goals.MemoryResult | undefined): ReadonlyArray<string> => {
+  if (goals.length === 0 && memory === undefined) return []
+  const lines = [
+    "## Targets of the issue (#8)",
+    "",
+    "dicomnet → dicomnet against DCMTK → DCMTK in its best measured configuration (for CT images: the better of its",
+    "default 16 KiB PDU and 128 KiB PDUs), and against the best dcmjs-dimse row (as SCU or SCP). The issue's own DCMTK",
+    "figures (its baselines, measured on the same kind of 2-core machine) are quoted for comparison with this run's.",
+    "",
+    "| figure | target | DCMTK → DCMTK (best) | dicomnet → dicomnet | × DCMTK | best dcmjs-dimse | × dcmjs-dimse | issue's DCMTK figure | verdict |",
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |"
+  ]
+  for (const g of goals) {
+    const target = `≥ ${g.factor}× DCMTK, ≥ 10× dcmjs-dimse`
+    const spans = g.dcmtk?.figure !== g.dicomnet?.figure || Object.hasOwn(configurations, g.dcmtk?.figure ?? "")
+    lines.push(
+      `| ${g.label} | ${target} | ${measured(g.dcmtk, g, spans)} | ${measured(g.dicomnet, g, spans)} | ${formatRatio(g.ratio)} | ${measured(g.dcmjs, g, false)} | ${formatRatio(g.dcmjsRatio)} | ${g.issueBaseline} | ${verdictCell(g.verdict)} |`
+    )
+  }
+  if (memory !== undefined) {
+    const both = memory.scuKb === undefined || memory.scpKb === undefined ? "–" : `SCU ${formatRss(memory.scuKb)}, SCP ${formatRss(memory.scpKb)}`
+    lines.push(`| Peak RSS, one big object (dicomnet → dicomnet) | < ${Goals.bigObjectRssLimitBytes / 1e6} MB on both ends | – | ${both} | – | – | – | dcmjs-dimse: 1.7 GB SCU, 2.1 GB SCP | ${verdictCell(memory.verdict)} |`)
+  }
+  lines.push("")
+  return lines
+}
+
 /** report.md: the machine, the settings, and one table per figure. */
 export const markdown = (report: Report): string => {
   const m = report.machine
@@ -104,8 +150,10 @@ export const markdown = (report: Report): string => {
     "Each figure is the median of the runs (all runs listed). **× DCMTK** is the median divided by the DCMTK → DCMTK",
     "median of the same table: above 1 is faster than DCMTK, below 1 slower. Peak RSS is the largest VmHWM of the",
     "SCU process(es) and of the SCP process over the runs. Times of CLI clients exclude the process start-up",
-    "(measured with `--version` and subtracted); library agents time their own loop. See README.md.",
-    ""
+    "(measured with `--version` and subtracted); library agents time their own loop after an untimed warm-up",
+    "(1,000 echoes, 20 associations, 2 queries), so that the JIT has compiled the hot paths. See README.md.",
+    "",
+    ...goalsTable(report.goals ?? Goals.evaluate(report.figures), report.memoryGoal ?? Goals.memory(report.figures))
   ]
   for (const figure of report.figures) {
     lines.push(`## ${figure.title}`, "")

@@ -46,12 +46,18 @@ interface RowSpec {
   readonly scu: string
   readonly scp: string
   readonly startScp: ScpFactory
+  /** Runs of this row (default: the `--runs` option). */
+  readonly runs?: number
   readonly beforeRun?: () => void
   readonly run: (port: number) => Promise<ScuResult>
   readonly value: (result: ScuResult) => number
   /** An error message when a run's result is wrong (files missing, matches missing). */
   readonly verify?: (result: ScuResult) => string | undefined
 }
+
+/** Runs of a pair: dcmjs-dimse rows (10-50x slower) run `--dcmjs-runs` times, the others `--runs` times. */
+const runsOf = (ctx: Context, scu: string, scp: string): number =>
+  scu.startsWith("dcmjs-dimse") || scp.startsWith("dcmjs-dimse") ? Math.min(ctx.options.dcmjsRuns, ctx.options.runs) : ctx.options.runs
 
 const reasonOf = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split("\n")[0]?.slice(0, 240) ?? ""
 
@@ -67,7 +73,7 @@ const measureRow = async (ctx: Context, spec: RowSpec): Promise<Row> => {
   const results: Array<ScuResult> = []
   let error: unknown
   try {
-    for (let i = 0; i < ctx.options.runs; i++) {
+    for (let i = 0; i < (spec.runs ?? ctx.options.runs); i++) {
       spec.beforeRun?.()
       const result = await spec.run(server.port)
       const wrong = spec.verify?.(result)
@@ -108,12 +114,12 @@ const measureRow = async (ctx: Context, spec: RowSpec): Promise<Row> => {
 
 const figure = async (
   ctx: Context,
-  head: { readonly id: string; readonly title: string; readonly unit: string; readonly note?: string },
+  head: { readonly id: string; readonly title: string; readonly unit: string; readonly note?: string; readonly itemBytes?: number },
   specs: ReadonlyArray<RowSpec>
 ): Promise<Figure> => {
   ctx.log(head.title)
   const rows: Array<Row> = []
-  for (const spec of specs) rows.push(await measureRow(ctx, spec))
+  for (const spec of specs) rows.push(await measureRow(ctx, { ...spec, runs: spec.runs ?? runsOf(ctx, spec.scu, spec.scp) }))
   return withRatios({ ...head, rows })
 }
 
@@ -208,7 +214,7 @@ const store = (ctx: Context, c: StoreCase, tcpLimit: number | undefined): Promis
   const limit = tcpLimit === undefined ? "" : ` Raw loopback TCP on this machine: ${Math.round(tcpLimit)} MB/s.`
   return figure(
     ctx,
-    { id: c.id, title: c.title, unit: c.unit, note: `${c.note ?? ""}${limit}`.trim() },
+    { id: c.id, title: c.title, unit: c.unit, note: `${c.note ?? ""}${limit}`.trim(), ...(c.set.files > 1 ? { itemBytes: c.set.bytes / c.set.files } : {}) },
     c.pairs.map(([scu, scp]) => ({
       scu: scu.name,
       scp: scp.name,
@@ -228,49 +234,72 @@ const store = (ctx: Context, c: StoreCase, tcpLimit: number | undefined): Promis
   )
 }
 
-/** 4. C-FIND against a dcmqrscp archive holding the tiny set. */
+/** A server shared by several rows: stopping a row only reads the peak RSS so far (parent and forked children). */
+const sharedServer = (server: Proc.Server): Proc.Server => ({ ...server, stop: async () => ({ peakRssKb: server.peakRss() }) })
+
+/** 4. C-FIND at IMAGE level against two archives holding the tiny set: DCMTK dcmqrscp and the dicomnet Q/R SCP. */
 const find = async (ctx: Context, set: FileSet): Promise<Figure> => {
   const aeTitle = "BENCHQR"
   const head = {
     id: "find",
-    title: `C-FIND matches at IMAGE level (${ctx.options.findRepeat} queries of ${set.files} matches each) against DCMTK dcmqrscp`,
+    title: `C-FIND matches at IMAGE level (${ctx.options.findRepeat} queries of ${set.files} matches each)`,
     unit: "matches/s",
     note:
-      "The SCP is always dcmqrscp (forking a child per association) holding the tiny set; a row names the SCU. dicomnet: the library (Find.findAll, all queries on one association, like findscu --repeat) and the CLI (one query per run, one process, start-up subtracted)."
+      "SCPs: DCMTK dcmqrscp (its database filled by storescu; forking a child per association) and dicomnet (`DicomServer` with `QueryRetrieve.fromArchive` over the same files, indexed once at start), each started once and shared by its rows. SCUs: findscu -q --repeat (start-up subtracted), the dicomnet library (Find.findAll, all queries on one association after 2 untimed ones), dcmjs-dimse (all queries on one association), and `dicomnet findscu` (CLI: one query per run, start-up subtracted)."
   }
   ctx.log(head.title)
-  let archive: Awaited<ReturnType<typeof Dcmtk.startArchive>>
-  try {
-    archive = await Dcmtk.startArchive(join(ctx.workDir, "archive"), aeTitle, set.parts, ctx.options.timeoutMs)
-  } catch (e) {
-    ctx.log(`  archive: failed: ${reasonOf(e)}`)
-    return { ...head, rows: [{ scu: "DCMTK", scp: "DCMTK", status: "failed", reason: `dcmqrscp archive: ${reasonOf(e)}`, values: [] }] }
-  }
   const query = { studyInstanceUid: set.studyInstanceUid, seriesInstanceUid: set.seriesInstanceUid }
+  const closers: Array<() => Promise<unknown>> = []
+  const scps = new Map<string, () => Promise<Proc.Server>>()
   try {
-    const counted = await archive.matches(query)
-    if (counted !== set.files) ctx.log(`  warning: findscu -v counted ${counted} matches, expected ${set.files}`)
-    const shared: Proc.Server = {
-      ...archive.server,
-      // Shared by the rows: stopping a row only reads the peak RSS so far (parent and forked children).
-      stop: async () => ({ peakRssKb: archive.server.peakRss() })
-    }
-    const rows: Array<Row> = []
+    const dcmtk = await Dcmtk.startArchive(join(ctx.workDir, "archive"), aeTitle, set.parts, ctx.options.timeoutMs).then(
+      (archive) => {
+        closers.push(archive.server.stop)
+        return { archive, error: undefined }
+      },
+      (error: unknown) => ({ archive: undefined, error })
+    )
+    if (dcmtk.archive !== undefined) {
+      const counted = await dcmtk.archive.matches(query)
+      if (counted !== set.files) ctx.log(`  warning: findscu -v counted ${counted} matches from dcmqrscp, expected ${set.files}`)
+    } else ctx.log(`  dcmqrscp archive: failed: ${reasonOf(dcmtk.error)}`)
+    const dcmtkServer = dcmtk.archive?.server
+    scps.set("DCMTK", async () => {
+      if (dcmtkServer === undefined) throw new Error(`dcmqrscp archive: ${reasonOf(dcmtk.error)}`)
+      return sharedServer(dcmtkServer)
+    })
+    const ours = await Dicomnet.startQrScp(await Proc.freePort(), aeTitle, set.dir).then(
+      (server) => {
+        closers.push(server.stop)
+        return { server, error: undefined }
+      },
+      (error: unknown) => ({ server: undefined, error })
+    )
+    scps.set("dicomnet", async () => {
+      if (ours.server === undefined) throw ours.error
+      return sharedServer(ours.server)
+    })
     // The CLI row sends one query per run: each query is a whole process (~1 s of start-up).
-    const scus: ReadonlyArray<{ readonly name: string; readonly find: Role["find"]; readonly repeat: number }> = [
-      { ...Dicomnet.role, repeat: ctx.options.findRepeat },
-      { name: "dicomnet findscu (CLI)", find: Dicomnet.findCli, repeat: 1 },
-      { ...Dcmtk.role, repeat: ctx.options.findRepeat },
-      { ...Dcmjs.role, repeat: ctx.options.findRepeat }
+    const specs: ReadonlyArray<{ readonly scu: string; readonly scp: string; readonly find: Role["find"]; readonly repeat: number }> = [
+      { scu: "dicomnet", scp: "dicomnet", find: Dicomnet.role.find, repeat: ctx.options.findRepeat },
+      { scu: "DCMTK", scp: "DCMTK", find: Dcmtk.role.find, repeat: ctx.options.findRepeat },
+      { scu: "dicomnet", scp: "DCMTK", find: Dicomnet.role.find, repeat: ctx.options.findRepeat },
+      { scu: "DCMTK", scp: "dicomnet", find: Dcmtk.role.find, repeat: ctx.options.findRepeat },
+      { scu: "dcmjs-dimse", scp: "DCMTK", find: Dcmjs.role.find, repeat: ctx.options.findRepeat },
+      { scu: "dicomnet findscu (CLI)", scp: "DCMTK", find: Dicomnet.findCli, repeat: 1 }
     ]
-    for (const scu of scus) {
-      const expected = set.files * scu.repeat
+    const rows: Array<Row> = []
+    for (const spec of specs) {
+      const expected = set.files * spec.repeat
+      const startScp = scps.get(spec.scp)
+      if (startScp === undefined) continue
       rows.push(
         await measureRow(ctx, {
-          scu: scu.name,
-          scp: "DCMTK",
-          startScp: async () => shared,
-          run: () => scu.find(archive.server.port, { ...query, calledAeTitle: aeTitle, repeat: scu.repeat, timeoutMs: ctx.options.timeoutMs }),
+          scu: spec.scu,
+          scp: spec.scp,
+          runs: runsOf(ctx, spec.scu, spec.scp),
+          startScp,
+          run: (port) => spec.find(port, { ...query, calledAeTitle: aeTitle, repeat: spec.repeat, timeoutMs: ctx.options.timeoutMs }),
           value: (r) => expected / r.seconds,
           verify: (r) => (r.count === undefined || r.count === expected ? undefined : `${r.count} matches, expected ${expected}`)
         })
@@ -278,9 +307,24 @@ const find = async (ctx: Context, set: FileSet): Promise<Figure> => {
     }
     return withRatios({ ...head, rows })
   } finally {
-    await archive.server.stop()
+    for (const close of closers) await close()
   }
 }
+
+const ctTitleOf = (ct: FileSet): string => `${ct.files} CT images (${(ct.bytes / 1e6).toFixed(0)} MB)`
+
+/** The extra C-STORE variant (--only disk): the SCP writes every object to disk. */
+const diskCase = (ct: FileSet): StoreCase => ({
+  id: "store-ct-disk",
+  title: `C-STORE of ${ctTitleOf(ct)} on one association, SCP writes every object to disk`,
+  unit: "MB/s",
+  set: ct,
+  parallel: false,
+  maxPdu: undefined,
+  mode: "disk",
+  pairs: storePairs,
+  note: "storescp -od DIR, dicomnet storescp --out DIR; every run checks the number of files written."
+})
 
 /** Runs the selected measurements in order. */
 export const run = async (ctx: Context, corpus: Corpus | undefined): Promise<ReadonlyArray<Figure>> => {
@@ -296,17 +340,17 @@ export const run = async (ctx: Context, corpus: Corpus | undefined): Promise<Rea
   if (only.has("associations")) figures.push(await associations(ctx))
   if (only.has("store") && corpus !== undefined) {
     const { ct, big, tiny } = corpus
-    const ctTitle = `${ct.files} CT images (${(ct.bytes / 1e6).toFixed(0)} MB)`
+    const ctTitle = ctTitleOf(ct)
     const cases: ReadonlyArray<StoreCase> = [
       { id: "store-ct", title: `C-STORE of ${ctTitle} on one association, SCP discards`, unit: "MB/s", set: ct, parallel: false, maxPdu: undefined, mode: "ignore", pairs: storePairs, note: "Each tool's default max PDU (DCMTK 16 KiB, dicomnet 256 KiB)." },
       { id: "store-ct-4", title: `C-STORE of ${ctTitle} on 4 associations at once (one study each), SCP discards`, unit: "MB/s", set: ct, parallel: true, maxPdu: undefined, mode: "ignore", pairs: storePairs, note: "DCMTK and dcmjs-dimse: 4 SCU processes; dicomnet: one storescu with --threads 4. DCMTK storescp runs with --fork (SCP peak RSS: its largest process)." },
       { id: "store-ct-pdu", title: `C-STORE of ${ctTitle} on one association, max PDU 128 KiB on both sides, SCP discards`, unit: "MB/s", set: ct, parallel: false, maxPdu: 131072, mode: "ignore", pairs: corePairs },
-      { id: "store-ct-disk", title: `C-STORE of ${ctTitle} on one association, SCP writes every object to disk`, unit: "MB/s", set: ct, parallel: false, maxPdu: undefined, mode: "disk", pairs: storePairs, note: "storescp -od DIR, dicomnet storescp --out DIR; every run checks the number of files written." },
       { id: "store-big", title: `C-STORE of one ${(big.bytes / 2 ** 20).toFixed(0)} MiB object, SCP discards`, unit: "MB/s", set: big, parallel: false, maxPdu: undefined, mode: "ignore", pairs: storePairs },
       { id: "store-tiny", title: `C-STORE of ${tiny.files} tiny objects (${(tiny.bytes / tiny.files / 1e3).toFixed(1)} KB each) on one association, SCP discards`, unit: "objects/s", set: tiny, parallel: false, maxPdu: undefined, mode: "ignore", pairs: storePairs }
     ]
     for (const c of cases) figures.push(await store(ctx, c, tcpLimit))
   }
+  if (only.has("disk") && corpus !== undefined) figures.push(await store(ctx, diskCase(corpus.ct), tcpLimit))
   if (only.has("find") && corpus !== undefined) figures.push(await find(ctx, corpus.tiny))
   return figures
 }

@@ -7,6 +7,7 @@ import { loadavg, tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import * as Corpus from "./Corpus.js"
+import * as Goals from "./Goals.js"
 import * as Machine from "./Machine.js"
 import * as Options from "./Options.js"
 import * as Report from "./Report.js"
@@ -33,11 +34,13 @@ const main = async (): Promise<void> => {
   })
   try {
     const figures = await Suite.run({ options, workDir, log }, corpus)
+    const memoryGoal = Goals.memory(figures)
     const report: Report.Report = {
       machine,
       settings: {
         runs: options.runs,
         quick: options.quick,
+        "dcmjs-dimse runs": options.dcmjsRuns,
         "C-ECHO repeat": options.repeat,
         associations: options.associations,
         "CT images": options.images,
@@ -47,6 +50,8 @@ const main = async (): Promise<void> => {
         "TCP MiB": options.tcpBytes / 2 ** 20
       },
       figures,
+      goals: Goals.evaluate(figures),
+      ...(memoryGoal === undefined ? {} : { memoryGoal }),
       totalSeconds: (performance.now() - started) / 1000,
       loadAverageAtEnd: Math.round((loadavg()[0] ?? 0) * 100) / 100
     }

@@ -1,6 +1,7 @@
 /**
- * dicomnet as a role. C-ECHO through the library API (@dicomnet/client Association.request + Echo.echo,
- * @dicomnet/server DicomServer over NodeTransport.layerTcp) in the agent process dist/agents/dicomnet.js;
+ * dicomnet as a role. C-ECHO and C-FIND through the library API (@dicomnet/client Association.request + Echo.echo /
+ * Find.findAll, @dicomnet/server DicomServer over NodeTransport.layerTcp, with QueryRetrieve for the C-FIND SCP)
+ * in the agent process dist/agents/dicomnet.js;
  * C-STORE and C-FIND through the `dicomnet` binary (storescu, storescp, findscu). A tool the binary does not
  * have yet (`dicomnet TOOL --help` fails) makes its cells "n/a (not available)".
  */
@@ -121,6 +122,10 @@ export const role: Role = {
     }
   }
 }
+
+/** The dicomnet Q/R SCP (C-FIND over the Part 10 files under `dir`, indexed once at start) as `aeTitle`. */
+export const startQrScp = (port: number, aeTitle: string, dir: string): Promise<Proc.Server> =>
+  Proc.start({ file: node, args: [agent, "qrscp", String(port), aeTitle, dir] }, port)
 
 /** C-FIND through `dicomnet findscu` (one process per query, start-up subtracted). */
 export const findCli: Role["find"] = async (port, input) => {

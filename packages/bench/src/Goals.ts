@@ -1,0 +1,123 @@
+/**
+ * The targets of the performance issue (#8) checked against a run: for each figure, dicomnet → dicomnet next to
+ * DCMTK → DCMTK in its best measured configuration (the goal: at least as fast, 1.5x for the big object), next to
+ * the best dcmjs-dimse row (the goal: at least 10x), and the peak memory of the 256 MiB object (under 100 MB on
+ * both ends). The issue's own DCMTK baselines (measured on the same kind of 2-core machine) are quoted beside.
+ */
+import type { Figure, Row } from "./Report.js"
+
+/** One target of the issue. */
+export interface Target {
+  readonly label: string
+  /** The figures (ids) whose DCMTK → DCMTK and dicomnet → dicomnet rows compete: the best of each is taken. */
+  readonly figures: ReadonlyArray<string>
+  /** dicomnet → dicomnet must reach `factor` x the best DCMTK → DCMTK. */
+  readonly factor: number
+  /** The issue's figure for DCMTK (text, as the issue states it). */
+  readonly issueBaseline: string
+}
+
+/** The issue's targets, in its order. */
+export const targets: ReadonlyArray<Target> = [
+  { label: "C-STORE CT images (~0.5 MB), 1 association", figures: ["store-ct", "store-ct-pdu"], factor: 1, issueBaseline: "1,161 images/s (16 KB PDU), 1,705/s (128 KB PDU)" },
+  { label: "C-STORE CT images (~0.5 MB), 4 associations", figures: ["store-ct-4"], factor: 1, issueBaseline: "–" },
+  { label: "C-STORE one big object", figures: ["store-big"], factor: 1.5, issueBaseline: "741 MB/s (256 MiB)" },
+  { label: "C-STORE tiny objects", figures: ["store-tiny"], factor: 1, issueBaseline: "2,965 objects/s (2,000 of 2 KB)" },
+  { label: "C-ECHO round trips, 1 association", figures: ["echo"], factor: 1, issueBaseline: "9,055 echoes/s" },
+  { label: "Associations (associate, C-ECHO, release)", figures: ["associations"], factor: 1, issueBaseline: "3,726 associations/s" },
+  { label: "C-FIND matches", figures: ["find"], factor: 1, issueBaseline: "11,720 responses/s (dcmqrscp)" }
+]
+
+/** The memory target: the 256 MiB object's peak RSS on both ends, bytes. */
+export const bigObjectRssLimitBytes = 100e6
+
+/** A measured value and where it comes from. */
+export interface Measured {
+  readonly value: number
+  /** The figure id (configuration) it was measured in. */
+  readonly figure: string
+  readonly scu: string
+  readonly scp: string
+}
+
+/** One target checked against a run; a missing row leaves its field undefined and the verdict "not measured". */
+export interface Result {
+  readonly label: string
+  readonly unit: string
+  /** Mean bytes of one object when the unit is MB/s (to show objects/s beside). */
+  readonly itemBytes?: number
+  readonly factor: number
+  readonly issueBaseline: string
+  readonly dcmtk?: Measured
+  readonly dicomnet?: Measured
+  /** dicomnet / DCMTK. */
+  readonly ratio?: number
+  readonly dcmjs?: Measured
+  /** dicomnet / the best dcmjs-dimse row (either role). */
+  readonly dcmjsRatio?: number
+  readonly verdict: "met" | "not met" | "not measured"
+}
+
+/** The memory target checked: the largest peak RSS of the dicomnet SCU and SCP for the big object. */
+export interface MemoryResult {
+  readonly scuKb?: number
+  readonly scpKb?: number
+  readonly verdict: "met" | "not met" | "not measured"
+}
+
+const best = (figures: ReadonlyArray<Figure>, ids: ReadonlyArray<string>, pick: (row: Row) => boolean): Measured | undefined => {
+  let found: Measured | undefined
+  for (const figure of figures) {
+    if (!ids.includes(figure.id)) continue
+    for (const row of figure.rows) {
+      if (row.status !== "ok" || row.median === undefined || !pick(row)) continue
+      if (found === undefined || row.median > found.value) found = { value: row.median, figure: figure.id, scu: row.scu, scp: row.scp }
+    }
+  }
+  return found
+}
+
+const isDcmjs = (row: Row): boolean => row.scu.startsWith("dcmjs-dimse") || row.scp.startsWith("dcmjs-dimse")
+
+/** Checks every target against the figures of a run. */
+export const evaluate = (figures: ReadonlyArray<Figure>): ReadonlyArray<Result> =>
+  targets.flatMap((target): ReadonlyArray<Result> => {
+    const first = figures.find((f) => target.figures.includes(f.id))
+    if (first === undefined) return []
+    const dcmtk = best(figures, target.figures, (r) => r.scu === "DCMTK" && r.scp === "DCMTK")
+    const dicomnet = best(figures, target.figures, (r) => r.scu === "dicomnet" && r.scp === "dicomnet")
+    const dcmjs = best(figures, target.figures, isDcmjs)
+    const ratio = dcmtk !== undefined && dicomnet !== undefined && dcmtk.value > 0 ? dicomnet.value / dcmtk.value : undefined
+    const dcmjsRatio = dcmjs !== undefined && dicomnet !== undefined && dcmjs.value > 0 ? dicomnet.value / dcmjs.value : undefined
+    const verdict =
+      ratio === undefined ? "not measured" : ratio >= target.factor && (dcmjsRatio === undefined || dcmjsRatio >= 10) ? "met" : "not met"
+    return [
+      {
+        label: target.label,
+        unit: first.unit,
+        ...(first.itemBytes === undefined ? {} : { itemBytes: first.itemBytes }),
+        factor: target.factor,
+        issueBaseline: target.issueBaseline,
+        ...(dcmtk === undefined ? {} : { dcmtk }),
+        ...(dicomnet === undefined ? {} : { dicomnet }),
+        ...(ratio === undefined ? {} : { ratio }),
+        ...(dcmjs === undefined ? {} : { dcmjs }),
+        ...(dcmjsRatio === undefined ? {} : { dcmjsRatio }),
+        verdict
+      }
+    ]
+  })
+
+/** Checks the memory target (the big object, dicomnet → dicomnet), when the figure was measured. */
+export const memory = (figures: ReadonlyArray<Figure>): MemoryResult | undefined => {
+  const figure = figures.find((f) => f.id === "store-big")
+  if (figure === undefined) return undefined
+  const row = figure.rows.find((r) => r.scu === "dicomnet" && r.scp === "dicomnet" && r.status === "ok")
+  if (row === undefined || row.scuPeakRssKb === undefined || row.scpPeakRssKb === undefined) return { verdict: "not measured" }
+  const limitKb = bigObjectRssLimitBytes / 1024
+  return {
+    scuKb: row.scuPeakRssKb,
+    scpKb: row.scpPeakRssKb,
+    verdict: row.scuPeakRssKb < limitKb && row.scpPeakRssKb < limitKb ? "met" : "not met"
+  }
+}
