@@ -122,6 +122,9 @@ export type DimseReply = Router.DimseReply
 /** A request `Association.request` can send (every DIMSE request but C-CANCEL). @category models */
 export type RequestCommand = Router.RequestCommand
 
+/** A request `Association.requestOne` can send: every one answered by a single response (not C-FIND, C-GET, C-MOVE). @category models */
+export type SingleResponseCommand = Router.SingleResponseCommand
+
 /** Why an operation could not complete: the association failed, the DIMSE timer expired, or the command cannot be encoded. @category models */
 export type OperationError = Router.OperationError
 
@@ -142,6 +145,16 @@ export interface Association {
     dataset?: Uint8Array | Stream.Stream<Uint8Array, E2> | undefined,
     options?: { readonly presentationContextId?: number | undefined }
   ) => Stream.Stream<DimseReply, OperationError | PresentationContextNotAccepted | E2>
+  /**
+   * `request` for an operation answered by one response (C-ECHO, C-STORE, N-*): its final response, without
+   * a Stream (cheaper per message). Same presentation context choice, message ids, window, DIMSE timeout;
+   * interrupted after it was sent, its message id stays reserved and the late response is dropped.
+   */
+  readonly requestOne: <E2 = never>(
+    command: SingleResponseCommand,
+    dataset?: Uint8Array | Stream.Stream<Uint8Array, E2> | undefined,
+    options?: { readonly presentationContextId?: number | undefined }
+  ) => Effect.Effect<DimseReply, OperationError | PresentationContextNotAccepted | E2>
   /** The DIMSE session under `request` (for `start`/`cancel`: C-CANCEL of a C-FIND, C-GET, C-MOVE). */
   readonly session: Session.Session<AssociationError.AssociationError>
   /** The first accepted context for a SOP class (and transfer syntax), or PresentationContextNotAccepted. */
@@ -371,6 +384,16 @@ export const request = (options: RequestOptions): Effect.Effect<Association, Req
             return router.send(pc.presentationContextId, command, dataset)
           })
         ),
+      requestOne: (command, dataset, requestOptions) => {
+        const id = requestOptions?.presentationContextId
+        if (id !== undefined) {
+          return negotiated.acceptedContexts.has(id)
+            ? router.sendOne(id, command, dataset)
+            : Effect.fail(new PresentationContextNotAccepted({ sopClassUid: sopClassOf(command), transferSyntax: undefined }))
+        }
+        const pc = Negotiation.findContext(negotiated, sopClassOf(command))
+        return Result.isFailure(pc) ? Effect.fail(pc.failure) : router.sendOne(pc.success.presentationContextId, command, dataset)
+      },
       findContext,
       release: Effect.suspend(() => {
         closing = true

@@ -6,7 +6,7 @@
 import type { PresentationContextNotAccepted } from "@dicomnet/association"
 import { SopClass } from "@dicomnet/data"
 import { Command, Status } from "@dicomnet/dimse"
-import { Effect, Option, Stream } from "effect"
+import { Effect } from "effect"
 import type { Association, OperationError } from "./Association.js"
 import { DimseFailure } from "./ClientError.js"
 
@@ -15,6 +15,9 @@ export interface EchoResult {
   /** Status (0000,0900): 0000H. */
   readonly status: number
 }
+
+const echoRq = Command.cEchoRq({ affectedSopClassUid: SopClass.Verification, messageId: 0 })
+const echoSpan = { attributes: { "dicomnet.service": "C-ECHO" } } as const
 
 /**
  * Sends a C-ECHO-RQ on the Verification context and waits for the C-ECHO-RSP: succeeds on 0000H,
@@ -25,19 +28,16 @@ export interface EchoResult {
 export const echo = (
   association: Association
 ): Effect.Effect<EchoResult, DimseFailure | OperationError | PresentationContextNotAccepted> =>
-  Effect.gen(function* () {
-    const replies = association.request(Command.cEchoRq({ affectedSopClassUid: SopClass.Verification, messageId: 0 }))
-    const last = yield* Stream.runLast(replies)
-    if (Option.isNone(last)) {
-      return yield* Effect.die(new Error("C-ECHO: the response stream ended without a final response"))
-    }
-    const rsp = last.value.command
-    yield* Effect.annotateCurrentSpan("dicomnet.status", Status.toHex(rsp.status))
-    if (!Status.isSuccess(rsp.status)) {
-      return yield* Effect.fail(new DimseFailure({ status: rsp.status, comment: rsp.errorComment, service: "C-ECHO" }))
-    }
-    return { status: rsp.status }
-  }).pipe(
-    Effect.withSpan("dicomnet.operation", { attributes: { "dicomnet.service": "C-ECHO" } }, { captureStackTrace: false }),
+  association.requestOne(echoRq).pipe(
+    Effect.flatMap((reply) => {
+      const rsp = reply.command
+      return Effect.andThen(
+        Effect.annotateCurrentSpan("dicomnet.status", Status.toHex(rsp.status)),
+        Status.isSuccess(rsp.status)
+          ? Effect.succeed({ status: rsp.status })
+          : Effect.fail(new DimseFailure({ status: rsp.status, comment: rsp.errorComment, service: "C-ECHO" }))
+      )
+    }),
+    Effect.withSpan("dicomnet.operation", echoSpan, { captureStackTrace: false }),
     Effect.withParentSpan(association.span, { captureStackTrace: false })
   )

@@ -10,7 +10,7 @@ import { type Negotiation, PresentationContextNotAccepted } from "@dicomnet/asso
 import { type DataError, type Dataset, DatasetCodec, TransferSyntax, VR } from "@dicomnet/data"
 import { Command, MessageStream, Session, Status } from "@dicomnet/dimse"
 import { Effect, Option, Result, Stream } from "effect"
-import type { Association, OperationError, RequestCommand } from "./Association.js"
+import type { Association, DimseReply, OperationError, RequestCommand, SingleResponseCommand } from "./Association.js"
 import { DimseFailure } from "./ClientError.js"
 
 /** The outcome of an N-service whose status is success or a warning. @category models */
@@ -79,6 +79,9 @@ export interface DeleteOptions extends CommonOptions {
   readonly sopInstanceUid: string
 }
 
+const isSingleResponse = (command: RequestCommand): command is SingleResponseCommand =>
+  command._tag !== "CFindRq" && command._tag !== "CGetRq" && command._tag !== "CMoveRq"
+
 const serviceOf = (command: RequestCommand): Status.Service => Session.serviceOf(command._tag)
 
 /**
@@ -105,13 +108,16 @@ export const send = (
       if (Result.isFailure(encoded)) return yield* Effect.fail(encoded.failure)
       bytes = encoded.success
     }
-    const last = yield* Stream.runLast(
-      association.request({ ...command, hasDataset: bytes !== undefined } as RequestCommand, bytes, {
-        presentationContextId: context.presentationContextId
-      })
-    )
-    if (Option.isNone(last)) return yield* Effect.die(new Error(`${service}: the response stream ended without a final response`))
-    const reply = last.value
+    const withDataset = { ...command, hasDataset: bytes !== undefined } as RequestCommand
+    const requestOptions = { presentationContextId: context.presentationContextId }
+    let reply: DimseReply
+    if (isSingleResponse(withDataset)) {
+      reply = yield* association.requestOne(withDataset, bytes, requestOptions)
+    } else {
+      const last = yield* Stream.runLast(association.request(withDataset, bytes, requestOptions))
+      if (Option.isNone(last)) return yield* Effect.die(new Error(`${service}: the response stream ended without a final response`))
+      reply = last.value
+    }
     const rsp = reply.command
     yield* Effect.annotateCurrentSpan("dicomnet.status", Status.toHex(rsp.status))
     const category = Status.category(rsp.status)

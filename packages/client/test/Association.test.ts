@@ -299,3 +299,55 @@ describe("Association · metrics", () => {
     }).pipe(Effect.provide(Transport.layerInMemory()), Effect.provideService(Metric.MetricRegistry, new Map()))
   )
 })
+
+describe("Association · requestOne (operations answered by one response)", () => {
+  const storeClass = "1.2.840.10008.5.1.4.1.1.2"
+  const echoRq = Command.cEchoRq({ affectedSopClassUid: SopClass.Verification, messageId: 777 })
+
+  it.effect("returns the final response on the first accepted context of the SOP class, with an allocated message id, and counts it", () =>
+    Effect.gen(function* () {
+      yield* DicomServer.make({ host, port })
+      const count = Effect.map(Metric.value(Metric.withAttributes(Metrics.operationsTotal, { service: "C-ECHO", status_category: "Success" })), (v) => v.count)
+      yield* Effect.scoped(
+        Effect.gen(function* () {
+          const association = yield* Association.request({ host, port, contexts: verification })
+          const first = yield* association.requestOne(echoRq)
+          const second = yield* association.requestOne(echoRq, undefined, { presentationContextId: first.presentationContextId })
+          expect([first.command._tag, first.command.status, first.command.messageIdBeingRespondedTo]).toEqual(["CEchoRsp", 0, 1])
+          expect(second.command.messageIdBeingRespondedTo).toBe(2)
+        })
+      )
+      // Two counted by the client, two by the server (one registry).
+      expect(yield* count).toBe(4)
+    }).pipe(Effect.provide(Transport.layerInMemory()), Effect.provideService(Metric.MetricRegistry, new Map()))
+  )
+
+  it.effect("fails PresentationContextNotAccepted for a SOP class or a context id that was not accepted, sending nothing", () =>
+    Effect.gen(function* () {
+      yield* DicomServer.make({ host, port })
+      yield* Effect.scoped(
+        Effect.gen(function* () {
+          const association = yield* Association.request({ host, port, contexts: verification })
+          const store = Command.cStoreRq({ messageId: 0, affectedSopClassUid: storeClass, affectedSopInstanceUid: "1.2.3", priority: 0 })
+          expect(yield* Effect.flip(association.requestOne(store, new Uint8Array(8)))).toMatchObject({
+            _tag: "PresentationContextNotAccepted",
+            sopClassUid: storeClass
+          })
+          expect(yield* Effect.flip(association.requestOne(echoRq, undefined, { presentationContextId: 99 }))).toMatchObject({
+            _tag: "PresentationContextNotAccepted"
+          })
+          // Nothing was sent: the next request still gets message id 1.
+          expect((yield* association.requestOne(echoRq)).command.messageIdBeingRespondedTo).toBe(1)
+        })
+      )
+    }).pipe(Effect.provide(Transport.layerInMemory()))
+  )
+
+  it.effect("an association that ends while it waits fails it with AssociationAborted (the session's end in the association's terms)", () =>
+    Effect.gen(function* () {
+      yield* scriptedPeer((handle) => Effect.andThen(requests(handle).pipe(Stream.take(1), Stream.runDrain), handle.abort))
+      const error = yield* Effect.scoped(Effect.flatMap(Association.request({ host, port, contexts: verification }), (a) => Effect.flip(a.requestOne(echoRq))))
+      expect(error).toMatchObject({ _tag: "AssociationAborted" })
+    }).pipe(Effect.provide(Transport.layerInMemory()))
+  )
+})

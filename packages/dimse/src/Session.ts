@@ -60,6 +60,9 @@ export interface Channel<E> {
 /** A request that gets responses (every DIMSE request but C-CANCEL-RQ). @since 0.1.0 @category models */
 export type RequestCommand = Command.AnsweredRequest
 
+/** A request answered by exactly one (final) response: every one but C-FIND, C-GET and C-MOVE. @since 0.2.0 @category models */
+export type SingleResponseCommand = Exclude<RequestCommand, Command.CFindRq | Command.CGetRq | Command.CMoveRq>
+
 /** An outgoing data set: one buffer, or chunks pulled as the PDUs go out. @since 0.1.0 @category models */
 export type OutgoingDataset<E2 = never> = Uint8Array | Stream.Stream<Uint8Array, E2>
 
@@ -101,6 +104,18 @@ export interface Session<E> {
     command: RequestCommand,
     dataset?: OutgoingDataset<E2> | undefined
   ) => Stream.Stream<Reply, RequestError<E> | E2>
+  /**
+   * A request answered by one response (C-ECHO, C-STORE, N-*): sends it and waits for its final response,
+   * like `request` then its last element, without a Stream or a Scope. Same message ids, window permit
+   * (held until the final response), DIMSE timeout (restarted by any pending response, which is skipped),
+   * and abandonment: interrupted or failed after it was sent, its id stays reserved and its late response
+   * is dropped; interrupted before its turn, nothing was sent and the id is free again.
+   */
+  readonly requestOne: <E2 = never>(
+    presentationContextId: number,
+    command: SingleResponseCommand,
+    dataset?: OutgoingDataset<E2> | undefined
+  ) => Effect.Effect<Reply, RequestError<E> | E2>
   /** Sends a C-CANCEL-RQ for `messageIdBeingCancelled` on the presentation context of that request. */
   readonly cancel: (
     presentationContextId: number,
@@ -206,7 +221,10 @@ export const serviceOf = (tag: Command.CommandTag): Status.Service => services[t
 const CommandFieldTag = 0x00000100
 
 interface PendingRequest<E> {
-  readonly queue: Queue.Queue<Reply, RequestError<E>>
+  /** Every response, for `start`/`request`; undefined for `requestOne`. */
+  readonly queue: Queue.Queue<Reply, RequestError<E>> | undefined
+  /** The next response, for `requestOne` (replaced after a pending one). */
+  next: Deferred.Deferred<Reply, RequestError<E>> | undefined
   readonly service: Status.Service
   abandoned: boolean
   /** Runs at the final response of an abandoned operation (frees its window slot). */
@@ -228,6 +246,24 @@ type Current<E> =
   | { readonly _tag: "Reply"; readonly pending: PendingRequest<E> | undefined; readonly chunks: Array<Uint8Array>; length: number; tooLarge: boolean }
   | { readonly _tag: "Request"; readonly op: Performing<E> }
   | { readonly _tag: "Skip" }
+
+/** Hands a response to whoever awaits the request (the reader calls it; no fiber hop of its own). */
+const deliver = <E>(p: PendingRequest<E>, reply: Reply, final: boolean): void => {
+  if (p.queue !== undefined) {
+    Queue.offerUnsafe(p.queue, reply)
+    return
+  }
+  const next = p.next
+  if (next === undefined) return
+  if (!final) p.next = Deferred.makeUnsafe<Reply, RequestError<E>>()
+  Deferred.doneUnsafe(next, Exit.succeed(reply))
+}
+
+/** Fails whoever awaits the request. */
+const failPending = <E>(p: PendingRequest<E>, error: RequestError<E>): void => {
+  if (p.queue !== undefined) Queue.failCauseUnsafe(p.queue, Cause.fail(error))
+  else if (p.next !== undefined) Deferred.doneUnsafe(p.next, Exit.fail(error))
+}
 
 const concat = (chunks: ReadonlyArray<Uint8Array>, length: number): Uint8Array => {
   if (chunks.length === 1) return chunks[0] as Uint8Array
@@ -347,7 +383,7 @@ export const make = <E>(channel: Channel<E>, options: Options<E> = {}): Effect.E
         return Effect.gen(function* () {
           // The abort goes out before anyone learns of the failure.
           if (end._tag === "Fatal" && options.onFatal !== undefined) yield* options.onFatal(end.error)
-          for (const p of requests) yield* Queue.fail(p.queue, error)
+          for (const p of requests) failPending(p, error)
           yield* wakeIfSettled()
           for (const op of datasets) if (op.queue !== undefined) yield* Queue.fail(op.queue, error)
           yield* Deferred.succeed(endedSignal, end)
@@ -442,7 +478,7 @@ export const make = <E>(channel: Channel<E>, options: Options<E> = {}): Effect.E
         const queue = yield* Queue.unbounded<Reply, RequestError<E>>()
         const messageId = allocate()
         const service = serviceOf(command._tag)
-        const entry: PendingRequest<E> = { queue, service, abandoned: false, onFinal: undefined }
+        const entry: PendingRequest<E> = { queue, next: undefined, service, abandoned: false, onFinal: undefined }
         let sent = false
         pending.set(messageId, entry)
         // Abandoned before its final response (the consumer stopped early, an error, an interruption): the id
@@ -490,6 +526,54 @@ export const make = <E>(channel: Channel<E>, options: Options<E> = {}): Effect.E
       dataset?: OutgoingDataset<E2> | undefined
     ): Stream.Stream<Reply, RequestError<E> | E2> =>
       Stream.unwrap(Effect.map(start(presentationContextId, command, dataset), (op) => op.replies))
+
+    const requestOne = <E2 = never>(
+      presentationContextId: number,
+      command: SingleResponseCommand,
+      dataset?: OutgoingDataset<E2> | undefined
+    ): Effect.Effect<Reply, RequestError<E> | E2> => {
+      const run = Effect.uninterruptibleMask((restore) =>
+        Effect.suspend((): Effect.Effect<Reply, RequestError<E> | E2> => {
+          if (ended !== undefined) return Effect.fail(errorOf(ended))
+          const messageId = allocate()
+          const service = serviceOf(command._tag)
+          const entry: PendingRequest<E> = { queue: undefined, next: Deferred.makeUnsafe(), service, abandoned: false, onFinal: undefined }
+          pending.set(messageId, entry)
+          let sent = false
+          const next: Effect.Effect<Reply, RequestError<E>> = Effect.suspend(() =>
+            entry.next === undefined ? Effect.fail(errorOf(ended ?? { _tag: "Ended" })) : Deferred.await(entry.next)
+          )
+          const timed =
+            dimseTimeout === undefined
+              ? next
+              : Effect.timeoutOrElse(next, {
+                  duration: dimseTimeout,
+                  orElse: () => Effect.fail(new DimseTimeout({ messageId, service, command: command._tag, millis: timeoutMillis }))
+                })
+          // Pending responses (none are defined for these services) only restart the DIMSE timer.
+          const final: Effect.Effect<Reply, RequestError<E>> = Effect.flatMap(timed, (reply) =>
+            Status.isFinal(reply.command.status) ? Effect.succeed(reply) : final
+          )
+          const withId = { ...command, messageId, hasDataset: dataset !== undefined } as RequestCommand
+          return Effect.onExit(
+            Effect.flatMap(restore(sendMessage(presentationContextId, withId, dataset)), () => {
+              sent = true
+              return restore(final)
+            }),
+            (exit) => {
+              if (Exit.isSuccess(exit) || pending.get(messageId) !== entry) return Effect.void
+              // Abandoned before its final response: the id stays reserved and the late response is dropped;
+              // never sent (interrupted before its turn, not encodable): no response will come.
+              entry.abandoned = true
+              if (sent) return Effect.void
+              pending.delete(messageId)
+              return wakeIfSettled()
+            }
+          )
+        })
+      )
+      return requestWindow === undefined ? run : requestWindow.withPermit(run)
+    }
 
     // --- performer side -------------------------------------------------------------------------------
 
@@ -648,7 +732,8 @@ export const make = <E>(channel: Channel<E>, options: Options<E> = {}): Effect.E
           if (c.length > maxReplyLength) {
             c.tooLarge = true
             c.chunks.length = 0
-            return Queue.fail(c.pending.queue, new DatasetTooLarge({ length: c.length, maxLength: maxReplyLength }))
+            failPending(c.pending, new DatasetTooLarge({ length: c.length, maxLength: maxReplyLength }))
+            return Effect.void
           }
           if (event.data.byteLength > 0) c.chunks.push(event.data)
           return Effect.void
@@ -671,7 +756,8 @@ export const make = <E>(channel: Channel<E>, options: Options<E> = {}): Effect.E
             command,
             dataset: command.hasDataset ? concat(c.chunks, c.length) : undefined
           }
-          return Effect.andThen(Queue.offer(p.queue, reply), settledNow)
+          deliver(p, reply, final)
+          return settledNow
         }
       }
     }
@@ -775,6 +861,7 @@ export const make = <E>(channel: Channel<E>, options: Options<E> = {}): Effect.E
     session = {
       start,
       request,
+      requestOne,
       cancel,
       ended: Deferred.await(endedSignal),
       outstanding: Effect.sync(() => {

@@ -862,3 +862,190 @@ describe("Session · the end of the association", () => {
     )
   )
 })
+
+describe("Session · requestOne (single-response operations: C-ECHO, C-STORE, N-*)", () => {
+  const nGetRq = () =>
+    Command.nGetRq({ messageId: 0, requestedSopClassUid: "1.2.840.10008.5.1.1.40", requestedSopInstanceUid: "1.2.3", attributeIdentifierList: [] })
+
+  it.effect("returns the final response, with message ids allocated like request (1, 2, 3 ..., the given id replaced)", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { a, b } = yield* wire()
+        const requestor = yield* Session.make(a.channel)
+        const seen: Array<number> = []
+        yield* Session.make(b.channel, { onRequest: (rq) => Effect.andThen(Effect.sync(() => seen.push(rq.command.messageId)), success(rq)) })
+        const first = yield* requestor.requestOne(1, { ...echoRq(), messageId: 777 })
+        expect([first.command._tag, first.command.status, first.command.messageIdBeingRespondedTo, first.presentationContextId]).toEqual(["CEchoRsp", 0, 1, 1])
+        const streamed = yield* Stream.runCollect(requestor.request(1, echoRq()))
+        const third = yield* requestor.requestOne(1, echoRq())
+        expect([streamed[0]?.command.messageIdBeingRespondedTo, third.command.messageIdBeingRespondedTo]).toEqual([2, 3])
+        expect(seen).toEqual([1, 2, 3])
+        expect(yield* requestor.outstanding).toBe(0)
+      })
+    )
+  )
+
+  it.effect("a C-STORE sends its data set; the handler gets the same bytes, the data set of the response arrives collected", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { a, b } = yield* wire({ maxPduLength: 1024 })
+        const requestor = yield* Session.make(a.channel)
+        const data = bytes(5000, 3)
+        let received: Uint8Array | undefined
+        yield* Session.make(b.channel, {
+          onRequest: (rq) =>
+            Effect.gen(function* () {
+              if (rq.dataset !== undefined) received = concat(yield* Stream.runCollect(rq.dataset))
+              yield* rq.respond(Command.responseTo(rq.command, Status.Code.Success), rq.command._tag === "NGetRq" ? bytes(3000, 9) : undefined)
+            })
+        })
+        const stored = yield* requestor.requestOne(1, storeRq(), data)
+        expect(stored.command.status).toBe(0)
+        expect(received).toEqual(data)
+        const got = yield* requestor.requestOne(1, nGetRq())
+        expect(got.dataset).toEqual(bytes(3000, 9))
+      })
+    )
+  )
+
+  it.effect("skips a pending response and returns the final one", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { a, b } = yield* wire()
+        const requestor = yield* Session.make(a.channel)
+        yield* Session.make(b.channel, {
+          onRequest: (rq) => Effect.andThen(rq.respond(Command.responseTo(rq.command, Status.Code.Pending)), rq.respond(Command.responseTo(rq.command, 0xb000)))
+        })
+        const reply = yield* requestor.requestOne(1, storeRq(), bytes(10, 0))
+        expect(reply.command.status).toBe(0xb000)
+      })
+    )
+  )
+
+  it.effect("honours the DIMSE timeout: no response in time fails with DimseTimeout naming the command", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { a, b } = yield* wire()
+        const requestor = yield* Session.make(a.channel, { dimseTimeout: "10 seconds" })
+        yield* Session.make(b.channel, { onRequest: () => Effect.never })
+        const fiber = yield* Effect.forkChild(Effect.flip(requestor.requestOne(1, echoRq())))
+        yield* settle
+        yield* TestClock.adjust("9 seconds")
+        expect(fiber.pollUnsafe()).toBeUndefined()
+        yield* TestClock.adjust("2 seconds")
+        const error = yield* Fiber.join(fiber)
+        assert(error._tag === "DimseTimeout")
+        expect([error.command, error.service, error.messageId, error.millis]).toEqual(["CEchoRq", "C-ECHO", 1, 10_000])
+        // Timed out after it was sent: abandoned, not outstanding, its id still reserved.
+        expect(yield* requestor.outstanding).toBe(0)
+        const settled = yield* Effect.forkChild(requestor.settled)
+        yield* settle
+        expect(settled.pollUnsafe()).toBeUndefined()
+      })
+    )
+  )
+
+  it.effect("a C-ECHO abandoned by interruption keeps its message id reserved and drops the late response", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { a, b } = yield* wire()
+        // Ids 65535, then 1 (0 is never used): the abandoned 65535 must not be reused by the requests that follow.
+        const requestor = yield* Session.make(a.channel, { firstMessageId: 65535, maxOutstanding: 0 })
+        const late = yield* Deferred.make<void>()
+        yield* Session.make(b.channel, {
+          maxOperations: 0,
+          onRequest: (rq) => (rq.command.messageId === 65535 ? Effect.andThen(Deferred.await(late), success(rq)) : success(rq))
+        })
+        const abandoned = yield* Effect.forkChild(requestor.requestOne(1, echoRq()))
+        yield* settle
+        yield* Fiber.interrupt(abandoned)
+        expect(yield* requestor.outstanding).toBe(0)
+        const settled = yield* Effect.forkChild(requestor.settled)
+        yield* settle
+        expect(settled.pollUnsafe()).toBeUndefined()
+        // The allocator wraps 65535 -> 1 ... and would come back to 65535 only past every id: reserved meanwhile.
+        const next = yield* requestor.requestOne(1, echoRq())
+        expect(next.command.messageIdBeingRespondedTo).toBe(1)
+        yield* Deferred.succeed(late, undefined)
+        yield* Fiber.join(settled)
+        // The late C-ECHO-RSP for 65535 was dropped: the next request gets its own response.
+        const after = yield* requestor.requestOne(1, echoRq())
+        expect(after.command.messageIdBeingRespondedTo).toBe(2)
+        expect(messagesOn(a.sent).map((m) => Command.messageIdOf(m.command))).toEqual([65535, 1, 2])
+      })
+    )
+  )
+
+  it.effect("interrupted while waiting for the window: nothing is sent and no id is reserved", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { a, b } = yield* wire()
+        const requestor = yield* Session.make(a.channel, { maxOutstanding: 1 })
+        const release = yield* Deferred.make<void>()
+        yield* Session.make(b.channel, { maxOperations: 0, onRequest: (rq) => Effect.andThen(Deferred.await(release), success(rq)) })
+        const first = yield* Effect.forkChild(requestor.requestOne(1, echoRq()))
+        const waiting = yield* Effect.forkChild(requestor.requestOne(1, echoRq()))
+        yield* settle
+        yield* Fiber.interrupt(waiting)
+        yield* Deferred.succeed(release, undefined)
+        expect((yield* Fiber.join(first)).command.messageIdBeingRespondedTo).toBe(1)
+        expect(messagesOn(a.sent).length).toBe(1)
+        yield* requestor.settled
+        expect((yield* requestor.requestOne(1, echoRq())).command.messageIdBeingRespondedTo).toBe(2)
+      })
+    )
+  )
+
+  it.effect("a window of 1 serialises two requestOne calls: the second is sent only after the first's final response", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { a, b } = yield* wire()
+        const requestor = yield* Session.make(a.channel, { maxOutstanding: 1 })
+        const release = yield* Deferred.make<void>()
+        yield* Session.make(b.channel, { maxOperations: 0, onRequest: (rq) => Effect.andThen(Deferred.await(release), success(rq)) })
+        const first = yield* Effect.forkChild(requestor.requestOne(1, echoRq()))
+        const second = yield* Effect.forkChild(requestor.requestOne(1, echoRq()))
+        yield* settle
+        expect(messagesOn(a.sent).length).toBe(1)
+        expect(yield* requestor.outstanding).toBe(1)
+        yield* Deferred.succeed(release, undefined)
+        const replies = [yield* Fiber.join(first), yield* Fiber.join(second)]
+        expect(replies.map((r) => r.command.messageIdBeingRespondedTo)).toEqual([1, 2])
+        expect(messagesOn(a.sent).length).toBe(2)
+      })
+    )
+  )
+
+  it.effect("a response data set larger than maxReplyDatasetLength fails it with DatasetTooLarge; the session goes on", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { a, b } = yield* wire()
+        const requestor = yield* Session.make(a.channel, { maxReplyDatasetLength: 100 })
+        yield* Session.make(b.channel, {
+          onRequest: (rq) => rq.respond(Command.responseTo(rq.command, Status.Code.Success), rq.command._tag === "NGetRq" ? bytes(101, 0) : undefined)
+        })
+        const error = yield* Effect.flip(requestor.requestOne(1, nGetRq()))
+        expect(error._tag).toBe("DatasetTooLarge")
+        expect((yield* requestor.requestOne(1, echoRq())).command.status).toBe(0)
+      })
+    )
+  )
+
+  it.effect("an abort of the channel fails it with the channel's error, and every later one too", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { a, b } = yield* wire()
+        const requestor = yield* Session.make(a.channel)
+        yield* Session.make(b.channel, { onRequest: () => Effect.never })
+        const op = yield* Effect.forkChild(Effect.flip(requestor.requestOne(1, echoRq())))
+        yield* settle
+        yield* a.fail("cable cut")
+        const error = yield* Fiber.join(op)
+        assert(error._tag === "Broken")
+        expect(error.why).toBe("cable cut")
+        const after = yield* Effect.flip(requestor.requestOne(1, echoRq()))
+        expect(after).toBe(error)
+      })
+    )
+  )
+})

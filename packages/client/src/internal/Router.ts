@@ -14,7 +14,7 @@ import {
   SessionClosed,
   Status
 } from "@dicomnet/dimse"
-import { Duration, Effect, type Scope, Stream } from "effect"
+import { Duration, Effect, LogLevel, References, type Scope, Stream } from "effect"
 import { countOperation } from "../Metrics.js"
 
 /** A response as received: the command, its presentation context and its data set (concatenated), if any. */
@@ -30,6 +30,9 @@ export type RequestCommand = Exclude<Command.DimseRequest, Command.CCancelRq>
 /** Why an operation could not complete. */
 export type OperationError = AssociationError.AssociationError | DimseTimeout | DimseEncodeError | DatasetTooLarge
 
+/** A request answered by one response (every one but C-FIND, C-GET and C-MOVE). */
+export type SingleResponseCommand = Session.SingleResponseCommand
+
 /** A request from the peer, as the session hands it over. */
 export type IncomingRequest = Session.IncomingRequest<AssociationError.AssociationError>
 
@@ -43,6 +46,12 @@ export interface Router {
     command: RequestCommand,
     dataset: Uint8Array | Stream.Stream<Uint8Array, E2> | undefined
   ) => Stream.Stream<DimseReply, OperationError | E2>
+  /** `send` for a request answered by one response: its final response, without a Stream. */
+  readonly sendOne: <E2 = never>(
+    presentationContextId: number,
+    command: SingleResponseCommand,
+    dataset: Uint8Array | Stream.Stream<Uint8Array, E2> | undefined
+  ) => Effect.Effect<DimseReply, OperationError | E2>
   readonly session: Session.Session<AssociationError.AssociationError>
 }
 
@@ -51,6 +60,17 @@ const toAssociationError = (error: SessionClosed): AssociationError.AssociationE
   error.reason === "Ended"
     ? new AssociationAborted({ source: "transport", reason: 0, description: "the association has ended" })
     : new AssociationAborted({ source: "local-provider", reason: 0, description: `we aborted: ${error.detail}` })
+
+/** Counts a final response and logs it at Debug (the message is built only when Debug is enabled). */
+const observeFinal = (service: Status.Service, reply: DimseReply): Effect.Effect<void> =>
+  Effect.andThen(
+    countOperation(service, Status.category(reply.command.status)),
+    Effect.withFiber((fiber) =>
+      LogLevel.isGreaterThan(fiber.getRef(References.MinimumLogLevel), "Debug")
+        ? Effect.void
+        : Effect.logDebug(`${service} message ${reply.command.messageIdBeingRespondedTo}: ${Status.describe(reply.command.status, service)}`)
+    )
+  )
 
 /** Starts the session in `scope` and returns the router. */
 export const make = (
@@ -84,20 +104,28 @@ export const make = (
     ): Stream.Stream<DimseReply, OperationError | E2> => {
       const service = serviceOf(command._tag)
       return session.request(presentationContextId, command, dataset).pipe(
-        Stream.tap((reply) =>
-          Status.isFinal(reply.command.status)
-            ? Effect.andThen(
-                countOperation(service, Status.category(reply.command.status)),
-                Effect.logDebug(
-                  `${service} message ${reply.command.messageIdBeingRespondedTo}: ${Status.describe(reply.command.status, service)}`
-                )
-              )
-            : Effect.void
-        ),
+        Stream.tap((reply) => (Status.isFinal(reply.command.status) ? observeFinal(service, reply) : Effect.void)),
         Stream.tapError((error) => (error instanceof DimseTimeout ? countOperation(service, "Timeout") : Effect.void)),
         Stream.mapError((error) => (error instanceof SessionClosed ? toAssociationError(error) : error))
       ) as Stream.Stream<DimseReply, OperationError | E2>
     }
 
-    return { send, session }
+    const sendOne = <E2 = never>(
+      presentationContextId: number,
+      command: SingleResponseCommand,
+      dataset: Uint8Array | Stream.Stream<Uint8Array, E2> | undefined
+    ): Effect.Effect<DimseReply, OperationError | E2> => {
+      const service = serviceOf(command._tag)
+      return session.requestOne(presentationContextId, command, dataset).pipe(
+        Effect.matchEffect({
+          onSuccess: (reply) => Effect.as(observeFinal(service, reply), reply),
+          onFailure: (error): Effect.Effect<never, OperationError | E2> =>
+            error instanceof DimseTimeout
+              ? Effect.andThen(countOperation(service, "Timeout"), Effect.fail(error))
+              : Effect.fail(error instanceof SessionClosed ? toAssociationError(error) : error)
+        })
+      ) as Effect.Effect<DimseReply, OperationError | E2>
+    }
+
+    return { send, sendOne, session }
   })
