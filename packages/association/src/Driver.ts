@@ -162,6 +162,20 @@ const start = <E, E2>(
   Effect.gen(function* () {
     const scope = yield* Effect.scope
     const lock = yield* Semaphore.make(1)
+    // True while a generic section (the machine loop below) holds the lock. The P-DATA fast paths
+    // check it synchronously: JS is single-threaded, so a synchronous section is atomic.
+    let held = false
+    const unhold = Effect.sync(() => {
+      held = false
+    })
+    /** Runs `effect` with the lock held (the generic path). */
+    const locked = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+      lock.withPermit(
+        Effect.suspend(() => {
+          held = true
+          return effect
+        }).pipe(Effect.ensuring(unhold))
+      )
     const incoming = yield* Queue.bounded<Incoming, AssociationError | Cause.Done>(options.incomingCapacity ?? 16)
     const established = yield* Deferred.make<Negotiation.Negotiated, AssociationRejected | AssociationAborted | AssociationTimeout>()
     const closed = yield* Deferred.make<CloseReason>()
@@ -232,7 +246,7 @@ const start = <E, E2>(
         const timer = timers[name]
         const gen = timer.gen
         timer.fiber = yield* Effect.forkIn(
-          Effect.sleep(timer.duration).pipe(Effect.andThen(lock.withPermit(expire(name, gen)))),
+          Effect.sleep(timer.duration).pipe(Effect.andThen(locked(expire(name, gen)))),
           scope
         )
       })
@@ -416,6 +430,47 @@ const start = <E, E2>(
         return firstAction
       })
 
+    // --- the P-DATA fast path -------------------------------------------------------------------------
+    // In Sta6 (and Sta7/Sta8 while releasing), a P-DATA event (Evt9 → DT-1/AR-7, Evt10 → DT-2/AR-6)
+    // keeps the state, starts no timer and has one output: send or indicate the P-DATA-TF. Those are
+    // run here without the generic loop; the machine still decides (anything else takes that loop).
+
+    /** The P-DATA-TF the machine sends (Evt9) or indicates (Evt10) for `event` when that is the transition's only effect. */
+    const pdataOnly = (event: Machine.Event): Pdu.PDataTf | undefined => {
+      const t = Machine.transition(state, event, context)
+      if (t.action === undefined || t.state !== state || t.outputs.length !== 1) return undefined
+      const o = t.outputs[0]
+      if (o === undefined) return undefined
+      if (o._tag === "SendPdu") return o.pdu._tag === "PDataTf" ? o.pdu : undefined
+      return o._tag === "Indicate" && o.primitive._tag === "PDataIndication" ? o.primitive.pdu : undefined
+    }
+
+    /** The encoded parts of P-DATA requests that are plain DT-1/AR-7 sends now; undefined when any is not. */
+    const encodeSends = (pdus: ReadonlyArray<ReadonlyArray<Pdv>>): Array<Uint8Array> | undefined => {
+      if (failure !== undefined || finished || transportClosed) return undefined
+      const parts: Array<Uint8Array> = []
+      for (const pdvs of pdus) {
+        const pdu = pdataOnly({ _tag: "Evt9", pdata: { _tag: "PDataTf", pdvs } })
+        if (pdu === undefined) return undefined
+        for (const part of PduCodec.encodePDataTfParts(pdu.pdvs)) parts.push(part)
+      }
+      return parts
+    }
+
+    /** Writes fast-path P-DATA-TF parts (lock held); a failed write is the transport closing (Evt17), as in `writePdu`. */
+    const writeSends = (parts: Array<Uint8Array>): Effect.Effect<void, AssociationError> =>
+      options.write(parts).pipe(
+        Effect.catch(() =>
+          Effect.suspend(() => {
+            held = true
+            return process({ _tag: "Evt17" })
+          }).pipe(
+            Effect.ensuring(unhold),
+            Effect.andThen(Effect.suspend(() => (failure === undefined ? Effect.void : Effect.fail(failure))))
+          )
+        )
+      )
+
     const expire = (name: TimerName, gen: number): Effect.Effect<void> =>
       Effect.gen(function* () {
         const timer = timers[name]
@@ -439,14 +494,12 @@ const start = <E, E2>(
     let framingFailed = false
     /** Runs reader events with the lock held, then delivers their incoming items without it. */
     const readerStep = (events: Effect.Effect<void>): Effect.Effect<boolean> =>
-      lock
-        .withPermit(
-          Effect.suspend(() => {
-            inReaderStep = true
-            return events
-          }).pipe(Effect.ensuring(Effect.sync(() => (inReaderStep = false))))
-        )
-        .pipe(Effect.andThen(deliver))
+      locked(
+        Effect.suspend(() => {
+          inReaderStep = true
+          return events
+        }).pipe(Effect.ensuring(Effect.sync(() => (inReaderStep = false))))
+      ).pipe(Effect.andThen(deliver))
     /** Offers what the last reader step produced (pausing here when the queue is full); false once finished. */
     const deliver: Effect.Effect<boolean> = Effect.gen(function* () {
       while (toDeliver.length > 0) yield* Queue.offer(incoming, toDeliver.shift() as Incoming)
@@ -457,6 +510,7 @@ const start = <E, E2>(
       }
       return !finished
     })
+    const continueReading = Effect.succeed(true)
     const onChunk = (chunk: Uint8Array): Effect.Effect<boolean> => {
       if (framingFailed) return Effect.succeed(!finished)
       const r = framer.push(chunk)
@@ -477,10 +531,31 @@ const start = <E, E2>(
         )
       }
       const pdus = r.success
-      if (pdus.length === 0) return Effect.succeed(true)
+      if (pdus.length === 0) return continueReading
+      // Fast path: P-DATA-TF PDUs while no generic section holds the lock (synchronous, so atomic).
+      let fast = 0
+      if (!held && failure === undefined && !finished && !incomingClosed) {
+        const items: Array<Incoming> = []
+        for (; fast < pdus.length; fast++) {
+          const pdu = pdus[fast] as Pdu.Pdu
+          const indicated = pdu._tag === "PDataTf" ? pdataOnly({ _tag: "Evt10", pdu }) : undefined
+          if (indicated === undefined) break
+          items.push({ _tag: "PData", pdu: indicated })
+        }
+        if (fast === pdus.length) {
+          // What does not fit waits in `deliver`: a slow consumer pauses reading, as on the generic path.
+          const rest = Queue.offerAllUnsafe(incoming, items)
+          if (rest.length === 0) return continueReading
+          for (const item of rest) toDeliver.push(item)
+          return deliver
+        }
+        // The generic step below delivers these first, then what it produces.
+        for (const item of items) toDeliver.push(item)
+      }
+      const generic = fast === 0 ? pdus : pdus.slice(fast)
       return readerStep(
         Effect.gen(function* () {
-          for (const pdu of pdus) yield* process(toEvent(pdu))
+          for (const pdu of generic) yield* process(toEvent(pdu))
         })
       )
     }
@@ -493,7 +568,7 @@ const start = <E, E2>(
 
     // Closing the scope of a live association aborts it (A-ABORT, then close).
     yield* Effect.addFinalizer(() =>
-      lock.withPermit(
+      locked(
         Effect.gen(function* () {
           scopeClosing = true
           if (finished) return
@@ -505,22 +580,36 @@ const start = <E, E2>(
       )
     )
     yield* Effect.forkIn(Effect.raceFirst(reader, Deferred.await(finishedSignal)), scope)
-    yield* lock.withPermit(process(first))
+    yield* locked(process(first))
 
     /** Runs a user primitive; fails when the association is over or the table has no action for it here. */
-    const primitive = (name: string, event: Machine.Event): Effect.Effect<void, AssociationError> =>
+    const primitiveBody = (name: string, event: Machine.Event): Effect.Effect<void, AssociationError> =>
+      Effect.gen(function* () {
+        if (failure !== undefined) return yield* Effect.fail(failure)
+        const action = yield* process(event)
+        if (failure !== undefined) return yield* Effect.fail(failure)
+        if (action === undefined) return yield* Effect.fail(new InvalidPrimitive({ primitive: name, state }))
+      })
+    const primitive = (name: string, event: Machine.Event): Effect.Effect<void, AssociationError> => locked(primitiveBody(name, event))
+
+    /** Runs `generic` as a generic section; call with the lock held. */
+    const asGeneric = <A, E>(generic: Effect.Effect<A, E>): Effect.Effect<A, E> => {
+      held = true
+      return Effect.ensuring(generic, unhold)
+    }
+
+    /** P-DATA request (Evt9): under the lock, the fast path when the machine says DT-1/AR-7, else the generic loop. */
+    const sendPData = (pdvs: ReadonlyArray<Pdv>): Effect.Effect<void, AssociationError> =>
       lock.withPermit(
-        Effect.gen(function* () {
-          if (failure !== undefined) return yield* Effect.fail(failure)
-          const action = yield* process(event)
-          if (failure !== undefined) return yield* Effect.fail(failure)
-          if (action === undefined) return yield* Effect.fail(new InvalidPrimitive({ primitive: name, state }))
+        Effect.suspend(() => {
+          const parts = encodeSends([pdvs])
+          if (parts !== undefined) return writeSends(parts)
+          return asGeneric(primitiveBody("P-DATA request", { _tag: "Evt9", pdata: { _tag: "PDataTf", pdvs } }))
         })
       )
 
     /** Several P-DATA requests under one lock: the machine runs once per PDU, the PDUs go out in one write. */
-    const sendPDataMany = (pdus: ReadonlyArray<ReadonlyArray<Pdv>>): Effect.Effect<void, AssociationError> =>
-      lock.withPermit(
+    const sendPDataManyGeneric = (pdus: ReadonlyArray<ReadonlyArray<Pdv>>): Effect.Effect<void, AssociationError> =>
         Effect.gen(function* () {
           if (failure !== undefined) return yield* Effect.fail(failure)
           const parts: Array<Uint8Array> = []
@@ -550,11 +639,20 @@ const start = <E, E2>(
           if (failure !== undefined) return yield* Effect.fail(failure)
           if (invalid) return yield* Effect.fail(new InvalidPrimitive({ primitive: "P-DATA request", state }))
         })
+
+    /** Several P-DATA requests, one write: the fast path when every one is a plain DT-1/AR-7, else the generic loop. */
+    const sendPDataMany = (pdus: ReadonlyArray<ReadonlyArray<Pdv>>): Effect.Effect<void, AssociationError> =>
+      lock.withPermit(
+        Effect.suspend(() => {
+          const parts = encodeSends(pdus)
+          if (parts !== undefined) return parts.length === 0 ? Effect.void : writeSends(parts)
+          return asGeneric(sendPDataManyGeneric(pdus))
+        })
       )
 
     const release: Effect.Effect<void, AssociationError> = Effect.gen(function* () {
       const done = yield* Deferred.make<void, AssociationError>()
-      yield* lock.withPermit(
+      yield* locked(
         Effect.gen(function* () {
           if (failure !== undefined) return yield* Effect.fail(failure)
           if (Machine.actionFor("Evt11", state) === undefined) {
@@ -567,7 +665,7 @@ const start = <E, E2>(
       yield* Deferred.await(done)
     })
 
-    const abort: Effect.Effect<void> = lock.withPermit(
+    const abort: Effect.Effect<void> = locked(
       Effect.gen(function* () {
         if (finished || state === "Sta13") return
         failure ??= new AssociationAborted({ source: "local-user", reason: 0, description: "aborted by the local service-user" })
@@ -589,7 +687,7 @@ const start = <E, E2>(
         Effect.catchIf(Cause.isDone, () => Effect.succeed(Option.none<Incoming>()))
       ),
       takeBatch,
-      sendPData: (pdvs) => primitive("P-DATA request", { _tag: "Evt9", pdata: { _tag: "PDataTf", pdvs } }),
+      sendPData,
       sendPDataMany,
       release,
       releaseResponse: primitive("A-RELEASE response", { _tag: "Evt14" }),

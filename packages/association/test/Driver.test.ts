@@ -2,7 +2,7 @@ import { assert, describe, expect, it } from "@effect/vitest"
 import { Driver, Negotiation } from "@dicomnet/association"
 import { PduCodec } from "@dicomnet/pdu"
 import type { AAssociateRq, Pdv } from "@dicomnet/pdu"
-import { Effect, Fiber, Option, Result, Stream } from "effect"
+import { Deferred, Effect, Fiber, Option, Result, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import { ctImageStorage, implicitLittle, verification } from "./fixtures.js"
 import { makePair, makeRawPeer } from "./pipes.js"
@@ -303,6 +303,155 @@ describe("Driver · takeBatch", () => {
       yield* client.abort
       expect(yield* Effect.flip(server.takeBatch)).toMatchObject({ _tag: "AssociationAborted", source: "peer-user" })
       expect(yield* Effect.flip(client.takeBatch)).toMatchObject({ _tag: "AssociationAborted", source: "local-user" })
+    }))
+})
+
+/** Lets every other fiber run until it waits (a bounded number of scheduler turns, no clock). */
+const settle = Effect.repeat(Effect.yieldNow, { times: 50 })
+
+/** A write that waits while `gate` is closed (a transport under backpressure). */
+const gated = (write: (chunks: ReadonlyArray<Uint8Array>) => Effect.Effect<void>) => {
+  let gate: Deferred.Deferred<void> | undefined
+  return {
+    write: (chunks: ReadonlyArray<Uint8Array>) => Effect.suspend(() => (gate === undefined ? write(chunks) : Effect.andThen(Deferred.await(gate), write(chunks)))),
+    close: Effect.sync(() => {
+      gate = Deferred.makeUnsafe<void>()
+    }),
+    open: Effect.suspend(() => {
+      const g = gate
+      gate = undefined
+      return g === undefined ? Effect.void : Deferred.succeed(g, undefined)
+    })
+  }
+}
+
+describe("Driver · P-DATA fast path (DT-1/DT-2 without the generic loop)", () => {
+  it.effect("a slow consumer pauses reading: a full incoming queue leaves later chunks unread, and nothing is lost or reordered", () =>
+    Effect.gen(function* () {
+      const { peer, client } = yield* requestorWithPeer(2)
+      yield* peer.sendBytes(pdataChunk(6, 1))
+      yield* peer.sendBytes(pdataChunk(2, 7))
+      yield* settle
+      expect(yield* peer.unread).toBe(1) // the reader waits with PDUs 3…6 until the consumer takes
+      const received: Array<number | string> = []
+      while (received.length < 8) received.push(...firstBytes([yield* takeSome(client)]))
+      expect(received).toEqual([1, 2, 3, 4, 5, 6, 7, 8])
+      expect(yield* peer.unread).toBe(0)
+    }))
+
+  it.effect("many P-DATA-TF PDUs over many chunks arrive in order through takeBatch", () =>
+    Effect.gen(function* () {
+      const { peer, client } = yield* requestorWithPeer(4)
+      for (let i = 0; i < 20; i++) yield* peer.sendBytes(pdataChunk(3, 1 + i * 3))
+      const received: Array<number | string> = []
+      while (received.length < 60) received.push(...firstBytes(yield* client.takeBatch))
+      expect(received).toEqual(Array.from({ length: 60 }, (_, i) => i + 1))
+    }))
+
+  it.effect("sends from concurrent fibers never interleave: a second P-DATA waits for the first one's blocked write", () =>
+    Effect.gen(function* () {
+      const peer = yield* makeRawPeer
+      const gate = gated(peer.connection.write)
+      const requesting = yield* Effect.forkChild(Driver.request({ ...peer.connection, write: gate.write, associateRq: makeRq() }))
+      const rq = yield* peer.read
+      assert(rq._tag === "AAssociateRq")
+      yield* peer.send(Negotiation.accept(policy, rq))
+      const client = yield* Fiber.join(requesting)
+      yield* gate.close
+      const pdv = (byte: number): ReadonlyArray<Pdv> => [{ presentationContextId: 1, isCommand: false, isLast: true, data: new Uint8Array([byte]) }]
+      const first = yield* Effect.forkChild(client.sendPData(pdv(1)))
+      yield* settle
+      const second = yield* Effect.forkChild(client.sendPData(pdv(2)))
+      yield* settle
+      expect(first.pollUnsafe()).toBeUndefined()
+      expect(second.pollUnsafe()).toBeUndefined()
+      yield* gate.open
+      yield* Fiber.join(first)
+      yield* Fiber.join(second)
+      const a = yield* peer.read
+      const b = yield* peer.read
+      assert(a._tag === "PDataTf" && b._tag === "PDataTf")
+      expect([a.pdvs[0]?.data[0], b.pdvs[0]?.data[0]]).toEqual([1, 2])
+    }))
+
+  it.effect("a P-DATA-TF is delivered while our own P-DATA write waits for the transport (no lock needed to receive)", () =>
+    Effect.gen(function* () {
+      const peer = yield* makeRawPeer
+      const gate = gated(peer.connection.write)
+      const requesting = yield* Effect.forkChild(Driver.request({ ...peer.connection, write: gate.write, associateRq: makeRq() }))
+      const rq = yield* peer.read
+      assert(rq._tag === "AAssociateRq")
+      yield* peer.send(Negotiation.accept(policy, rq))
+      const client = yield* Fiber.join(requesting)
+      yield* gate.close
+      const sending = yield* Effect.forkChild(client.sendPData(command))
+      yield* settle
+      expect(sending.pollUnsafe()).toBeUndefined()
+      yield* peer.sendBytes(pdataChunk(1, 9))
+      expect(firstBytes(yield* client.takeBatch)).toEqual([9])
+      expect(sending.pollUnsafe()).toBeUndefined()
+      yield* gate.open
+      yield* Fiber.join(sending)
+      expect((yield* peer.read)._tag).toBe("PDataTf")
+    }))
+
+  it.effect("a P-DATA-TF arriving while a generic step holds the lock waits for it (Sta7, AR-6 after our A-RELEASE-RQ)", () =>
+    Effect.gen(function* () {
+      const peer = yield* makeRawPeer
+      const gate = gated(peer.connection.write)
+      const requesting = yield* Effect.forkChild(Driver.request({ ...peer.connection, write: gate.write, associateRq: makeRq() }))
+      const rq = yield* peer.read
+      assert(rq._tag === "AAssociateRq")
+      yield* peer.send(Negotiation.accept(policy, rq))
+      const client = yield* Fiber.join(requesting)
+      yield* gate.close
+      const releasing = yield* Effect.forkChild(client.release) // AR-1: the A-RELEASE-RQ write blocks, lock held
+      yield* settle
+      expect(yield* client.state).toBe("Sta7")
+      yield* peer.sendBytes(pdataChunk(1, 4))
+      const taking = yield* Effect.forkChild(client.takeBatch)
+      yield* settle
+      expect(taking.pollUnsafe()).toBeUndefined()
+      yield* gate.open
+      expect(firstBytes(yield* Fiber.join(taking))).toEqual([4])
+      expect(yield* peer.read).toEqual({ _tag: "AReleaseRq" })
+      yield* peer.send({ _tag: "AReleaseRp" })
+      yield* Fiber.join(releasing)
+      expect(yield* client.awaitClose).toEqual({ _tag: "Released" })
+    }))
+
+  it.effect("a P-DATA-TF before the A-ASSOCIATE-AC (Sta5) goes through the machine: A-ABORT, unexpected PDU (AA-8)", () =>
+    Effect.gen(function* () {
+      const peer = yield* makeRawPeer
+      const requesting = yield* Effect.forkChild(Driver.request({ ...peer.connection, associateRq: makeRq() }))
+      expect((yield* peer.read)._tag).toBe("AAssociateRq")
+      yield* peer.sendBytes(pdataChunk(1))
+      expect(yield* peer.read).toEqual({ _tag: "AAbort", source: 2, reason: 2 })
+      expect(yield* Effect.flip(Fiber.join(requesting))).toMatchObject({ _tag: "AssociationAborted", source: "local-provider" })
+    }))
+
+  it.effect("a P-DATA-TF before the A-ASSOCIATE-RQ (Sta2) goes through the machine: A-ABORT (AA-1)", () =>
+    Effect.gen(function* () {
+      const peer = yield* makeRawPeer
+      const accepting = yield* Effect.forkChild(Driver.accept({ ...peer.connection, decide }))
+      yield* peer.sendBytes(pdataChunk(2))
+      expect((yield* peer.read)._tag).toBe("AAbort")
+      yield* peer.close
+      expect(yield* Effect.flip(Fiber.join(accepting))).toMatchObject({ _tag: "AssociationAborted" })
+    }))
+
+  it.effect("P-DATA-TF after our A-ABORT (Sta13) is ignored (AA-6), not delivered", () =>
+    Effect.gen(function* () {
+      const { peer, client } = yield* requestorWithPeer()
+      yield* client.abort
+      expect(yield* peer.read).toEqual({ _tag: "AAbort", source: 0, reason: 0 })
+      expect(yield* client.state).toBe("Sta13")
+      yield* peer.sendBytes(pdataChunk(2))
+      yield* settle
+      expect(yield* client.state).toBe("Sta13")
+      expect(yield* Effect.flip(client.takeBatch)).toMatchObject({ _tag: "AssociationAborted", source: "local-user" })
+      yield* peer.close
+      expect((yield* client.awaitClose)._tag).toBe("Aborted")
     }))
 })
 

@@ -40,13 +40,16 @@ export const makeRawPeer = Effect.gen(function* () {
   })
   return {
     connection: {
-      input: Stream.fromQueue(toDriver),
+      // One chunk per pull, so `unread` tells how far the driver has read.
+      input: Stream.fromPull(Effect.succeed(Effect.map(Queue.take(toDriver), (chunk) => [chunk] as const))),
       write: (chunks: ReadonlyArray<Uint8Array>) => Effect.asVoid(Queue.offerAll(fromDriver, chunks)),
       close: Effect.asVoid(Queue.end(fromDriver))
     } satisfies Side,
     send: (pdu: AnyPdu) => Effect.asVoid(Queue.offer(toDriver, PduCodec.encode(pdu))),
     sendBytes: (bytes: Uint8Array) => Effect.asVoid(Queue.offer(toDriver, bytes)),
     read,
+    /** How many chunks sent to the driver it has not read yet. */
+    unread: Queue.size(toDriver),
     /** True once the driver has closed its side (after all its PDUs were read). */
     driverClosed: Effect.map(Effect.exit(read), (exit) => exit._tag === "Failure" && Cause.hasFails(exit.cause)),
     close: Effect.asVoid(Queue.end(toDriver))
