@@ -58,6 +58,29 @@ describe("PS3.4 §C.2.2.2 · attribute matching", () => {
   })
 })
 
+describe("PS3.4 §C.2.2.2 · keys an exact-value index may answer", () => {
+  const k = (vr: string, ...values: Array<string>): Matching.Key => ({ tag: 0x00100020, vr, values })
+  it("single value matching without wildcards and list of UID matching are plain equality", () => {
+    expect(Matching.exactValues(k("UI", "1.2.3", "1.2.4"))).toEqual(["1.2.3", "1.2.4"])
+    expect(Matching.exactValues(k("LO", "P1"))).toEqual(["P1"])
+    expect(Matching.exactValues(k("CS", "CT"))).toEqual(["CT"])
+  })
+  it("universal, wildcard, range and PN (case-insensitive) keys are not", () => {
+    expect(Matching.exactValues(k("LO"))).toBeUndefined()
+    expect(Matching.exactValues(k("LO", "P*"))).toBeUndefined()
+    expect(Matching.exactValues(k("CS", "C?"))).toBeUndefined()
+    expect(Matching.exactValues(k("DA", "20240101"))).toBeUndefined()
+    expect(Matching.exactValues(k("TM", "1000-1100"))).toBeUndefined()
+    expect(Matching.exactValues(k("PN", "Doe^John"))).toBeUndefined()
+  })
+  it("matchesValues is matches on already decoded values", () => {
+    expect(Matching.matchesValues(k("LO", "P1"), ["P0", "P1"])).toBe(true)
+    expect(Matching.matchesValues(k("LO", "P1"), undefined)).toBe(false)
+    expect(Matching.matchesValues(k("LO", "P1"), [])).toBe(false)
+    expect(Matching.matchesValues(k("LO"), undefined)).toBe(true)
+  })
+})
+
 describe("PS3.4 §C.6 · archive index: Patient Root and Study Root queries", () => {
   const files = [...Synth.generate({ patients: 2, studiesPerPatient: 2, seriesPerStudy: 2, instancesPerSeries: 2, rows: 8, columns: 8 })]
   const archive = Archive.make(
@@ -121,6 +144,42 @@ describe("PS3.4 §C.6 · archive index: Patient Root and Study Root queries", ()
     expect(archive.select("STUDY", DS.unsafeFromRecord({ StudyInstanceUID: study })).length).toBe(4)
     const two = [all[3]?.sopInstanceUid ?? "", all[9]?.sopInstanceUid ?? ""]
     expect(archive.select("IMAGE", DS.unsafeFromRecord({ SOPInstanceUID: two })).map((i) => i.sopInstanceUid)).toEqual(two)
+  })
+
+  it("the value index and the decoded-value cache answer exactly what matching every instance answers", () => {
+    // Every instance checked against the keys at or above the level (no computed keys here).
+    const order: ReadonlyArray<Archive.Level> = ["PATIENT", "STUDY", "SERIES", "IMAGE"]
+    const brute = (level: Archive.Level, identifier: Dataset.Dataset) => {
+      const keys = Matching.keysOf(identifier).filter((k) => order.indexOf(Archive.levelOf(k.tag)) <= order.indexOf(level))
+      return all.filter((i) => Matching.matchesAll(keys, i.attributes))
+    }
+    const first = all[0]
+    const last = all[all.length - 1]
+    assert(first !== undefined && last !== undefined)
+    const a = first.attributes
+    const identifiers: ReadonlyArray<readonly [Archive.Level, Dataset.Dataset]> = [
+      ["IMAGE", DS.unsafeFromRecord({ StudyInstanceUID: a.uid("StudyInstanceUID") ?? "", SeriesInstanceUID: a.uid("SeriesInstanceUID") ?? "", SOPInstanceUID: null })],
+      // A list of UIDs in reverse archive order: the answers still come in archive order.
+      ["IMAGE", DS.unsafeFromRecord({ SOPInstanceUID: [last.sopInstanceUid, first.sopInstanceUid] })],
+      // An exact key narrows, the wildcard key is still checked on the candidates.
+      ["STUDY", DS.unsafeFromRecord({ PatientID: a.string("PatientID") ?? "", PatientName: "Nobody*", StudyInstanceUID: null })],
+      ["STUDY", DS.unsafeFromRecord({ PatientID: a.string("PatientID") ?? "", PatientName: `${(a.string("PatientName") ?? "").slice(0, 2)}*`, StudyInstanceUID: null })],
+      // A value no instance has.
+      ["SERIES", DS.unsafeFromRecord({ StudyInstanceUID: "9.9.9", SeriesInstanceUID: null })],
+      // Two exact keys that contradict each other.
+      ["IMAGE", DS.unsafeFromRecord({ StudyInstanceUID: a.uid("StudyInstanceUID") ?? "", SOPInstanceUID: last.sopInstanceUid })]
+    ]
+    for (const [level, identifier] of identifiers) {
+      const expected = brute(level, identifier).map((i) => i.sopInstanceUid)
+      // Twice: the second query is answered from the index and the cache built by the first.
+      expect(archive.select(level, identifier).map((i) => i.sopInstanceUid)).toEqual(expected)
+      expect(archive.select(level, identifier).map((i) => i.sopInstanceUid)).toEqual(expected)
+    }
+    expect(archive.select("IMAGE", identifiers[1]?.[1] ?? DS.empty).map((i) => i.sopInstanceUid)).toEqual([first.sopInstanceUid, last.sopInstanceUid])
+    expect(archive.select("IMAGE", identifiers[5]?.[1] ?? DS.empty)).toEqual([])
+    expect(archive.select("STUDY", identifiers[3]?.[1] ?? DS.empty).length).toBe(8)
+    expect(archive.find("STUDY", identifiers[3]?.[1] ?? DS.empty).length).toBe(2)
+    expect(archive.select("STUDY", identifiers[2]?.[1] ?? DS.empty)).toEqual([])
   })
 
   it("date range at STUDY level", () => {

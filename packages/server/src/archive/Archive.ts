@@ -106,35 +106,106 @@ const computedVr = (tag: Tag.Tag) => (tag === 0x00080061 ? "CS" : tag === 0x0008
 const filterKeys = (keys: ReadonlyArray<Matching.Key>, level: Level): ReadonlyArray<Matching.Key> =>
   keys.filter((k) => !computed.has(k.tag) && rank(levelOf(k.tag)) <= rank(level))
 
-/** Builds an index from instances. @category constructors */
+/** Union of ascending lists of instance positions, ascending and without duplicates. */
+const unionSorted = (lists: ReadonlyArray<ReadonlyArray<number>>): ReadonlyArray<number> => {
+  if (lists.length === 1) return lists[0] ?? []
+  const all = new Set<number>()
+  for (const list of lists) for (const i of list) all.add(i)
+  return [...all].sort((a, b) => a - b)
+}
+
+/**
+ * Builds an index from instances. Queries decode each attribute of an instance once (the decoded values are
+ * kept), and keys matched by plain equality (UIDs, IDs without wildcards) are answered from a value index
+ * built on the first query that uses the attribute; every key is still checked with the PS3.4 §C.2.2.2 rules.
+ * @category constructors
+ */
 export const make = (instances: ReadonlyArray<Instance>): Archive => {
-  const select = (level: Level, identifier: Dataset.Dataset): ReadonlyArray<Instance> => {
-    const keys = filterKeys(Matching.keysOf(identifier), level)
-    return instances.filter((i) => Matching.matchesAll(keys, i.attributes))
+  // Decoded values per instance and tag (undefined: absent), filled on first use.
+  const decoded: Array<Map<Tag.Tag, ReadonlyArray<string> | undefined>> = instances.map(() => new Map())
+  const valuesOf = (i: number, tag: Tag.Tag): ReadonlyArray<string> | undefined => {
+    const cache = decoded[i]
+    if (cache === undefined) return undefined
+    if (cache.has(tag)) return cache.get(tag)
+    const values = instances[i]?.attributes.strings(tag)
+    cache.set(tag, values)
+    return values
   }
+  // Positions of the instances holding each value, per attribute (ascending).
+  const exact = new Map<Tag.Tag, Map<string, Array<number>>>()
+  const exactIndex = (tag: Tag.Tag): Map<string, Array<number>> => {
+    let index = exact.get(tag)
+    if (index !== undefined) return index
+    index = new Map()
+    for (let i = 0; i < instances.length; i++) {
+      for (const v of valuesOf(i, tag) ?? []) {
+        const list = index.get(v)
+        if (list === undefined) index.set(v, [i])
+        else if (list[list.length - 1] !== i) list.push(i)
+      }
+    }
+    exact.set(tag, index)
+    return index
+  }
+  /** Positions of the instances matching every key (ascending, like `instances`). */
+  const matching = (keys: ReadonlyArray<Matching.Key>): ReadonlyArray<number> => {
+    // The most selective exact key narrows the candidates; all keys are then checked on them.
+    let candidates: ReadonlyArray<number> | undefined
+    for (const key of keys) {
+      const values = Matching.exactValues(key)
+      if (values === undefined) continue
+      const index = exactIndex(key.tag)
+      const hits = unionSorted(values.map((v) => index.get(v) ?? []))
+      if (candidates === undefined || hits.length < candidates.length) candidates = hits
+    }
+    const out: Array<number> = []
+    const check = (i: number): void => {
+      for (const key of keys) if (!Matching.matchesValues(key, key.values.length === 0 ? undefined : valuesOf(i, key.tag))) return
+      out.push(i)
+    }
+    if (candidates === undefined) for (let i = 0; i < instances.length; i++) check(i)
+    else for (const i of candidates) check(i)
+    return out
+  }
+  const select = (level: Level, identifier: Dataset.Dataset): ReadonlyArray<Instance> =>
+    matching(filterKeys(Matching.keysOf(identifier), level)).flatMap((i) => {
+      const instance = instances[i]
+      return instance === undefined ? [] : [instance]
+    })
   const find = (level: Level, identifier: Dataset.Dataset, model: Model = "study"): ReadonlyArray<Dataset.Dataset> => {
-    const keys = Matching.keysOf(identifier).filter((k) => rank(levelOf(k.tag)) <= rank(level) || computed.has(k.tag))
-    const matched = select(level, identifier)
-    const groups = new Map<string, Array<Instance>>()
+    const all = Matching.keysOf(identifier)
+    const keys = all.filter((k) => rank(levelOf(k.tag)) <= rank(level) || computed.has(k.tag))
+    const matched = matching(filterKeys(all, level))
+    const groups = new Map<string, Array<number>>()
     const unique = uniqueKey[level]
     for (const i of matched) {
-      const id = i.attributes.string(unique) ?? ""
+      const id = valuesOf(i, unique)?.[0] ?? ""
       const group = groups.get(id)
       if (group === undefined) groups.set(id, [i])
       else group.push(i)
     }
     // Unique keys of the level and above are always returned (PS3.4 §C.4.1.2.3; Study Root starts at STUDY).
-    const always = levels.slice(model === "patient" ? 0 : 1, rank(level) + 1).map((l) => uniqueKey[l])
+    const always = levels
+      .slice(model === "patient" ? 0 : 1, rank(level) + 1)
+      .map((l) => uniqueKey[l])
+      .filter((tag) => !identifier.has(tag))
+    const levelElement = Element.string(QueryRetrieveLevel, "CS", level)
     const out: Array<Dataset.Dataset> = []
-    for (const group of groups.values()) {
-      const first = group[0]
-      if (first === undefined) continue
-      const source = first.attributes
-      const elements: Array<Element.Element> = [Element.string(QueryRetrieveLevel, "CS", level)]
+    for (const positions of groups.values()) {
+      const first = positions[0]
+      const source = first === undefined ? undefined : instances[first]?.attributes
+      if (source === undefined) continue
+      const elements: Array<Element.Element> = [levelElement]
       let ok = true
       for (const key of keys) {
         if (computed.has(key.tag)) {
-          const values = computedValue(key.tag, group)
+          const values = computedValue(
+            key.tag,
+            positions.flatMap((i) => {
+              const instance = instances[i]
+              return instance === undefined ? [] : [instance]
+            })
+          )
           if (key.values.length > 0 && !values.some((v) => Matching.matchValue(key, v))) {
             ok = false
             break
@@ -145,7 +216,7 @@ export const make = (instances: ReadonlyArray<Instance>): Archive => {
         elements.push(Matching.answer(key, source))
       }
       if (!ok) continue
-      for (const tag of always) if (!identifier.has(tag)) elements.push(source.get(tag) ?? Element.string(tag, "UI", ""))
+      for (const tag of always) elements.push(source.get(tag) ?? Element.string(tag, "UI", ""))
       const cs = source.get(SpecificCharacterSet)
       if (cs !== undefined) elements.push(cs)
       out.push(Dataset.make(elements, { characterSet: source.characterSet }))

@@ -73,16 +73,35 @@ export const matchValue = (key: Key, value: string): boolean => {
 }
 
 /**
+ * True when an attribute with these values (`candidate.strings(tag)`, undefined when absent) matches `key`:
+ * universal keys always match; a missing or empty attribute matches only a universal key.
+ * @category matching
+ */
+export const matchesValues = (key: Key, values: ReadonlyArray<string> | undefined): boolean => {
+  if (key.values.length === 0) return true
+  if (values === undefined || values.length === 0) return false
+  for (const v of values) if (matchValue(key, v)) return true
+  return false
+}
+
+/**
  * True when the attribute in `candidate` matches `key`: universal keys always match; a missing or empty
  * attribute matches only a universal key (PS3.4 §C.2.2.2.3 leaves zero-length attributes unmatched).
  * @category matching
  */
-export const matches = (key: Key, candidate: Dataset.Dataset): boolean => {
-  if (key.values.length === 0) return true
-  const values = candidate.strings(key.tag)
-  if (values === undefined || values.length === 0) return false
-  for (const v of values) if (matchValue(key, v)) return true
-  return false
+export const matches = (key: Key, candidate: Dataset.Dataset): boolean =>
+  key.values.length === 0 || matchesValues(key, candidate.strings(key.tag))
+
+/**
+ * The key's values when matching it is plain string equality with one of them (single value matching
+ * without wildcards, list of UID matching), so that an index of exact values can answer it; undefined for
+ * universal, wildcard, range and PN (case-insensitive) keys.
+ * @category matching
+ */
+export const exactValues = (key: Key): ReadonlyArray<string> | undefined => {
+  if (key.values.length === 0 || rangeVRs.has(key.vr) || key.vr === "PN") return undefined
+  if (wildcardVRs.has(key.vr) && key.values.some(hasWildcard)) return undefined
+  return key.values
 }
 
 /** True when every key matches. @category matching */
