@@ -5,7 +5,7 @@
  * - round trip: the requestor sends one small P-DATA-TF (a command), the responder answers with one;
  * - PDU: the requestor streams P-DATA-TF PDUs of 16 KiB / 256 KiB (one `sendPData` each), the responder takes them.
  * Run from /work/main after `npx tsc -b packages/association packages/transport-node`:
- *   node_modules/.bin/node packages/association/bench/pingpong.ts [mem|tcp|both] [roundTrips]
+ *   node_modules/.bin/node packages/association/bench/pingpong.ts [mem|tcp|both] [roundTrips] [all|rt|16k|256k]
  * (imports the packages' dist through the workspace links; @dicomnet/transport(-node) are bench-only imports).
  */
 import { Driver, Negotiation, Wire } from "@dicomnet/association"
@@ -17,7 +17,7 @@ const verification = "1.2.840.10008.1.1"
 const implicitLittle = "1.2.840.10008.1.2"
 const maxPdu = 1 << 20
 
-const [which = "both", roundTripsArg = "20000"] = process.argv.slice(2)
+const [which = "both", roundTripsArg = "20000", only = "all"] = process.argv.slice(2)
 const roundTrips = Number(roundTripsArg)
 
 const command = [{ presentationContextId: 1, isCommand: true, isLast: true, data: new Uint8Array(70).fill(1) }]
@@ -114,9 +114,9 @@ const report = (label: string, mode: Mode, count: number) =>
 
 const suite = (name: string) =>
   Effect.gen(function* () {
-    yield* report(`${name} round trip x ${roundTrips}`, { _tag: "echo" }, roundTrips)
-    yield* report(`${name} 16 KiB PDU x 20000`, { _tag: "stream", pduSize: 16 * 1024 }, 20000)
-    yield* report(`${name} 256 KiB PDU x 2000`, { _tag: "stream", pduSize: 256 * 1024 }, 2000)
+    if (only === "all" || only === "rt") yield* report(`${name} round trip x ${roundTrips}`, { _tag: "echo" }, roundTrips)
+    if (only === "all" || only === "16k") yield* report(`${name} 16 KiB PDU x 20000`, { _tag: "stream", pduSize: 16 * 1024 }, 20000)
+    if (only === "all" || only === "256k") yield* report(`${name} 256 KiB PDU x 2000`, { _tag: "stream", pduSize: 256 * 1024 }, 2000)
   })
 
 const quiet = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.provideService(effect, References.MinimumLogLevel, "Warn")

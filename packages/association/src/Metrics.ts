@@ -28,22 +28,35 @@ export const bytesReceivedTotal = Metric.counter("dicomnet_bytes_received_total"
   incremental: true
 })
 
-// Metrics bound to attributes are cached: `withAttributes` builds a new key on every call.
-const bound = new Map<string, Metric.Metric<number, Metric.CounterState<number>>>()
-const withAttributes = (metric: Metric.Metric<number, Metric.CounterState<number>>, name: string, attributes: Record<string, string>) => {
-  const key = `${name}|${Object.values(attributes).join("|")}`
-  let m = bound.get(key)
+// Metrics bound to attributes are cached (`withAttributes` builds a new key on every call), by their two
+// attribute values in nested maps, so that counting builds no string.
+type Counter = Metric.Metric<number, Metric.CounterState<number>>
+const bind = (cache: Map<string, Map<string, Counter>>, first: string, second: string, make: () => Counter): Counter => {
+  let inner = cache.get(first)
+  if (inner === undefined) {
+    inner = new Map()
+    cache.set(first, inner)
+  }
+  let m = inner.get(second)
   if (m === undefined) {
-    m = Metric.withAttributes(metric, attributes)
-    bound.set(key, m)
+    m = make()
+    inner.set(second, m)
   }
   return m
 }
+const associations = new Map<string, Map<string, Counter>>()
+const operations = new Map<string, Map<string, Counter>>()
 
 /** Counts one association outcome. @category metrics */
 export const countAssociation = (role: "requestor" | "acceptor", outcome: string) =>
-  Metric.update(withAttributes(associationsTotal, "associations", { role, outcome }), 1)
+  Metric.update(
+    bind(associations, role, outcome, () => Metric.withAttributes(associationsTotal, { role, outcome })),
+    1
+  )
 
 /** Counts one operation outcome. @category metrics */
 export const countOperation = (service: string, statusCategory: string) =>
-  Metric.update(withAttributes(operationsTotal, "operations", { service, status_category: statusCategory }), 1)
+  Metric.update(
+    bind(operations, service, statusCategory, () => Metric.withAttributes(operationsTotal, { service, status_category: statusCategory })),
+    1
+  )

@@ -18,6 +18,12 @@ export interface Wire<E> extends Io<E> {
   readonly debug: boolean
 }
 
+const byteLength = (chunks: ReadonlyArray<Uint8Array>): number => {
+  let n = 0
+  for (const c of chunks) n += c.length
+  return n
+}
+
 const concat = (chunks: ReadonlyArray<Uint8Array>): Uint8Array => {
   if (chunks.length === 1) return chunks[0] as Uint8Array
   let n = 0
@@ -43,14 +49,17 @@ export const make = <E>(connection: Io<E>): Effect.Effect<Wire<E>> =>
     const debug = yield* LogLevel.isEnabled("Debug")
     const received = (chunk: Uint8Array) => Metric.update(bytesReceivedTotal, chunk.length)
     if (!debug) {
+      // The byte counters are updated synchronously, once per read batch and once per write: no effect per chunk.
+      const context = yield* Effect.context<never>()
       return {
         debug,
-        input: connection.input.pipe(Stream.tap(received)),
+        input: Stream.mapArray(connection.input, (chunks) => {
+          bytesReceivedTotal.updateUnsafe(byteLength(chunks), context)
+          return chunks
+        }),
         write: (chunks) =>
-          Effect.andThen(connection.write(chunks), () => {
-            let n = 0
-            for (const c of chunks) n += c.length
-            return Metric.update(bytesSentTotal, n)
+          Effect.map(connection.write(chunks), () => {
+            bytesSentTotal.updateUnsafe(byteLength(chunks), context)
           })
       }
     }
