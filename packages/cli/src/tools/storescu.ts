@@ -8,8 +8,8 @@
  */
 import { appendFileSync, promises as fsp, writeFileSync } from "node:fs"
 import { Association, Store } from "@dicomnet/client"
-import { Fragmenter, Status } from "@dicomnet/dimse"
-import { Clock, Console, Effect, FileSystem, Layer, Logger, Option, References, Result } from "effect"
+import { Status } from "@dicomnet/dimse"
+import { Clock, Console, Effect, Fiber, type FileSystem, Layer, Logger, Option, References, Result } from "effect"
 import type { Transport } from "@dicomnet/transport"
 import { Argument, Command, Flag } from "effect/cli"
 import { VERSION } from "../Version.js"
@@ -133,31 +133,37 @@ interface FileRecord {
 /** What happened to the files one association attempt carried. */
 type Attempt = { readonly retry: ReadonlyArray<FileRecord> }
 
-/**
- * Sends one file on an established association with the client's Store.stream: the data set streamed from disk
- * after its meta information, unchanged on a context with its transfer syntax, else transcoded to an accepted
- * uncompressed one; returns the C-STORE-RSP status (a failure status too).
- */
-const sendFile = (association: Association.Association, record: FileRecord) =>
-  Effect.gen(function*() {
-    const fs = yield* FileSystem.FileSystem
-    const f = record.file
-    const status = yield* Store.stream(association, {
-      sopClassUid: f.sopClassUid,
-      sopInstanceUid: f.sopInstanceUid,
-      transferSyntaxUid: f.transferSyntaxUid,
-      // Chunks of one PDV payload: each goes out as a view in its own PDU, never copied.
-      data: fs.stream(f.path, { offset: f.datasetOffset, chunkSize: Fragmenter.maxFragmentLength(association.negotiated.peerMaxPduLength) })
-    }).pipe(
-      Effect.map((result) => result.status),
-      Effect.catchTag("DimseFailure", (failure) => Effect.succeed(failure.status)),
-      Effect.catchTag("PlatformError", (e) => Effect.fail(new ToolFailure({ exitCode: ExitCode.Usage, line: `Cannot read ${f.path}: ${e.message}` }))),
-      Effect.catchTag(["DataDecodeError", "DataEncodeError"], (e) =>
-        Effect.fail(new ToolFailure({ exitCode: ExitCode.Usage, line: `Cannot transcode ${f.path}: ${e.message}` })))
-    )
-    record.bytesSent = f.size - f.datasetOffset
-    return status
+/** Reads a file's data set start (the whole of a typical image) ahead of its C-STORE: what the scan found is not read again. */
+const preloadFile = (f: Inputs.DicomFile) =>
+  Store.preload(f.path, {
+    info: { sopClassUid: f.sopClassUid, sopInstanceUid: f.sopInstanceUid, transferSyntaxUid: f.transferSyntaxUid, datasetOffset: f.datasetOffset }
   })
+
+/**
+ * Sends one file on an established association with the client's Store: the data set from its preloaded start
+ * (read while the previous file was in flight), then streamed from disk, unchanged on a context with its transfer
+ * syntax, else transcoded to an accepted uncompressed one; returns the C-STORE-RSP status (a failure status too).
+ */
+const sendFile = (
+  association: Association.Association,
+  record: FileRecord,
+  preloaded: Fiber.Fiber<Store.PreloadedFile, Store.FileError>
+) =>
+  Fiber.join(preloaded).pipe(
+    Effect.flatMap((file) => Store.preloaded(association, file)),
+    Effect.map((result) => {
+      record.bytesSent = record.file.size - record.file.datasetOffset
+      return result.status
+    }),
+    Effect.catchTag("DimseFailure", (failure) => {
+      record.bytesSent = record.file.size - record.file.datasetOffset
+      return Effect.succeed(failure.status)
+    }),
+    Effect.catchTag("PlatformError", (e) =>
+      Effect.fail(new ToolFailure({ exitCode: ExitCode.Usage, line: `Cannot read ${record.file.path}: ${e.message}` }))),
+    Effect.catchTag(["DataDecodeError", "DataEncodeError"], (e) =>
+      Effect.fail(new ToolFailure({ exitCode: ExitCode.Usage, line: `Cannot transcode ${record.file.path}: ${e.message}` })))
+  )
 
 const describeStatus = (status: number): string => Status.describe(status, "C-STORE")
 
@@ -208,11 +214,20 @@ const attemptBatch = (
       `Association accepted by ${c.host}:${c.port} (${association.negotiated.acceptedContexts.size} of ${contexts.length} contexts) for ${records.length} files`
     )
     worker.activity = "sending"
+    // Read-ahead: the next file is read from disk while the current one is in flight (one file ahead, so memory
+    // stays at two files' starts at most); the batch's scope stops a read-ahead left over by an early return.
+    const readAhead = (i: number) => {
+      const next = records[i]
+      return next === undefined ? Effect.succeed(undefined) : Effect.forkScoped(preloadFile(next.file))
+    }
+    let ahead = yield* readAhead(0)
     for (let i = 0; i < records.length; i++) {
       const record = records[i] as FileRecord
+      const current = ahead as Fiber.Fiber<Store.PreloadedFile, Store.FileError>
+      ahead = yield* readAhead(i + 1)
       record.attempts++
       const started = yield* Clock.currentTimeMillis
-      const sent = yield* Effect.result(sendFile(association, record))
+      const sent = yield* Effect.result(sendFile(association, record, current))
       record.ms += (yield* Clock.currentTimeMillis) - started
       if (Result.isFailure(sent)) {
         const transient = isTransient(sent.failure)
