@@ -3,10 +3,13 @@
  */
 import { join } from "node:path"
 
-/** The measurements that can be selected with --only ("disk": the C-STORE to-disk variant, not in the default run). */
-export const figures = ["tcp", "echo", "associations", "store", "disk", "find"] as const
+/**
+ * The measurements that can be selected with --only. "extra" (not in the default run) adds the C-STORE variant
+ * with the SCP writing to disk and the mixed pairs of the 128 KiB PDU variant (with "store").
+ */
+export const figures = ["tcp", "echo", "associations", "store", "find", "extra"] as const
 
-/** The measurements of a run without --only: everything the issue asks for ("disk" is an extra). */
+/** The measurements of a run without --only: everything the issue asks for. */
 export const defaultFigures: ReadonlyArray<Figure> = ["tcp", "echo", "associations", "store", "find"]
 
 /** One measurement family. */
@@ -58,8 +61,9 @@ const usage = `usage: npm run bench -- [options]
   --find-repeat N    C-FIND queries per run (default 5)
   --tcp-mib N        MiB sent for the raw TCP figure (default 1024)
   --timeout S        limit of each client process in seconds (default 300)
-  --only LIST        some of ${figures.join(",")} (default ${defaultFigures.join(",")};
-                     disk: C-STORE with the SCP writing to disk, an extra)
+  --only LIST        some of ${figures.join(",")} (default ${defaultFigures.join(",")});
+                     extra: C-STORE with the SCP writing to disk, and with "store" the mixed pairs
+                     (dicomnet -> DCMTK, DCMTK -> dicomnet) of the 128 KiB PDU variant
   --out DIR          where report.{md,svg,json} go (default packages/bench/results)
   --cache DIR        where generated DICOM files are kept (default packages/bench/.bench/corpus)`
 
