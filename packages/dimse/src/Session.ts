@@ -49,6 +49,11 @@ export type ChannelIncoming = { readonly _tag: "PData"; readonly pdu: PDataTf } 
 export interface Channel<E> {
   /** Everything the peer sends; ends after a release, fails with the channel's error (abort, timeout). */
   readonly incoming: Stream.Stream<ChannelIncoming, E>
+  /**
+   * Optional, read instead of `incoming` when present: everything received so far (waiting while nothing is),
+   * or an empty array once the channel has ended normally; fails like `incoming`.
+   */
+  readonly takeBatch?: Effect.Effect<ReadonlyArray<ChannelIncoming>, E> | undefined
   /** Sends one P-DATA-TF carrying `pdvs`. */
   readonly sendPData: (pdvs: ReadonlyArray<Pdv>) => Effect.Effect<void, E>
   /** Optional: sends several P-DATA-TF PDUs (one `pdvs` list each) in order as one transport write. */
@@ -237,7 +242,10 @@ const cancellable: ReadonlySet<string> = new Set(["CFindRq", "CGetRq", "CMoveRq"
 interface Performing<E> {
   readonly command: RequestCommand
   readonly queue: Queue.Queue<Uint8Array, E | SessionClosed | Cause.Done> | undefined
-  readonly cancelled: Deferred.Deferred<void>
+  /** Made when the handler first awaits `cancelled`. */
+  cancelled: Deferred.Deferred<void> | undefined
+  /** A C-CANCEL-RQ for it arrived. */
+  cancelRequested: boolean
   discarding: boolean
 }
 
@@ -340,10 +348,31 @@ export const make = <E>(channel: Channel<E>, options: Options<E> = {}): Effect.E
     const maxPduLength = channel.peerMaxPduLength
     const maxOperations = options.maxOperations ?? 1
     const maxOutstanding = options.maxOutstanding ?? 1
-    const performWindow = maxOperations === 0 ? undefined : yield* Semaphore.make(maxOperations)
+    // The performer window: taken only by the reader, released by the operations (no Semaphore needed).
+    let performFree = maxOperations
+    let performWaiter: Deferred.Deferred<void> | undefined
+    const takePerformSlot = (): Effect.Effect<void> | undefined => {
+      if (maxOperations === 0) return undefined
+      if (performFree > 0) {
+        performFree--
+        return undefined
+      }
+      const waiter = Deferred.makeUnsafe<void>()
+      performWaiter = waiter
+      return Effect.flatMap(Deferred.await(waiter), () => takePerformSlot() ?? Effect.void)
+    }
+    const releasePerformSlot = (): void => {
+      if (maxOperations === 0) return
+      performFree++
+      const waiter = performWaiter
+      if (waiter === undefined) return
+      performWaiter = undefined
+      Deferred.doneUnsafe(waiter, Exit.void)
+    }
     const requestWindow = maxOutstanding === 0 ? undefined : yield* Semaphore.make(maxOutstanding)
     const sendLock = yield* Semaphore.make(1)
     const operations = yield* FiberSet.make<void, never>()
+    const runOperation = yield* FiberSet.runtime(operations)<never>()
     const endedSignal = yield* Deferred.make<SessionEnd<E>>()
     const dimseTimeout = options.dimseTimeout === undefined ? undefined : Duration.fromInputUnsafe(options.dimseTimeout)
     const timeoutMillis = dimseTimeout === undefined ? Number.POSITIVE_INFINITY : Duration.toMillis(dimseTimeout)
@@ -355,13 +384,13 @@ export const make = <E>(channel: Channel<E>, options: Options<E> = {}): Effect.E
     const pending = new Map<number, PendingRequest<E>>()
     /** Waiters of `settled`, woken when `pending` becomes empty or the session ends. */
     let settledWaiters: Array<Deferred.Deferred<void>> = []
-    const wakeIfSettled = (): Effect.Effect<void> =>
-      Effect.suspend(() => {
-        if (pending.size > 0 && ended === undefined) return Effect.void
-        const waiters = settledWaiters
-        settledWaiters = []
-        return Effect.forEach(waiters, (d) => Deferred.succeed(d, undefined), { discard: true })
-      })
+    const wakeIfSettledUnsafe = (): void => {
+      if ((pending.size > 0 && ended === undefined) || settledWaiters.length === 0) return
+      const waiters = settledWaiters
+      settledWaiters = []
+      for (const d of waiters) Deferred.doneUnsafe(d, Exit.void)
+    }
+    const wakeIfSettled = (): Effect.Effect<void> => Effect.sync(wakeIfSettledUnsafe)
     const performing = new Map<number, Performing<E>>()
     let ended: SessionEnd<E> | undefined
     let lastId = Math.min(0xffff, Math.max(1, options.firstMessageId ?? 1)) - 1
@@ -411,7 +440,6 @@ export const make = <E>(channel: Channel<E>, options: Options<E> = {}): Effect.E
         Effect.suspend((): Effect.Effect<void, E | SessionClosed | DimseEncodeError | E2> => {
           if (ended !== undefined) return Effect.fail(errorOf(ended))
           let started = false
-          let completed = false
           // One PDV per PDU: the command alone, then full data fragments (DCMTK 3.6.7 misreads a PDU of three PDVs).
           const fragmenter = { presentationContextId, maxPduLength, separateCommand: true }
           const send = (pdu: PDataTf): Effect.Effect<void, E> =>
@@ -422,7 +450,9 @@ export const make = <E>(channel: Channel<E>, options: Options<E> = {}): Effect.E
           // Several PDUs at hand go out in one transport write when the channel can (still one PDV per PDU).
           const sendMany = channel.sendPDataMany
           const sendAll = (pdus: ReadonlyArray<PDataTf>): Effect.Effect<void, E> =>
-            sendMany === undefined || pdus.length < 2
+            pdus.length === 1
+              ? send(pdus[0] as PDataTf)
+              : sendMany === undefined || pdus.length < 2
               ? Effect.forEach(pdus, send, { discard: true })
               : Effect.suspend(() => {
                   started = true
@@ -436,9 +466,8 @@ export const make = <E>(channel: Channel<E>, options: Options<E> = {}): Effect.E
                 })
               : Stream.runForEachArray(Fragmenter.streamMessage(fragmenter, command, coalesce(dataset, Fragmenter.maxFragmentLength(maxPduLength))), sendAll)
           return all.pipe(
-            Effect.tap(() => Effect.sync(() => (completed = true))),
             Effect.onExit((exit) =>
-              Exit.isFailure(exit) && started && !completed
+              Exit.isFailure(exit) && started
                 ? finish({
                     _tag: "Fatal",
                     error: new SessionClosed({
@@ -617,54 +646,62 @@ export const make = <E>(channel: Channel<E>, options: Options<E> = {}): Effect.E
         )
       })
 
-    const perform = (presentationContextId: number, command: RequestCommand, op: Performing<E>): Effect.Effect<void> =>
-      Effect.gen(function* () {
-        let answered = false
-        const respond = <E2 = never>(
-          response: Command.DimseResponse,
-          dataset?: OutgoingDataset<E2> | undefined
-        ): Effect.Effect<void, E | SessionClosed | DimseEncodeError | E2> =>
-          Effect.suspend(() => {
-            if (answered) return Effect.logWarning(`a response to ${command._tag} ${command.messageId} after its final one: not sent`)
-            const final = Status.isFinal(response.status)
-            if (final) answered = true
-            const out = { ...response, messageIdBeingRespondedTo: command.messageId, hasDataset: dataset !== undefined } as Command.DimseResponse
-            const sent = sendMessage(presentationContextId, out, dataset)
-            if (!final) return sent
-            return Effect.catch(sent, (error) =>
-              error instanceof DimseEncodeError ? answerBare(presentationContextId, command, response, error) : Effect.fail(error)
-            )
-          })
-        const incoming: IncomingRequest<E> = {
-          presentationContextId,
-          command,
-          dataset: op.queue === undefined ? undefined : Stream.fromQueue(op.queue),
-          cancelled: Deferred.await(op.cancelled),
-          respond,
-          session: session as Session<E>
-        }
-        const exit = yield* Effect.exit(Effect.suspend(() => onRequest(incoming)))
+    const perform = (presentationContextId: number, command: RequestCommand, op: Performing<E>): Effect.Effect<void> => {
+      let answered = false
+      const respond = <E2 = never>(
+        response: Command.DimseResponse,
+        dataset?: OutgoingDataset<E2> | undefined
+      ): Effect.Effect<void, E | SessionClosed | DimseEncodeError | E2> =>
+        Effect.suspend(() => {
+          if (answered) return Effect.logWarning(`a response to ${command._tag} ${command.messageId} after its final one: not sent`)
+          const final = Status.isFinal(response.status)
+          if (final) answered = true
+          const out = { ...response, messageIdBeingRespondedTo: command.messageId, hasDataset: dataset !== undefined } as Command.DimseResponse
+          const sent = sendMessage(presentationContextId, out, dataset)
+          if (!final) return sent
+          return Effect.catch(sent, (error) =>
+            error instanceof DimseEncodeError ? answerBare(presentationContextId, command, response, error) : Effect.fail(error)
+          )
+        })
+      const incoming: IncomingRequest<E> = {
+        presentationContextId,
+        command,
+        dataset: op.queue === undefined ? undefined : Stream.fromQueue(op.queue),
+        cancelled: Effect.suspend(() => {
+          if (op.cancelRequested) return Effect.void
+          op.cancelled ??= Deferred.makeUnsafe<void>()
+          return Deferred.await(op.cancelled)
+        }),
+        respond,
+        session: session as Session<E>
+      }
+      const afterHandler = (exit: Exit.Exit<void, unknown>): Effect.Effect<void> => {
         // Whatever the handler left of its data set is drained: the reader must never wait for it.
         op.discarding = true
-        if (op.queue !== undefined) yield* Queue.shutdown(op.queue)
-        if (Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)) return
+        if (op.queue !== undefined) Queue.shutdownUnsafe(op.queue)
+        if (Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)) return Effect.void
         if (!answered) {
           const cause = Exit.isFailure(exit) ? exit.cause : undefined
           const status = failureStatus(command, cause)
-          if (cause !== undefined) yield* Effect.logWarning(`${serviceOf(command._tag)} handler failed: answering ${Status.toHex(status)}`, cause)
-          else yield* Effect.logWarning(`${serviceOf(command._tag)} handler ended without a final response: answering ${Status.toHex(status)}`)
-          yield* Effect.ignore(respond(Command.responseTo(command, status)))
-        } else if (Exit.isFailure(exit)) {
-          yield* Effect.logWarning(`${serviceOf(command._tag)} handler failed after its final response`, exit.cause)
+          return Effect.andThen(
+            cause !== undefined
+              ? Effect.logWarning(`${serviceOf(command._tag)} handler failed: answering ${Status.toHex(status)}`, cause)
+              : Effect.logWarning(`${serviceOf(command._tag)} handler ended without a final response: answering ${Status.toHex(status)}`),
+            Effect.ignore(respond(Command.responseTo(command, status)))
+          )
         }
-      }).pipe(
+        if (Exit.isFailure(exit)) return Effect.logWarning(`${serviceOf(command._tag)} handler failed after its final response`, exit.cause)
+        return Effect.void
+      }
+      return Effect.flatMap(Effect.exit(Effect.suspend(() => onRequest(incoming))), afterHandler).pipe(
         Effect.ensuring(
-          Effect.suspend(() => {
+          Effect.sync(() => {
             if (performing.get(command.messageId) === op) performing.delete(command.messageId)
-            return performWindow === undefined ? Effect.void : Effect.asVoid(performWindow.release(1))
+            releasePerformSlot()
           })
         )
       )
+    }
 
     const unrecognized = (presentationContextId: number, request: Unrecognized.Unrecognized) =>
       Effect.gen(function* () {
@@ -689,59 +726,87 @@ export const make = <E>(channel: Channel<E>, options: Options<E> = {}): Effect.E
         })
       )
 
-    const onCommand = (presentationContextId: number, command: Command.DimseCommand): Effect.Effect<void> =>
-      Effect.gen(function* () {
-        if (Command.isResponse(command)) {
-          const p = pending.get(command.messageIdBeingRespondedTo)
-          if (p === undefined) {
-            yield* Effect.logWarning(`a ${command._tag} answers message ${command.messageIdBeingRespondedTo}, which is not outstanding: ignored`)
-          }
-          current = { _tag: "Reply", pending: p, chunks: [], length: 0, tooLarge: false }
-          return
-        }
-        if (command._tag === "CCancelRq") {
-          const op = performing.get(command.messageIdBeingRespondedTo)
-          if (op !== undefined) yield* Deferred.succeed(op.cancelled, undefined)
-          current = { _tag: "Skip" }
-          return
-        }
-        const queue = command.hasDataset ? yield* Queue.bounded<Uint8Array, E | SessionClosed | Cause.Done>(datasetCapacity) : undefined
-        const op: Performing<E> = { command, queue, cancelled: yield* Deferred.make<void>(), discarding: false }
-        current = { _tag: "Request", op }
-        // The window: the reader waits for a free slot (the peer should not exceed what was negotiated).
-        if (performWindow !== undefined) yield* performWindow.take(1)
+    /** Starts performing a request (in its own fiber) once the performer window has room. */
+    const startPerforming = (
+      presentationContextId: number,
+      command: RequestCommand,
+      queue: Queue.Queue<Uint8Array, E | SessionClosed | Cause.Done> | undefined
+    ): Effect.Effect<void> | undefined => {
+      const op: Performing<E> = { command, queue, cancelled: undefined, cancelRequested: false, discarding: false }
+      current = { _tag: "Request", op }
+      const launch = () => {
         performing.set(command.messageId, op)
-        yield* FiberSet.run(operations, perform(presentationContextId, command, op))
-      })
+        runOperation(perform(presentationContextId, command, op))
+      }
+      // The window: the reader waits for a free slot (the peer should not exceed what was negotiated).
+      const wait = takePerformSlot()
+      if (wait === undefined) {
+        launch()
+        return undefined
+      }
+      return Effect.andThen(wait, Effect.sync(launch))
+    }
 
-    const onEvent = (event: Assembler.AssemblerEvent): Effect.Effect<void> => {
+    // The reader's steps are plain functions: they return an Effect only when they must wait (a full data set
+    // queue, the performer window) or log, and undefined (or a boolean: go on or stop) otherwise.
+
+    const onCommand = (presentationContextId: number, command: Command.DimseCommand): Effect.Effect<void> | undefined => {
+      if (Command.isResponse(command)) {
+        const p = pending.get(command.messageIdBeingRespondedTo)
+        current = { _tag: "Reply", pending: p, chunks: [], length: 0, tooLarge: false }
+        return p === undefined
+          ? Effect.logWarning(`a ${command._tag} answers message ${command.messageIdBeingRespondedTo}, which is not outstanding: ignored`)
+          : undefined
+      }
+      if (command._tag === "CCancelRq") {
+        const op = performing.get(command.messageIdBeingRespondedTo)
+        if (op !== undefined) {
+          op.cancelRequested = true
+          if (op.cancelled !== undefined) Deferred.doneUnsafe(op.cancelled, Exit.void)
+        }
+        current = { _tag: "Skip" }
+        return undefined
+      }
+      if (!command.hasDataset) return startPerforming(presentationContextId, command, undefined)
+      return Effect.flatMap(
+        Queue.bounded<Uint8Array, E | SessionClosed | Cause.Done>(datasetCapacity),
+        (queue) => startPerforming(presentationContextId, command, queue) ?? Effect.void
+      )
+    }
+
+    const onEvent = (event: Assembler.AssemblerEvent): Effect.Effect<void> | undefined => {
       switch (event._tag) {
         case "Command":
           return onCommand(event.presentationContextId, event.command)
         case "Data": {
           const c = current
-          if (c === undefined || c._tag === "Skip") return Effect.void
+          if (c === undefined || c._tag === "Skip") return undefined
           if (c._tag === "Request") {
-            const op = c.op
-            if (op.queue === undefined || op.discarding) return Effect.void
-            const offer = event.data.byteLength === 0 ? Effect.void : Effect.asVoid(Queue.offer(op.queue, event.data))
-            return event.isLast ? Effect.andThen(offer, Queue.end(op.queue)) : offer
+            const queue = c.op.queue
+            if (queue === undefined || c.op.discarding) return undefined
+            if (event.data.byteLength > 0 && !Queue.offerUnsafe(queue, event.data)) {
+              // Full (the handler is slow: backpressure) or shut down: the waiting offer tells.
+              const offer = Effect.asVoid(Queue.offer(queue, event.data))
+              return event.isLast ? Effect.andThen(offer, Queue.end(queue)) : offer
+            }
+            if (event.isLast) Queue.endUnsafe(queue)
+            return undefined
           }
-          if (c.pending === undefined || c.tooLarge) return Effect.void
+          if (c.pending === undefined || c.tooLarge) return undefined
           c.length += event.data.byteLength
           if (c.length > maxReplyLength) {
             c.tooLarge = true
             c.chunks.length = 0
             failPending(c.pending, new DatasetTooLarge({ length: c.length, maxLength: maxReplyLength }))
-            return Effect.void
+            return undefined
           }
           if (event.data.byteLength > 0) c.chunks.push(event.data)
-          return Effect.void
+          return undefined
         }
         case "MessageComplete": {
           const c = current
           current = undefined
-          if (c === undefined || c._tag !== "Reply" || c.pending === undefined || c.tooLarge) return Effect.void
+          if (c === undefined || c._tag !== "Reply" || c.pending === undefined || c.tooLarge) return undefined
           const p = c.pending
           const command = event.command as Command.DimseResponse
           const final = Status.isFinal(command.status)
@@ -749,72 +814,84 @@ export const make = <E>(channel: Channel<E>, options: Options<E> = {}): Effect.E
             const id = command.messageIdBeingRespondedTo
             if (pending.get(id) === p) pending.delete(id)
           }
-          const settledNow = final ? wakeIfSettled() : Effect.void
-          if (p.abandoned) return Effect.andThen(final && p.onFinal !== undefined ? p.onFinal : Effect.void, settledNow)
-          const reply: Reply = {
-            presentationContextId: event.presentationContextId,
-            command,
-            dataset: command.hasDataset ? concat(c.chunks, c.length) : undefined
+          if (p.abandoned) {
+            if (final && p.onFinal !== undefined) return Effect.andThen(p.onFinal, wakeIfSettled())
+            if (final) wakeIfSettledUnsafe()
+            return undefined
           }
-          deliver(p, reply, final)
-          return settledNow
+          deliver(p, { presentationContextId: event.presentationContextId, command, dataset: command.hasDataset ? concat(c.chunks, c.length) : undefined }, final)
+          if (final) wakeIfSettledUnsafe()
+          return undefined
         }
       }
     }
 
-    /** Feeds one P-DATA-TF; false when the session must stop reading. */
-    const onPData = (pdu: PDataTf): Effect.Effect<boolean> =>
-      Effect.gen(function* () {
-        for (const pdv of pdu.pdvs) {
-          if (skipDataOn !== undefined) {
-            // The data set of an unrecognized request: skipped up to its last fragment.
-            if (!pdv.isCommand && pdv.presentationContextId === skipDataOn) {
-              if (pdv.isLast) skipDataOn = undefined
-              continue
-            }
-            yield* protocolError(
-              new DimseProtocolError({
-                reason: "CommandDuringDataset",
-                presentationContextId: pdv.presentationContextId,
-                detail: "the data set of an unrecognized request was interrupted"
-              })
-            )
-            return false
-          }
-          const atBoundary = assembler.state === "Idle"
-          const fed = assembler.feed(pdv)
-          if (Result.isFailure(fed)) {
-            const failure = fed.failure
-            const unknown =
-              atBoundary && pdv.isCommand && pdv.isLast && failure._tag === "DimseDecodeError" && failure.tag === CommandFieldTag
-                ? Unrecognized.peek(pdv.data)
-                : undefined
-            if (unknown !== undefined && isAccepted(pdv.presentationContextId)) {
-              // PS3.7 Annex C: an operation we do not know is answered 0211H, not aborted.
-              assembler = Assembler.make(options.maxCommandLength === undefined ? undefined : { maxCommandLength: options.maxCommandLength })
-              if (unknown.hasDataset) skipDataOn = pdv.presentationContextId
-              yield* FiberSet.run(operations, unrecognized(pdv.presentationContextId, unknown))
-              continue
-            }
-            yield* protocolError(failure)
-            return false
-          }
-          for (const event of fed.success) {
-            if (event._tag === "Command" && !isAccepted(event.presentationContextId)) {
-              yield* protocolError(
-                new DimseProtocolError({
-                  reason: "ContextNotAccepted",
-                  presentationContextId: event.presentationContextId,
-                  detail: `a ${event.command._tag} on presentation context ${event.presentationContextId}, which was not accepted`
-                })
-              )
-              return false
-            }
-            yield* onEvent(event)
-          }
+    /** A step that may have to wait, as an Effect. */
+    const asEffect = (step: boolean | Effect.Effect<boolean>): Effect.Effect<boolean> => (typeof step === "boolean" ? Effect.succeed(step) : step)
+
+    const stopWith = (error: AssemblerError): Effect.Effect<boolean> => Effect.as(protocolError(error), false)
+
+    /** Handles the events of one PDV from `from` on: true to go on, false to stop, or an Effect of that. */
+    const onEvents = (events: ReadonlyArray<Assembler.AssemblerEvent>, from: number): boolean | Effect.Effect<boolean> => {
+      for (let j = from; j < events.length; j++) {
+        const event = events[j] as Assembler.AssemblerEvent
+        if (event._tag === "Command" && !isAccepted(event.presentationContextId)) {
+          return stopWith(
+            new DimseProtocolError({
+              reason: "ContextNotAccepted",
+              presentationContextId: event.presentationContextId,
+              detail: `a ${event.command._tag} on presentation context ${event.presentationContextId}, which was not accepted`
+            })
+          )
         }
-        return true
-      })
+        const waiting = onEvent(event)
+        if (waiting !== undefined) return Effect.flatMap(waiting, () => asEffect(onEvents(events, j + 1)))
+      }
+      return true
+    }
+
+    /** Feeds one P-DATA-TF from PDV `from` on: true to go on, false when the session must stop reading, or an Effect of that. */
+    const onPData = (pdu: PDataTf, from: number): boolean | Effect.Effect<boolean> => {
+      const pdvs = pdu.pdvs
+      for (let i = from; i < pdvs.length; i++) {
+        const pdv = pdvs[i] as Pdv
+        if (skipDataOn !== undefined) {
+          // The data set of an unrecognized request: skipped up to its last fragment.
+          if (!pdv.isCommand && pdv.presentationContextId === skipDataOn) {
+            if (pdv.isLast) skipDataOn = undefined
+            continue
+          }
+          return stopWith(
+            new DimseProtocolError({
+              reason: "CommandDuringDataset",
+              presentationContextId: pdv.presentationContextId,
+              detail: "the data set of an unrecognized request was interrupted"
+            })
+          )
+        }
+        const atBoundary = assembler.state === "Idle"
+        const fed = assembler.feed(pdv)
+        if (Result.isFailure(fed)) {
+          const failure = fed.failure
+          const unknown =
+            atBoundary && pdv.isCommand && pdv.isLast && failure._tag === "DimseDecodeError" && failure.tag === CommandFieldTag
+              ? Unrecognized.peek(pdv.data)
+              : undefined
+          if (unknown !== undefined && isAccepted(pdv.presentationContextId)) {
+            // PS3.7 Annex C: an operation we do not know is answered 0211H, not aborted.
+            assembler = Assembler.make(options.maxCommandLength === undefined ? undefined : { maxCommandLength: options.maxCommandLength })
+            if (unknown.hasDataset) skipDataOn = pdv.presentationContextId
+            runOperation(unrecognized(pdv.presentationContextId, unknown))
+            continue
+          }
+          return stopWith(failure)
+        }
+        const step = onEvents(fed.success, 0)
+        if (step === false) return false
+        if (step !== true) return Effect.flatMap(step, (goOn) => (goOn ? asEffect(onPData(pdu, i + 1)) : Effect.succeed(false)))
+      }
+      return true
+    }
 
     const releaseTimeout = options.releaseTimeout === undefined ? undefined : Duration.fromInputUnsafe(options.releaseTimeout)
     const onRelease = Effect.gen(function* () {
@@ -829,25 +906,48 @@ export const make = <E>(channel: Channel<E>, options: Options<E> = {}): Effect.E
       if (options.onReleaseRequested !== undefined) yield* options.onReleaseRequested
     })
 
-    const reader = Effect.gen(function* () {
-      let stop = false
-      yield* channel.incoming.pipe(
-        Stream.takeWhile(() => !stop),
-        Stream.runForEach((item) =>
-          Effect.gen(function* () {
-            if (ended !== undefined) {
-              stop = true
-              return
-            }
-            if (item._tag === "ReleaseRequested") {
-              yield* Effect.forkIn(onRelease, scope)
-              return
-            }
-            if (!(yield* onPData(item.pdu))) stop = true
+    /** One item from the channel: true to go on, false to stop reading, or an Effect of that. */
+    const onItem = (item: ChannelIncoming): boolean | Effect.Effect<boolean> => {
+      if (ended !== undefined) return false
+      if (item._tag === "ReleaseRequested") return Effect.as(Effect.forkIn(onRelease, scope), true)
+      return onPData(item.pdu, 0)
+    }
+
+    const takeBatch = channel.takeBatch
+    const read: Effect.Effect<void, E> =
+      takeBatch === undefined
+        ? Effect.suspend(() => {
+            let stop = false
+            return channel.incoming.pipe(
+              Stream.takeWhile(() => !stop),
+              Stream.runForEach((item) => {
+                const step = onItem(item)
+                if (step === true) return Effect.void
+                if (step === false) {
+                  stop = true
+                  return Effect.void
+                }
+                return Effect.map(step, (goOn) => {
+                  if (!goOn) stop = true
+                })
+              })
+            )
           })
-        )
-      )
-    }).pipe(
+        : Effect.suspend(() => {
+            // Whole batches: one wake-up of the reader for everything received meanwhile.
+            const items = (batch: ReadonlyArray<ChannelIncoming>, from: number): Effect.Effect<void, E> => {
+              for (let k = from; k < batch.length; k++) {
+                const step = onItem(batch[k] as ChannelIncoming)
+                if (step === false) return Effect.void
+                if (step !== true) return Effect.flatMap(step, (goOn) => (goOn ? items(batch, k + 1) : Effect.void))
+              }
+              return loop
+            }
+            const loop: Effect.Effect<void, E> = Effect.flatMap(takeBatch, (batch) => (batch.length === 0 ? Effect.void : items(batch, 0)))
+            return loop
+          })
+
+    const reader = read.pipe(
       Effect.matchCauseEffect({
         onSuccess: () => finish({ _tag: "Ended" }),
         onFailure: (cause) => {

@@ -1,7 +1,7 @@
 import { assert, describe, expect, it } from "@effect/vitest"
 import { Assembler, Command, Fragmenter, Session, Status } from "@dicomnet/dimse"
 import type { PDataTf, Pdv } from "@dicomnet/pdu"
-import { type Cause, Data, Deferred, Effect, Exit, Fiber, Queue, Result, Stream } from "effect"
+import { Cause, Data, Deferred, Effect, Exit, Fiber, Queue, Result, Stream } from "effect"
 import { TestClock } from "effect/testing"
 
 class Broken extends Data.TaggedError("Broken")<{ readonly why: string }> {}
@@ -42,6 +42,8 @@ interface End {
   readonly channel: Session.Channel<Broken>
   /** Every PDU this side sent, in order. */
   readonly sent: Array<PDataTf>
+  /** The size of every batch this side's session took (batched wires only). */
+  readonly batches: Array<number>
   /** Injects an item into this side's incoming (a raw peer). */
   readonly inject: (item: Session.ChannelIncoming) => Effect.Effect<void>
   /** Ends this side's incoming cleanly / with a failure. */
@@ -50,7 +52,7 @@ interface End {
 }
 
 /** Two channels wired back to back over bounded queues (capacity = PDUs in flight per direction). */
-const wire = (options: { readonly maxPduLength?: number; readonly capacity?: number } = {}) =>
+const wire = (options: { readonly maxPduLength?: number; readonly capacity?: number; readonly batched?: boolean } = {}) =>
   Effect.gen(function* () {
     const capacity = options.capacity ?? 16
     const maxPduLength = options.maxPduLength ?? 16384
@@ -58,10 +60,20 @@ const wire = (options: { readonly maxPduLength?: number; readonly capacity?: num
     const bIn = yield* Queue.bounded<Session.ChannelIncoming, Broken | Cause.Done>(capacity)
     const end = (own: typeof aIn, other: typeof aIn): End => {
       const sent: Array<PDataTf> = []
+      const batches: Array<number> = []
       return {
         sent,
+        batches,
         channel: {
-          incoming: Stream.fromQueue(own),
+          // Batched: the session must read takeBatch only (everything queued at once; [] once ended).
+          incoming: options.batched === true ? Stream.die("incoming read although takeBatch is given") : Stream.fromQueue(own),
+          takeBatch:
+            options.batched === true
+              ? Queue.takeAll(own).pipe(
+                  Effect.tap((batch) => Effect.sync(() => batches.push(batch.length))),
+                  Effect.catchIf(Cause.isDone, () => Effect.succeed([]))
+                )
+              : undefined,
           sendPData: (pdvs: ReadonlyArray<Pdv>) =>
             Effect.suspend(() => {
               const pdu: PDataTf = { _tag: "PDataTf", pdvs }
@@ -1045,6 +1057,130 @@ describe("Session · requestOne (single-response operations: C-ECHO, C-STORE, N-
         expect(error.why).toBe("cable cut")
         const after = yield* Effect.flip(requestor.requestOne(1, echoRq()))
         expect(after).toBe(error)
+      })
+    )
+  )
+})
+
+describe("Session · a batched channel (takeBatch: everything received at once, one wake-up of the reader)", () => {
+  /** A C-ECHO-RQ as the PDU a peer would send. */
+  const echoPdu = (messageId: number): Session.ChannelIncoming => {
+    const pdus = Fragmenter.message({ presentationContextId: 1, maxPduLength: 16384 }, { ...echoRq(), messageId })
+    if (Result.isFailure(pdus) || pdus.success[0] === undefined) throw new Error("cannot encode")
+    return { _tag: "PData", pdu: pdus.success[0] }
+  }
+
+  it.effect("reads takeBatch instead of incoming: requests and responses route as with incoming", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { a, b } = yield* wire({ batched: true, maxPduLength: 1024 })
+        const requestor = yield* Session.make(a.channel)
+        const received: Array<Uint8Array> = []
+        yield* Session.make(b.channel, {
+          onRequest: (rq) => Effect.andThen(Stream.runForEach(rq.dataset ?? Stream.empty, (c) => Effect.sync(() => received.push(c))), success(rq))
+        })
+        expect((yield* requestor.requestOne(1, echoRq())).command.status).toBe(0)
+        const streamed = yield* Stream.runCollect(requestor.request(1, echoRq()))
+        expect(streamed.map((r) => r.command.messageIdBeingRespondedTo)).toEqual([2])
+        const data = bytes(10_000, 1)
+        expect((yield* requestor.requestOne(1, storeRq(), data)).command.status).toBe(0)
+        expect(concat(received)).toEqual(data)
+        expect(a.batches.length).toBeGreaterThan(0)
+        expect(b.batches.length).toBeGreaterThan(0)
+      })
+    )
+  )
+
+  it.effect("a batch of several requests and a release request: every request is answered before onReleaseRequested (PS3.8 §7.2)", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { a, b } = yield* wire({ batched: true })
+        const order: Array<string> = []
+        // Queued before the session starts: its first batch holds all of them.
+        for (const id of [1, 2, 3]) yield* b.inject(echoPdu(id))
+        yield* b.inject({ _tag: "ReleaseRequested" })
+        yield* Session.make(b.channel, {
+          onRequest: (rq) => Effect.andThen(Effect.sync(() => order.push(`echo ${rq.command.messageId}`)), success(rq)),
+          onReleaseRequested: Effect.sync(() => order.push("release"))
+        })
+        yield* settle
+        expect(b.batches[0]).toBe(4)
+        expect(order).toEqual(["echo 1", "echo 2", "echo 3", "release"])
+        expect(messagesOn(b.sent).map((m) => [m.command._tag, Command.messageIdOf(m.command)])).toEqual([
+          ["CEchoRsp", 1],
+          ["CEchoRsp", 2],
+          ["CEchoRsp", 3]
+        ])
+        expect(a.sent.length).toBe(0)
+      })
+    )
+  )
+
+  it.effect("backpressure: while the handler does not read, the sender stops after a bounded number of PDUs", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { a, b } = yield* wire({ batched: true, maxPduLength: 1024, capacity: 2 })
+        const requestor = yield* Session.make(a.channel)
+        const go = yield* Deferred.make<void>()
+        let got = 0
+        yield* Session.make(b.channel, {
+          datasetQueueCapacity: 2,
+          onRequest: (rq) =>
+            Effect.gen(function* () {
+              yield* Deferred.await(go)
+              yield* Stream.runForEach(rq.dataset ?? Stream.empty, (c) => Effect.sync(() => (got += c.length)))
+              yield* success(rq)
+            })
+        })
+        const data = bytes(1_000_000, 9)
+        const store = yield* Effect.forkChild(requestor.requestOne(1, storeRq(), Stream.fromIterable(chunksOf(data, 1000))))
+        yield* settle
+        expect(a.sent.length).toBeLessThan(10)
+        yield* Deferred.succeed(go, undefined)
+        expect((yield* Fiber.join(store)).command.status).toBe(0)
+        expect(got).toBe(data.length)
+      })
+    )
+  )
+
+  it.effect("a protocol error inside a batch stops reading: what follows it in the batch is not performed", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { b } = yield* wire({ batched: true })
+        const performed: Array<number> = []
+        yield* b.inject(echoPdu(1))
+        // A data set PDV with no command before it (PS3.8 Annex E), then another request.
+        yield* b.inject({ _tag: "PData", pdu: { _tag: "PDataTf", pdvs: [{ presentationContextId: 1, isCommand: false, isLast: true, data: bytes(4, 0) }] } })
+        yield* b.inject(echoPdu(2))
+        const performer = yield* Session.make(b.channel, {
+          maxOperations: 0,
+          onRequest: (rq) => Effect.andThen(Effect.sync(() => performed.push(rq.command.messageId)), success(rq))
+        })
+        const end = yield* performer.ended
+        assert(end._tag === "Fatal")
+        expect(end.error.reason).toBe("ProtocolError")
+        expect(performed).toEqual([1])
+      })
+    )
+  )
+
+  it.effect("an empty batch (the channel ended) fails outstanding requests with SessionClosed (Ended); a failing takeBatch with its error", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { a, b } = yield* wire({ batched: true })
+        const requestor = yield* Session.make(a.channel)
+        const performer = yield* Session.make(b.channel, { onRequest: () => Effect.never })
+        const op = yield* Effect.forkChild(Effect.flip(requestor.requestOne(1, echoRq())))
+        yield* settle
+        yield* a.end
+        const error = yield* Fiber.join(op)
+        assert(error._tag === "SessionClosed")
+        expect(error.reason).toBe("Ended")
+        expect((yield* requestor.ended)._tag).toBe("Ended")
+        yield* b.fail("peer aborted")
+        const end = yield* performer.ended
+        assert(end._tag === "ChannelFailed")
+        expect(end.error).toEqual(new Broken({ why: "peer aborted" }))
       })
     )
   )

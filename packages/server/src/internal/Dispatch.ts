@@ -205,8 +205,9 @@ export const serve = (
       const idleMillis = timers.idleMillis
       const idle = idleMillis === undefined || !(idleMillis > 0) || !Number.isFinite(idleMillis) ? undefined : idleWatch(idleMillis, handle, () => inFlight > 0)
       const incoming = idle === undefined ? handle.incoming : Stream.tap(handle.incoming, () => idle.touch)
+      const takeBatch = idle === undefined ? handle.takeBatch : Effect.tap(handle.takeBatch, () => idle.touch)
       const session = yield* Session.make<AssociationError.AssociationError>(
-        { incoming, sendPData: handle.sendPData, sendPDataMany: handle.sendPDataMany, peerMaxPduLength: negotiated.peerMaxPduLength },
+        { incoming, takeBatch, sendPData: handle.sendPData, sendPDataMany: handle.sendPDataMany, peerMaxPduLength: negotiated.peerMaxPduLength },
         {
           onRequest: (incoming) => {
             const service = Session.serviceOf(incoming.command._tag)
