@@ -4,7 +4,7 @@ import { assert, describe, expect, it } from "@effect/vitest"
 import { Transport } from "@dicomnet/transport"
 import { Effect, Stream } from "effect"
 import { afterAll } from "vitest"
-import { bytes, transportSuite } from "../../transport/test/suite/TransportSuite.js"
+import { bytes, concat, echo, readAll, transportSuite } from "../../transport/test/suite/TransportSuite.js"
 import { layerTcp } from "../src/NodeTransport.js"
 
 transportSuite({ name: "TCP (node:net, loopback)", layer: () => layerTcp(), host: "127.0.0.1", live: true })
@@ -110,5 +110,23 @@ describe("TCP transport · timers", () => {
       expect(connection.remoteAddress).toBe(`127.0.0.1:${listener.address.port}`)
       const seen = new TextDecoder().decode((yield* Stream.runCollect(connection.input))[0])
       expect(seen).toBe(connection.localAddress)
+    }).pipe(Effect.provide(layerTcp())))
+})
+
+describe("TCP transport · write batches", () => {
+  it.live("a batch of small chunks (copied into one write) and a batch of large ones (vectored) arrive byte-exact and in order", () =>
+    Effect.gen(function*() {
+      const transport = yield* Transport.Transport
+      const listener = yield* transport.listen({ host: "127.0.0.1", port: 0 }, echo)
+      const connection = yield* transport.connect({ host: "127.0.0.1", port: listener.address.port })
+      const chunk = (size: number, seed: number) => Uint8Array.from({ length: size }, (_, i) => (seed + i) & 0xff)
+      const small = [chunk(12, 1), chunk(100, 2), chunk(7, 3)]
+      const large = [chunk(12, 4), chunk(40000, 5), chunk(12, 6), chunk(30000, 7)]
+      yield* connection.write(small)
+      yield* connection.write(large)
+      yield* connection.write(small)
+      yield* connection.close
+      const received = yield* readAll(connection)
+      expect(Buffer.from(received).equals(Buffer.from(concat([...small, ...large, ...small])))).toBe(true)
     }).pipe(Effect.provide(layerTcp())))
 })

@@ -49,6 +49,25 @@ export const peerCertificate = (socket: Tls.TLSSocket): Connection.PeerCertifica
 
 const maxChunksPerPull = 64
 
+/** A batch of small chunks up to this many bytes is copied into one buffer: one plain write instead of cork + writev. */
+const coalesceLimit = 16 * 1024
+
+const byteLength = (chunks: ReadonlyArray<Uint8Array>): number => {
+  let n = 0
+  for (const c of chunks) n += c.length
+  return n
+}
+
+const concat = (chunks: ReadonlyArray<Uint8Array>): Uint8Array => {
+  const out = Buffer.allocUnsafe(byteLength(chunks))
+  let at = 0
+  for (const c of chunks) {
+    out.set(c, at)
+    at += c.length
+  }
+  return out
+}
+
 /**
  * Adopts a connected socket (raw TCP, or TLS over `raw`) as a `Connection`. Reading is pull-based
  * in paused mode, so a peer we do not read from is held back by TCP flow control. `destroy` resets
@@ -153,6 +172,7 @@ export const adopt = (
     let full = false
     try {
       if (chunks.length === 1) full = !socket.write(chunks[0])
+      else if (byteLength(chunks) <= coalesceLimit) full = !socket.write(concat(chunks))
       else {
         socket.cork()
         for (const chunk of chunks) full = !socket.write(chunk) || full
