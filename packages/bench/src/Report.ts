@@ -121,6 +121,8 @@ export const goalsTable = (goals: ReadonlyArray<Goals.Result>, memory: Goals.Mem
     lines.push(`| Peak RSS, one big object (dicomnet → dicomnet) | < ${Goals.bigObjectRssLimitBytes / 1e6} MB on both ends | – | ${both} | – | – | – | dcmjs-dimse: 1.7 GB SCU, 2.1 GB SCP | ${verdictCell(memory.verdict)} |`)
   }
   lines.push("")
+  for (const g of goals) if (g.caveat !== undefined) lines.push(`- ${g.label}: ${g.caveat}`)
+  if (goals.some((g) => g.caveat !== undefined)) lines.push("")
   return lines
 }
 

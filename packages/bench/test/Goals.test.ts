@@ -61,6 +61,13 @@ describe("the issue's targets", () => {
     expect(Goals.memory(figures.filter((f) => f.id !== "store-big"))).toBeUndefined()
   })
 
+  it("a target with a caveat (associations: DCMTK pays a process per association) prints it under the table", () => {
+    const assoc: Report.Figure = { id: "associations", title: "a", unit: "associations/s", rows: [row("dicomnet", "dicomnet", 300), row("DCMTK", "DCMTK", 30)] }
+    const lines = Report.goalsTable(Goals.evaluate([assoc]), undefined)
+    expect(lines.filter((l) => l.startsWith("- Associations")).length).toBe(1)
+    expect(lines.some((l) => l.includes("| 3,726 associations/s | **met** |"))).toBe(true)
+  })
+
   it("markdown: the targets table shows the configuration, objects/s, ratios and the verdict", () => {
     const lines = Report.goalsTable(results, Goals.memory(figures))
     expect(lines).toContain(
