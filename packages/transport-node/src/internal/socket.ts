@@ -49,8 +49,8 @@ export const peerCertificate = (socket: Tls.TLSSocket): Connection.PeerCertifica
 
 const maxChunksPerPull = 64
 
-/** A batch of small chunks up to this many bytes is copied into one buffer: one plain write instead of cork + writev. */
-const coalesceLimit = 16 * 1024
+/** A batch of small chunks up to this many bytes is copied into one (pooled) buffer: one plain write instead of cork + writev. */
+const coalesceLimit = 2048
 
 const byteLength = (chunks: ReadonlyArray<Uint8Array>): number => {
   let n = 0
