@@ -9,6 +9,7 @@ import { Command, Status } from "@dicomnet/dimse"
 import { Effect } from "effect"
 import type { Association, OperationError } from "./Association.js"
 import { DimseFailure } from "./ClientError.js"
+import * as Tracing from "./internal/Tracing.js"
 
 /** The outcome of a successful C-ECHO. @category models */
 export interface EchoResult {
@@ -22,7 +23,7 @@ const echoSpan = { attributes: { "dicomnet.service": "C-ECHO" } } as const
 /**
  * Sends a C-ECHO-RQ on the Verification context and waits for the C-ECHO-RSP: succeeds on 0000H,
  * fails with DimseFailure for any other status, PresentationContextNotAccepted when Verification
- * was not accepted.
+ * was not accepted. Its "dicomnet.operation" span is made only when a Tracer is installed.
  * @category operations
  */
 export const echo = (
@@ -32,12 +33,11 @@ export const echo = (
     Effect.flatMap((reply) => {
       const rsp = reply.command
       return Effect.andThen(
-        Effect.annotateCurrentSpan("dicomnet.status", Status.toHex(rsp.status)),
+        Tracing.annotate("dicomnet.status", Status.toHex(rsp.status)),
         Status.isSuccess(rsp.status)
           ? Effect.succeed({ status: rsp.status })
           : Effect.fail(new DimseFailure({ status: rsp.status, comment: rsp.errorComment, service: "C-ECHO" }))
       )
     }),
-    Effect.withSpan("dicomnet.operation", echoSpan, { captureStackTrace: false }),
-    Effect.withParentSpan(association.span, { captureStackTrace: false })
+    Tracing.withOperationSpan("dicomnet.operation", echoSpan, association.span)
   )

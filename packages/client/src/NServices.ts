@@ -12,6 +12,7 @@ import { Command, MessageStream, Session, Status } from "@dicomnet/dimse"
 import { Effect, Option, Result, Stream } from "effect"
 import type { Association, DimseReply, OperationError, RequestCommand, SingleResponseCommand } from "./Association.js"
 import { DimseFailure } from "./ClientError.js"
+import * as Tracing from "./internal/Tracing.js"
 
 /** The outcome of an N-service whose status is success or a warning. @category models */
 export interface NResult {
@@ -119,7 +120,7 @@ export const send = (
       reply = last.value
     }
     const rsp = reply.command
-    yield* Effect.annotateCurrentSpan("dicomnet.status", Status.toHex(rsp.status))
+    yield* Tracing.annotate("dicomnet.status", Status.toHex(rsp.status))
     const category = Status.category(rsp.status)
     if (category !== "Success" && category !== "Warning") {
       return yield* Effect.fail(new DimseFailure({ status: rsp.status, comment: rsp.errorComment, service }))
@@ -139,8 +140,7 @@ export const send = (
       attributeIdentifierList: rsp.attributeIdentifierList
     }
   }).pipe(
-    Effect.withSpan("dicomnet.operation", { attributes: { "dicomnet.service": service, "dicomnet.sop_class_uid": sopClassUid } }, { captureStackTrace: false }),
-    Effect.withParentSpan(association.span, { captureStackTrace: false })
+    Tracing.withOperationSpan("dicomnet.operation", { attributes: { "dicomnet.service": service, "dicomnet.sop_class_uid": sopClassUid } }, association.span)
   )
 }
 

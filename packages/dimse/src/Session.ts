@@ -219,8 +219,14 @@ const services: Record<string, Status.Service> = {
   NDelete: "N-DELETE"
 }
 
+const serviceByTag = new Map<string, Status.Service>()
+for (const [name, service] of Object.entries(services)) {
+  serviceByTag.set(`${name}Rq`, service)
+  serviceByTag.set(`${name}Rsp`, service)
+}
+
 /** The DIMSE service of a command, e.g. "C-STORE" for CStoreRq or CStoreRsp. @since 0.1.0 @category getters */
-export const serviceOf = (tag: Command.CommandTag): Status.Service => services[tag.replace(/(Rq|Rsp)$/, "")] ?? "C-ECHO"
+export const serviceOf = (tag: Command.CommandTag): Status.Service => serviceByTag.get(tag) ?? "C-ECHO"
 
 /** (0000,0100) Command Field: a decode failure on it at a message boundary is an unknown operation. */
 const CommandFieldTag = 0x00000100

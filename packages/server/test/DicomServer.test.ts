@@ -483,6 +483,50 @@ describe("DicomServer · observability", () => {
     ).pipe(Effect.withTracer(tracer))
   })
 
+  it.effect("without a Tracer installed, no dicomnet.operation span is made: handlers run in the association's span, the caller's span is not annotated", () => {
+    const handlerSpans: Array<string> = []
+    return withServer(
+      {
+        handlers: {
+          echo: () =>
+            Effect.map(Effect.currentSpan, (span) => {
+              handlerSpans.push(span.name)
+              return Status.Code.Success
+            })
+        }
+      },
+      () =>
+        Effect.gen(function* () {
+          const caller = yield* Effect.scoped(Effect.flatMap(Association.request({ host, port, contexts: verification }), (association) =>
+            Effect.andThen(Echo.echo(association), Effect.currentSpan)
+          )).pipe(Effect.withSpan("caller"))
+          expect(caller.name).toBe("caller")
+          expect(caller.attributes.has("dicomnet.status")).toBe(false)
+          expect(handlerSpans).toEqual(["dicomnet.association"])
+        })
+    )
+  })
+
+  it.effect("with a Tracer installed, a server handler runs in its dicomnet.operation span", () => {
+    const handlerSpans: Array<string> = []
+    const tracer = Tracer.make({ span: (options) => Tracer.nativeTracer.span(options) })
+    return withServer(
+      {
+        handlers: {
+          echo: () =>
+            Effect.map(Effect.currentSpan, (span) => {
+              handlerSpans.push(span.name)
+              return Status.Code.Success
+            })
+        }
+      },
+      () => Effect.scoped(Effect.flatMap(Association.request({ host, port, contexts: verification }), Echo.echo))
+    ).pipe(
+      Effect.andThen(Effect.sync(() => expect(handlerSpans).toEqual(["dicomnet.operation"]))),
+      Effect.withTracer(tracer)
+    )
+  })
+
   const capture = (lines: Array<{ message: string; direction: unknown }>) =>
     Logger.layer([
       Logger.make((options) => {

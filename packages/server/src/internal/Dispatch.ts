@@ -16,13 +16,14 @@
  */
 import { type AssociationError, Driver, type Negotiation } from "@dicomnet/association"
 import { Command, Session, Status } from "@dicomnet/dimse"
-import { Cause, Clock, type Duration, Effect, Stream } from "effect"
+import { Cause, Clock, type Duration, Effect, LogLevel, References, Stream } from "effect"
 import type { Handlers } from "../Handlers.js"
 import type { AssociationInfo } from "../LifecycleEvent.js"
 import { countOperation } from "../Metrics.js"
 import * as NServices from "../NServices.js"
 import * as QueryRetrieve from "../QueryRetrieve.js"
 import * as Storage from "../Storage.js"
+import * as Tracing from "./Tracing.js"
 
 /** A request as the session hands it to the server. */
 export type IncomingRequest = Session.IncomingRequest<AssociationError.AssociationError>
@@ -33,6 +34,33 @@ export interface ServeContext {
   readonly negotiated: Negotiation.Negotiated
   readonly handlers: Handlers
 }
+
+/** The operation counters by service and status category, bound to their attributes once. */
+const counters = new Map<Status.Service, Map<string, Effect.Effect<void>>>()
+const counter = (service: Status.Service, category: string): Effect.Effect<void> => {
+  let byCategory = counters.get(service)
+  if (byCategory === undefined) {
+    byCategory = new Map()
+    counters.set(service, byCategory)
+  }
+  let count = byCategory.get(category)
+  if (count === undefined) {
+    count = countOperation(service, category)
+    byCategory.set(category, count)
+  }
+  return count
+}
+
+/** Counts the final status of an operation; annotates its span while tracing and logs it at Debug (built only then). */
+const observeFinal = (service: Status.Service, messageId: number, status: number): Effect.Effect<void> =>
+  Effect.withFiber((fiber) => {
+    let effect = counter(service, Status.category(status))
+    if (Tracing.isTracing(fiber)) effect = Effect.andThen(Effect.annotateCurrentSpan("dicomnet.status", Status.toHex(status)), effect)
+    if (!LogLevel.isGreaterThan(fiber.getRef(References.MinimumLogLevel), "Debug")) {
+      effect = Effect.andThen(effect, Effect.logDebug(`${service} message ${messageId}: ${Status.describe(status, service)}`))
+    }
+    return effect
+  })
 
 /** Counts and annotates the final status of an operation as its response goes out; remembers whether it went. */
 const observed = (rq: IncomingRequest, service: Status.Service): { readonly rq: IncomingRequest; readonly answered: () => boolean } => {
@@ -45,14 +73,7 @@ const observed = (rq: IncomingRequest, service: Status.Service): { readonly rq: 
         Effect.suspend(() => {
           if (!Status.isFinal(response.status) || answered) return rq.respond(response, dataset)
           answered = true
-          return Effect.andThen(
-            Effect.all([
-              Effect.annotateCurrentSpan("dicomnet.status", Status.toHex(response.status)),
-              countOperation(service, Status.category(response.status)),
-              Effect.logDebug(`${service} message ${rq.command.messageId}: ${Status.describe(response.status, service)}`)
-            ]),
-            rq.respond(response, dataset)
-          )
+          return Effect.andThen(observeFinal(service, rq.command.messageId, response.status), rq.respond(response, dataset))
         })
     }
   }
@@ -206,6 +227,11 @@ export const serve = (
       const idle = idleMillis === undefined || !(idleMillis > 0) || !Number.isFinite(idleMillis) ? undefined : idleWatch(idleMillis, handle, () => inFlight > 0)
       const incoming = idle === undefined ? handle.incoming : Stream.tap(handle.incoming, () => idle.touch)
       const takeBatch = idle === undefined ? handle.takeBatch : Effect.tap(handle.takeBatch, () => idle.touch)
+      // Operations in flight never count as idle time; the idle timer restarts when one ends.
+      const operationEnded = Effect.suspend(() => {
+        inFlight--
+        return idle === undefined ? Effect.void : idle.touch
+      })
       const session = yield* Session.make<AssociationError.AssociationError>(
         { incoming, takeBatch, sendPData: handle.sendPData, sendPDataMany: handle.sendPDataMany, peerMaxPduLength: negotiated.peerMaxPduLength },
         {
@@ -213,7 +239,7 @@ export const serve = (
             const service = Session.serviceOf(incoming.command._tag)
             const { rq, answered } = observed(incoming, service)
             const invalid = invalidUidField(rq.command)
-            return (invalid === undefined ? perform(rq, context) : refuseInvalidUid(rq, invalid)).pipe(
+            const operation = (invalid === undefined ? perform(rq, context) : refuseInvalidUid(rq, invalid)).pipe(
               // A failing or dying handler: a failure status, the association goes on (interruption stays).
               Effect.catchCause((cause) =>
                 Cause.hasInterruptsOnly(cause) || answered()
@@ -223,18 +249,15 @@ export const serve = (
                       rq.respond(Command.responseTo(rq.command, Status.Code.ProcessingFailure))
                     )
               ),
-              Effect.withSpan("dicomnet.operation", {
+              // Made only when a Tracer is installed (see Tracing).
+              Tracing.withOperationSpan("dicomnet.operation", {
                 attributes: { "dicomnet.service": service, "dicomnet.message_id": incoming.command.messageId }
-              }, { captureStackTrace: false }),
-              // Operations in flight never count as idle time; the idle timer restarts when one ends.
-              Effect.ensuring(
-                Effect.suspend(() => {
-                  inFlight--
-                  return idle === undefined ? Effect.void : idle.touch
-                })
-              ),
-              (operation) => Effect.andThen(Effect.sync(() => inFlight++), operation)
+              })
             )
+            return Effect.suspend(() => {
+              inFlight++
+              return Effect.ensuring(operation, operationEnded)
+            })
           },
           onReleaseRequested: Effect.ignore(handle.releaseResponse),
           onFatal: (error) =>
