@@ -231,11 +231,22 @@ const maxKeptLength = 1024
 /** An index entry from the bytes of a Part 10 file (short top-level attributes copied, the rest dropped). @category constructors */
 export const instanceOf = (path: string, bytes: Uint8Array): Result.Result<Instance, DataError.DataDecodeError> =>
   Result.map(Part10.decodeFile(bytes), ({ meta, dataset }): Instance => {
-    const kept: Array<Element.Element> = []
+    const short: Array<Element.Primitive> = []
+    let total = 0
     for (const e of dataset.elements()) {
       if (e._tag !== "Primitive" || e.bytes.length > maxKeptLength || e.tag >>> 16 >= 0x7fe0) continue
-      // A copy: a view would keep the whole file in memory.
-      kept.push(Element.primitive(e.tag, e.vr, e.bytes.slice(), e.littleEndian !== false))
+      short.push(e)
+      total += e.bytes.length
+    }
+    // A copy (a view would keep the whole file in memory), one buffer per instance with a view per element:
+    // thousands of instances cost thousands of buffers, not a buffer per attribute.
+    const values = new Uint8Array(total)
+    let offset = 0
+    const kept: Array<Element.Element> = []
+    for (const e of short) {
+      values.set(e.bytes, offset)
+      kept.push(Element.primitive(e.tag, e.vr, values.subarray(offset, offset + e.bytes.length), e.littleEndian !== false))
+      offset += e.bytes.length
     }
     const attributes = Dataset.make(kept)
     return {
