@@ -27,6 +27,7 @@ import {
   InvalidPrimitive
 } from "./AssociationError.js"
 import * as Machine from "./Machine.js"
+import * as PDataParts from "./internal/PDataParts.js"
 import * as Negotiation from "./Negotiation.js"
 
 /** Driver timers. @category options */
@@ -203,6 +204,7 @@ const start = <E, E2>(
     let pendingClosure: { readonly error: AssociationError | undefined } | undefined
     let releaseDone: Deferred.Deferred<void, AssociationError> | undefined
     let associateRq: AAssociateRq | undefined = context.role === "requestor" ? context.associateRq : undefined
+    const pdataParts = PDataParts.make()
 
     const closeTransport = Effect.suspend(() => {
       if (transportClosed) return Effect.void
@@ -302,11 +304,13 @@ const start = <E, E2>(
     let batch: Array<Uint8Array> | undefined
     const writePdu = (pdu: Extract<Machine.Output, { _tag: "SendPdu" }>["pdu"]): Effect.Effect<Machine.Event | undefined> => {
       if (transportClosed) return Effect.succeed(undefined)
-      const parts = pdu._tag === "PDataTf" ? PduCodec.encodePDataTfParts(pdu.pdvs) : [PduCodec.encode(pdu)]
       if (batch !== undefined && pdu._tag === "PDataTf") {
-        for (const part of parts) batch.push(part)
+        pdataParts.push(pdu.pdvs, batch)
         return Effect.succeed(undefined)
       }
+      const parts: Array<Uint8Array> = []
+      if (pdu._tag === "PDataTf") pdataParts.push(pdu.pdvs, parts)
+      else parts.push(PduCodec.encode(pdu))
       return options.write(parts).pipe(
         Effect.as(undefined),
         // A failed write means the connection is gone: PS3.8 Evt17.
@@ -452,7 +456,7 @@ const start = <E, E2>(
       for (const pdvs of pdus) {
         const pdu = pdataOnly({ _tag: "Evt9", pdata: { _tag: "PDataTf", pdvs } })
         if (pdu === undefined) return undefined
-        for (const part of PduCodec.encodePDataTfParts(pdu.pdvs)) parts.push(part)
+        pdataParts.push(pdu.pdvs, parts)
       }
       return parts
     }
