@@ -106,6 +106,8 @@ const computedVr = (tag: Tag.Tag) => (tag === 0x00080061 ? "CS" : tag === 0x0008
 const filterKeys = (keys: ReadonlyArray<Matching.Key>, level: Level): ReadonlyArray<Matching.Key> =>
   keys.filter((k) => !computed.has(k.tag) && rank(levelOf(k.tag)) <= rank(level))
 
+const byTag = (a: Element.Element, b: Element.Element): number => a.tag - b.tag
+
 /** Union of ascending lists of instance positions, ascending and without duplicates. */
 const unionSorted = (lists: ReadonlyArray<ReadonlyArray<number>>): ReadonlyArray<number> => {
   if (lists.length === 1) return lists[0] ?? []
@@ -219,6 +221,9 @@ export const make = (instances: ReadonlyArray<Instance>): Archive => {
       for (const tag of always) elements.push(source.get(tag) ?? Element.string(tag, "UI", ""))
       const cs = source.get(SpecificCharacterSet)
       if (cs !== undefined) elements.push(cs)
+      // Distinct tags (the level, the keys, the unique keys not asked for, the character set): sorted in place,
+      // so that Dataset.make takes the array as it is.
+      elements.sort(byTag)
       out.push(Dataset.make(elements, { characterSet: source.characterSet }))
     }
     return out
