@@ -64,7 +64,7 @@ export interface Role {
   readonly associations: (port: number, count: number, timeoutMs: number) => Promise<ScuResult>
   /** Sends every file of each directory, one association per directory, all directories at once. */
   readonly store: (port: number, input: StoreInput) => Promise<ScuResult>
-  /** C-FIND against an archive (DCMTK dcmqrscp). */
+  /** C-FIND against an archive (DCMTK dcmqrscp or the dicomnet Q/R SCP) holding the tiny set. */
   readonly find: (port: number, input: FindInput) => Promise<ScuResult>
 }
 
