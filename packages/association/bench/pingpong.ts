@@ -3,9 +3,9 @@
  * Driver on both sides, in one process, with a hand-written responder (`takeBatch` + `sendPData`).
  * Reports CPU µs (process.cpuUsage, both sides together, best of 3) per
  * - round trip: the requestor sends one small P-DATA-TF (a command), the responder answers with one;
- * - PDU: the requestor streams P-DATA-TF PDUs of 16 KiB / 256 KiB (one `sendPData` each), the responder takes them.
+ * - PDU: the requestor streams P-DATA-TF PDUs of 256 bytes / 16 KiB / 256 KiB (one `sendPData` each), the responder takes them.
  * Run from /work/main after `npx tsc -b packages/association packages/transport-node`:
- *   node_modules/.bin/node packages/association/bench/pingpong.ts [mem|tcp|both] [roundTrips] [all|rt|16k|256k]
+ *   node_modules/.bin/node packages/association/bench/pingpong.ts [mem|tcp|both] [roundTrips] [all|rt|small|16k|256k]
  * (imports the packages' dist through the workspace links; @dicomnet/transport(-node) are bench-only imports).
  */
 import { Driver, Negotiation, Wire } from "@dicomnet/association"
@@ -115,6 +115,7 @@ const report = (label: string, mode: Mode, count: number) =>
 const suite = (name: string) =>
   Effect.gen(function* () {
     if (only === "all" || only === "rt") yield* report(`${name} round trip x ${roundTrips}`, { _tag: "echo" }, roundTrips)
+    if (only === "all" || only === "small") yield* report(`${name} 256 B PDU x 100000`, { _tag: "stream", pduSize: 256 }, 100000)
     if (only === "all" || only === "16k") yield* report(`${name} 16 KiB PDU x 20000`, { _tag: "stream", pduSize: 16 * 1024 }, 20000)
     if (only === "all" || only === "256k") yield* report(`${name} 256 KiB PDU x 2000`, { _tag: "stream", pduSize: 256 * 1024 }, 2000)
   })

@@ -114,7 +114,7 @@ describe("TCP transport · timers", () => {
 })
 
 describe("TCP transport · write batches", () => {
-  it.live("a batch of small chunks (copied into one write) and a batch of large ones (vectored) arrive byte-exact and in order", () =>
+  it.live("batches of small and large chunks written in one tick (one corked writev) arrive byte-exact and in order", () =>
     Effect.gen(function*() {
       const transport = yield* Transport.Transport
       const listener = yield* transport.listen({ host: "127.0.0.1", port: 0 }, echo)

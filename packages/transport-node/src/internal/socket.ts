@@ -49,25 +49,6 @@ export const peerCertificate = (socket: Tls.TLSSocket): Connection.PeerCertifica
 
 const maxChunksPerPull = 64
 
-/** A batch of small chunks up to this many bytes is copied into one (pooled) buffer: one plain write instead of cork + writev. */
-const coalesceLimit = 2048
-
-const byteLength = (chunks: ReadonlyArray<Uint8Array>): number => {
-  let n = 0
-  for (const c of chunks) n += c.length
-  return n
-}
-
-const concat = (chunks: ReadonlyArray<Uint8Array>): Uint8Array => {
-  const out = Buffer.allocUnsafe(byteLength(chunks))
-  let at = 0
-  for (const c of chunks) {
-    out.set(c, at)
-    at += c.length
-  }
-  return out
-}
-
 /**
  * Adopts a connected socket (raw TCP, or TLS over `raw`) as a `Connection`. Reading is pull-based
  * in paused mode, so a peer we do not read from is held back by TCP flow control. `destroy` resets
@@ -167,17 +148,23 @@ export const adopt = (
 
   // Writes at once; `undefined` when the socket took the chunks below its high-water mark, else the
   // wait for "drain" (or the failure).
+  // Writes made in one turn of the event loop go out together: the socket is corked at the first and
+  // uncorked on the next tick, so a burst of PDUs is one writev.
+  let corked = false
+  const uncork = () => {
+    corked = false
+    if (!socket.destroyed) socket.uncork()
+  }
   const tryWrite = (chunks: Arr.NonEmptyReadonlyArray<Uint8Array>): Effect.Effect<void, TransportError> | undefined => {
     if (socket.destroyed || socket.writableEnded) return Effect.fail(closedError())
     let full = false
     try {
-      if (chunks.length === 1) full = !socket.write(chunks[0])
-      else if (byteLength(chunks) <= coalesceLimit) full = !socket.write(concat(chunks))
-      else {
+      if (!corked) {
+        corked = true
         socket.cork()
-        for (const chunk of chunks) full = !socket.write(chunk) || full
-        socket.uncork()
+        process.nextTick(uncork)
       }
+      for (const chunk of chunks) full = !socket.write(chunk) || full
     } catch (cause) {
       return Effect.fail(toTransportError(cause, remoteAddress))
     }
