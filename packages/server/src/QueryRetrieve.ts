@@ -533,5 +533,24 @@ export const fromDirectory = (dir: string): Effect.Effect<ArchiveSource, Platfor
     return fromArchive(archive, yield* FileSystem.FileSystem)
   })
 
+/**
+ * Find and retrieve handlers over a directory that other processes (or a storage SCP) keep writing into: each
+ * request first brings the index up to date (`Archive.directoryIndex`: a listing and a stat per file, only new
+ * or changed files read), then answers like `fromArchive`.
+ * @category archive
+ */
+export const fromDirectoryIndex = (
+  dir: string
+): Effect.Effect<{ readonly index: Archive.DirectoryIndex; readonly find: FindHandler; readonly retrieve: RetrieveHandler }, never, FileSystem.FileSystem | Path.Path> =>
+  Effect.gen(function* () {
+    const index = yield* Archive.directoryIndex(dir)
+    const fs = yield* FileSystem.FileSystem
+    return {
+      index,
+      find: (request) => Stream.unwrap(Effect.map(index.refresh, (archive) => fromArchive(archive, fs).find(request))),
+      retrieve: (request) => Effect.flatMap(index.refresh, (archive) => fromArchive(archive, fs).retrieve(request))
+    }
+  })
+
 /** Re-exported for callers that build their own index. @category archive */
 export { Archive }

@@ -1,7 +1,11 @@
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { Dataset, Part10 } from "@dicomnet/data"
 import { Synth } from "@dicomnet/synth"
+import { NodeServices } from "@effect/platform-node"
 import { assert, describe, expect, it } from "@effect/vitest"
-import { Result } from "effect"
+import { Effect, Result } from "effect"
 import * as Archive from "../src/archive/Archive.js"
 import * as Matching from "../src/archive/Matching.js"
 
@@ -187,5 +191,43 @@ describe("PS3.4 §C.6 · archive index: Patient Root and Study Root queries", ()
     const b = instance({ PatientID: "P", StudyInstanceUID: "1.2", StudyDate: "20230101" }, 2)
     const small = Archive.make([a, b])
     expect(small.find("STUDY", DS.unsafeFromRecord({ StudyDate: "20220101-" })).map((r) => r.uid("StudyInstanceUID"))).toEqual(["1.2"])
+  })
+})
+
+describe("Archive.directoryIndex · a directory a storage SCP keeps writing into", () => {
+  const files = [...Synth.generate({ patients: 1, studiesPerPatient: 1, seriesPerStudy: 1, instancesPerSeries: 3, rows: 8, columns: 8, seed: "dir" })]
+  const uids = (archive: Archive.Archive) => archive.instances.map((i) => i.sopInstanceUid).sort()
+  const expected = (...n: Array<number>) => n.map((i) => files[i]?.sopInstanceUid ?? "").sort()
+
+  it.effect("reads new and changed files only, drops removed ones, and keeps the same index when nothing changed", () => {
+    const dir = mkdtempSync(join(tmpdir(), "dicomnet-dirindex-"))
+    const at = (i: number) => join(dir, "sub", `${i}.dcm`)
+    const put = (path: string, i: number, mtime: number) => {
+      writeFileSync(path, files[i]?.bytes ?? new Uint8Array(0))
+      utimesSync(path, mtime, mtime)
+    }
+    mkdirSync(join(dir, "sub"))
+    put(at(0), 0, 1_000)
+    put(at(1), 1, 1_000)
+    writeFileSync(join(dir, "README.txt"), "not DICOM")
+    return Effect.gen(function* () {
+      const index = yield* Archive.directoryIndex(dir)
+      const first = yield* index.refresh
+      expect(uids(first)).toEqual(expected(0, 1))
+      // Nothing changed: the same index, with the caches its queries built.
+      expect(yield* index.refresh).toBe(first)
+      put(at(2), 2, 1_000)
+      const added = yield* index.refresh
+      expect(added).not.toBe(first)
+      expect(uids(added)).toEqual(expected(0, 1, 2))
+      rmSync(at(0))
+      expect(uids(yield* index.refresh)).toEqual(expected(1, 2))
+      // Rewritten in place (another instance's bytes, a new modification time): read again.
+      put(at(1), 0, 2_000)
+      expect(uids(yield* index.refresh)).toEqual(expected(0, 2))
+    }).pipe(
+      Effect.provide(NodeServices.layer),
+      Effect.ensuring(Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
+    )
   })
 })

@@ -79,10 +79,12 @@ interface Harness {
 const harness = (
   options: Omit<QueryRetrieve.Options, "find" | "retrieve"> = {},
   wrapFind?: (h: QueryRetrieve.FindHandler) => QueryRetrieve.FindHandler,
-  onCancelSeen?: Effect.Effect<void>
+  onCancelSeen?: Effect.Effect<void>,
+  makeSource: typeof QueryRetrieve.fromDirectory | typeof QueryRetrieve.fromDirectoryIndex = QueryRetrieve.fromDirectory,
+  dir: string = root.path
 ) =>
   Effect.gen(function* () {
-    const source = yield* QueryRetrieve.fromDirectory(root.path)
+    const source = yield* makeSource(dir)
     const performers = QueryRetrieve.performers<Broken>({
       ...options,
       find: wrapFind === undefined ? source.find : wrapFind(source.find),
@@ -322,6 +324,31 @@ describe("PS3.4 §C.4.3 · C-GET SCP performer", () => {
         instances.filter((i) => i.uid("SeriesInstanceUID") === first?.uid("SeriesInstanceUID")).map((i) => i.uid("SOPInstanceUID") ?? "").sort()
       )
       expect(stored.every((s) => s.bytes > 128)).toBe(true)
+    })
+  )
+})
+
+describe("QueryRetrieve.fromDirectoryIndex · C-FIND over a directory that keeps growing", () => {
+  it.live("each query sees the files written since the previous one", () =>
+    Effect.gen(function* () {
+      const dir = Dcmtk.tempDir("dicomnet-qr-live-")
+      const more = [...Synth.generate({ patients: 1, studiesPerPatient: 1, seriesPerStudy: 1, instancesPerSeries: 3, rows: 8, columns: 8, seed: "live" })]
+      const put = (i: number) => {
+        const f = more[i]
+        assert(f !== undefined)
+        const p = join(dir.path, f.path)
+        mkdirSync(dirname(p), { recursive: true })
+        writeFileSync(p, f.bytes)
+      }
+      put(0)
+      put(1)
+      const { scu } = yield* harness({}, undefined, undefined, QueryRetrieve.fromDirectoryIndex, dir.path)
+      const query = { QueryRetrieveLevel: "IMAGE", SOPInstanceUID: null }
+      const pending = (rsps: ReadonlyArray<{ readonly command: { readonly status: number } }>) => rsps.filter((r) => r.command.status === 0xff00).length
+      expect(pending(yield* find(scu, 1, SopClass.StudyRootFind, query))).toBe(2)
+      put(2)
+      expect(pending(yield* find(scu, 1, SopClass.StudyRootFind, query))).toBe(3)
+      dir.cleanup()
     })
   )
 })

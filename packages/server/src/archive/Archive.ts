@@ -7,7 +7,7 @@
  * @since 0.1.0
  */
 import { type DataError, Dataset, Element, Part10, type Tag } from "@dicomnet/data"
-import { Effect, FileSystem, Path, type PlatformError, Result } from "effect"
+import { Effect, FileSystem, Option, Path, type PlatformError, Result, Semaphore } from "effect"
 import * as Matching from "./Matching.js"
 
 /** Query/Retrieve Level (0008,0052) values. @category models */
@@ -284,4 +284,71 @@ export const fromDirectory = (dir: string): Effect.Effect<Archive, PlatformError
       else yield* Effect.logDebug(`archive: skipping ${full} (not a DICOM instance)`)
     }
     return make(instances)
+  })
+
+/** A directory's index kept current by `refresh` (see `directoryIndex`). @category models */
+export interface DirectoryIndex {
+  /**
+   * The index of the directory as it is now: lists it, reads only the files that are new or changed (size or
+   * modification time) since the last refresh, drops the removed ones. When nothing changed it is the same
+   * `Archive` as before (with the decoded values and value indexes its queries built).
+   */
+  readonly refresh: Effect.Effect<Archive, PlatformError.PlatformError>
+}
+
+interface Seen {
+  readonly size: bigint
+  readonly mtime: number | undefined
+  readonly instance: Instance | undefined
+}
+
+/**
+ * An index of every DICOM file under `dir` (recursively) that a query can bring up to date cheaply: a storage
+ * SCP writing into the directory and a C-FIND SCP answering from it see the same files without re-reading
+ * the whole directory at each query (a refresh costs a listing and a stat per file; only new or changed files
+ * are read). Files that are not DICOM are skipped (and not read again until they change).
+ * @category constructors
+ */
+export const directoryIndex = (dir: string): Effect.Effect<DirectoryIndex, never, FileSystem.FileSystem | Path.Path> =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    let seen = new Map<string, Seen>()
+    let current: Archive | undefined
+    // One refresh at a time: queries arriving together share the work instead of reading the same files twice.
+    const lock = yield* Semaphore.make(1)
+    const refresh = lock.withPermit(Effect.gen(function* () {
+      const names = (yield* fs.readDirectory(dir, { recursive: true })).sort()
+      const next = new Map<string, Seen>()
+      let changed = current === undefined
+      // The stats run side by side (the thread pool's several workers); the files are then handled in name order.
+      const fulls = names.map((name) => path.join(dir, name))
+      const infos = yield* Effect.forEach(fulls, (full) => fs.stat(full), { concurrency: 16 })
+      for (let n = 0; n < fulls.length; n++) {
+        const full = fulls[n]
+        const info = infos[n]
+        if (full === undefined || info === undefined || info.type !== "File") continue
+        const size = BigInt(info.size)
+        const mtime = Option.getOrUndefined(info.mtime)?.getTime()
+        const before = seen.get(full)
+        if (before !== undefined && before.size === size && before.mtime === mtime) {
+          next.set(full, before)
+          continue
+        }
+        changed = true
+        const instance = instanceOf(full, yield* fs.readFile(full))
+        const ok = Result.isSuccess(instance) && instance.success.sopInstanceUid !== ""
+        if (!ok) yield* Effect.logDebug(`archive: skipping ${full} (not a DICOM instance)`)
+        next.set(full, { size, mtime, instance: ok ? instance.success : undefined })
+      }
+      if (next.size !== seen.size) changed = true
+      seen = next
+      if (!changed && current !== undefined) return current
+      const instances: Array<Instance> = []
+      for (const entry of next.values()) if (entry.instance !== undefined) instances.push(entry.instance)
+      const archive = make(instances)
+      current = archive
+      return archive
+    }))
+    return { refresh }
   })
