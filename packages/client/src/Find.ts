@@ -8,8 +8,8 @@
 import type { PresentationContextNotAccepted } from "@dicomnet/association"
 import { type DataError, Dataset, DatasetCodec, Element, SopClass } from "@dicomnet/data"
 import { Command, Status } from "@dicomnet/dimse"
-import { Effect, Result, Stream } from "effect"
-import type { Association, OperationError } from "./Association.js"
+import { type Array as Arr, Effect, type Pull, Result, Stream } from "effect"
+import type { Association, DimseReply, OperationError } from "./Association.js"
 import { DimseFailure } from "./ClientError.js"
 
 /** The information model: Patient Root, Study Root (Query/Retrieve) or Modality Worklist. @category models */
@@ -49,6 +49,49 @@ export const identifier = (keys: Keys, level: Level | undefined): Result.Result<
   return level === undefined ? ds : Result.map(ds, (d) => d.with(Element.string(QueryRetrieveLevel, "CS", level)))
 }
 
+type Matches = Arr.NonEmptyReadonlyArray<Dataset.Dataset>
+
+/**
+ * The identifiers of the pending responses, decoded a chunk of responses at a time (everything received
+ * meanwhile) rather than one Effect per response. A failure status or an identifier that cannot be decoded
+ * fails the stream right after the matches before it, and stops reading the responses (the operation is
+ * then abandoned: C-CANCEL).
+ */
+const matchesOf = <E>(
+  replies: Stream.Stream<DimseReply, E>,
+  transferSyntax: string
+): Stream.Stream<Dataset.Dataset, E | DimseFailure | DataError.DataDecodeError> =>
+  Stream.transformPull(replies, (pull) =>
+    Effect.sync(() => {
+      let failure: DimseFailure | DataError.DataDecodeError | undefined
+      const next: Pull.Pull<Matches, E | DimseFailure | DataError.DataDecodeError> = Effect.suspend(() => {
+        if (failure !== undefined) return Effect.fail(failure)
+        return Effect.flatMap(pull, (chunk) => {
+          const out: Array<Dataset.Dataset> = []
+          for (const reply of chunk) {
+            const status = reply.command.status
+            if (Status.isPending(status)) {
+              if (reply.dataset === undefined) continue
+              const decoded = DatasetCodec.decode(reply.dataset, transferSyntax)
+              if (Result.isSuccess(decoded)) {
+                out.push(decoded.success)
+                continue
+              }
+              failure = decoded.failure
+            } else if (Status.isFailure(status)) {
+              failure = new DimseFailure({ status, comment: reply.command.errorComment, service: "C-FIND" })
+            }
+            if (failure !== undefined) break
+          }
+          if (out.length > 0) return Effect.succeed(out as unknown as Matches)
+          // Nothing to emit from this chunk: fail now, or read on.
+          return next
+        })
+      })
+      return next
+    })
+  )
+
 /**
  * The matches of a C-FIND, as identifiers, in the order the SCP sends them. Ends after the final
  * response (success, or cancel after an early stop); fails with DimseFailure on a failure status.
@@ -64,20 +107,7 @@ export const find = (association: Association, options: FindOptions): Stream.Str
       const bytes = yield* Effect.fromResult(DatasetCodec.encode(ds, pc.transferSyntax))
       const rq = Command.cFindRq({ affectedSopClassUid: sopClass, messageId: 0, priority: options.priority ?? Command.Priority.Medium })
       const replies = association.request(rq, bytes, { presentationContextId: pc.presentationContextId })
-      return replies.pipe(
-        Stream.mapEffect((reply): Effect.Effect<Dataset.Dataset | undefined, DimseFailure | DataError.DataDecodeError> => {
-          const status = reply.command.status
-          if (Status.isPending(status)) {
-            if (reply.dataset === undefined) return Effect.succeed(undefined)
-            return Effect.fromResult(DatasetCodec.decode(reply.dataset, pc.transferSyntax))
-          }
-          if (Status.isFailure(status)) {
-            return Effect.fail(new DimseFailure({ status, comment: reply.command.errorComment, service: "C-FIND" }))
-          }
-          return Effect.succeed(undefined)
-        }),
-        Stream.filter((d): d is Dataset.Dataset => d !== undefined)
-      )
+      return matchesOf(replies, pc.transferSyntax)
     })
   ).pipe(Stream.withSpan("dicomnet.operation", { captureStackTrace: false, attributes: { "dicomnet.service": "C-FIND", "dicomnet.model": options.model } }))
 

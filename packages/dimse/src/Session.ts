@@ -21,7 +21,7 @@
  * @since 0.1.0
  */
 import type { PDataTf, Pdv } from "@dicomnet/pdu"
-import { Cause, Deferred, Duration, Effect, Exit, FiberSet, Queue, Result, type Scope, Semaphore, Stream } from "effect"
+import { type Array as Arr, Cause, Deferred, Duration, Effect, Exit, FiberSet, type Pull, Queue, Result, type Scope, Semaphore, Stream } from "effect"
 import * as Assembler from "./Assembler.js"
 import * as Command from "./Command.js"
 import {
@@ -537,16 +537,30 @@ export const make = <E>(channel: Channel<E>, options: Options<E> = {}): Effect.E
         const withId = { ...command, messageId, hasDataset: dataset !== undefined } as RequestCommand
         yield* sendMessage(presentationContextId, withId, dataset)
         sent = true
-        const take: Effect.Effect<Reply, RequestError<E>> =
+        // Every response received meanwhile in one chunk; the DIMSE timer covers each wait for more.
+        const takeAll: Effect.Effect<ReadonlyArray<Reply>, RequestError<E>> =
           dimseTimeout === undefined
-            ? Queue.take(queue)
-            : Effect.timeoutOrElse(Queue.take(queue), {
+            ? Queue.takeAll(queue)
+            : Effect.timeoutOrElse(Queue.takeAll(queue), {
                 duration: dimseTimeout,
                 orElse: () => Effect.fail(new DimseTimeout({ messageId, service, command: command._tag, millis: timeoutMillis }))
               })
-        const replies: Stream.Stream<Reply, RequestError<E>> = Stream.fromEffectRepeat(
-          take.pipe(Effect.tap((reply) => (Status.isFinal(reply.command.status) ? release : Effect.void)))
-        ).pipe(Stream.takeUntil((reply) => Status.isFinal(reply.command.status)))
+        const replies: Stream.Stream<Reply, RequestError<E>> = Stream.fromPull(
+          Effect.sync(() => {
+            let done = false
+            const pull = (): Pull.Pull<Arr.NonEmptyReadonlyArray<Reply>, RequestError<E>> => {
+              if (done) return Cause.done()
+              return Effect.flatMap(takeAll, (batch) => {
+                // The final response ends the operation (nothing of it can follow: its id is no longer routed).
+                const final = batch.findIndex((reply) => Status.isFinal(reply.command.status))
+                if (final < 0) return Effect.succeed(batch as Arr.NonEmptyReadonlyArray<Reply>)
+                done = true
+                return Effect.as(release, (final === batch.length - 1 ? batch : batch.slice(0, final + 1)) as Arr.NonEmptyReadonlyArray<Reply>)
+              })
+            }
+            return Effect.suspend(pull)
+          })
+        )
         return {
           messageId,
           presentationContextId,

@@ -211,6 +211,31 @@ describe("Session · requests and responses (PS3.7 §9.3)", () => {
     )
   )
 
+  it.effect("responses received before the consumer reads them are all delivered in order; the final one ends the stream and frees the window", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { a, b } = yield* wire()
+        const requestor = yield* Session.make(a.channel, { maxOutstanding: 1 })
+        yield* Session.make(b.channel, {
+          onRequest: (rq) =>
+            Effect.gen(function* () {
+              if (rq.command._tag !== "CFindRq") return yield* success(rq)
+              for (let i = 0; i < 5; i++) yield* rq.respond(Command.responseTo(rq.command, Status.Code.Pending), bytes(4, i))
+              yield* success(rq)
+            })
+        })
+        const op = yield* requestor.start(1, findRq(), bytes(4, 0))
+        // Everything arrives before the first pull.
+        yield* settle
+        const replies = yield* Stream.runCollect(op.replies)
+        expect(replies.map((r) => r.command.status)).toEqual([0xff00, 0xff00, 0xff00, 0xff00, 0xff00, 0])
+        expect(replies.map((r) => r.dataset?.[0])).toEqual([0, 1, 2, 3, 4, undefined])
+        // Window 1: the next request goes out at once.
+        expect((yield* requestor.requestOne(1, echoRq())).command.messageIdBeingRespondedTo).toBe(2)
+      })
+    )
+  )
+
   it.effect("routes responses by Message ID Being Responded To, whatever their order", () =>
     Effect.scoped(
       Effect.gen(function* () {

@@ -104,7 +104,11 @@ export const make = (
     ): Stream.Stream<DimseReply, OperationError | E2> => {
       const service = serviceOf(command._tag)
       return session.request(presentationContextId, command, dataset).pipe(
-        Stream.tap((reply) => (Status.isFinal(reply.command.status) ? observeFinal(service, reply) : Effect.void)),
+        // Per chunk of responses (everything received meanwhile), not per response.
+        Stream.mapArrayEffect((replies) => {
+          const final = replies.find((reply) => Status.isFinal(reply.command.status))
+          return final === undefined ? Effect.succeed(replies) : Effect.as(observeFinal(service, final), replies)
+        }),
         Stream.tapError((error) => (error instanceof DimseTimeout ? countOperation(service, "Timeout") : Effect.void)),
         Stream.mapError((error) => (error instanceof SessionClosed ? toAssociationError(error) : error))
       ) as Stream.Stream<DimseReply, OperationError | E2>
