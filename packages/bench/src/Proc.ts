@@ -3,6 +3,7 @@
  * servers run until stopped. Every process gets TCP_NODELAY=1 (DCMTK leaves Nagle on otherwise).
  * Peak RSS is the kernel's VmHWM from /proc/PID/status, polled while the process lives and read once more
  * right before a server is stopped (exact for servers; for clients at most one poll interval late).
+ * CPU time (user + system, from /proc/PID/stat, 10 ms ticks) is read the same way.
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import { readdirSync, readFileSync } from "node:fs"
@@ -33,9 +34,13 @@ export interface Finished {
   readonly peakRssKb: number | undefined
   /** True when the process was killed for running past its time limit. */
   readonly timedOut: boolean
+  /** CPU seconds (user + system, its reaped children included) at the last poll: at most 5 ms short. */
+  readonly cpuSeconds: number | undefined
 }
 
 const pollMs = 20
+/** Clients are polled more often: their CPU time is read at the last poll before they exit. */
+const clientPollMs = 5
 
 /** Children still running: killed when the suite exits, so no SCP outlives it. */
 const live = new Set<ChildProcess>()
@@ -56,6 +61,23 @@ export const peakRssOf = (pid: number | undefined): number | undefined => {
   try {
     const match = /VmHWM:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))
     return match?.[1] === undefined ? undefined : Number(match[1])
+  } catch {
+    return undefined
+  }
+}
+
+/** Clock ticks per second of /proc/PID/stat times (USER_HZ: 100 on Linux). */
+const ticksPerSecond = 100
+
+/** CPU seconds of a live process (user + system), with `reaped` also those of its children it has waited for. */
+export const cpuSecondsOf = (pid: number | undefined, reaped: boolean): number | undefined => {
+  if (pid === undefined) return undefined
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
+    // Fields after ") ": state(3) ppid(4) ... utime(14) stime(15) cutime(16) cstime(17).
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+    const at = (field: number) => Number(fields[field - 3] ?? 0)
+    return (at(14) + at(15) + (reaped ? at(16) + at(17) : 0)) / ticksPerSecond
   } catch {
     return undefined
   }
@@ -82,20 +104,30 @@ const childrenOf = (pid: number): ReadonlyArray<number> => {
  * Follows a process's VmHWM while it lives (with `children`, also its child processes': the figure is then
  * the largest single process); `read` takes a fresh sample and returns the largest seen.
  */
-const watchRss = (child: ChildProcess, children = false) => {
+const watchRss = (child: ChildProcess, children = false, intervalMs = pollMs) => {
   let peak: number | undefined
+  let cpu: number | undefined
   const sample = () => {
     const pids = child.pid === undefined ? [] : children ? [child.pid, ...childrenOf(child.pid)] : [child.pid]
     for (const pid of pids) {
       const now = peakRssOf(pid)
       if (now !== undefined && (peak === undefined || now > peak)) peak = now
     }
+    cpu = cpuSecondsOf(child.pid, true) ?? cpu
     return peak
   }
-  const timer = setInterval(sample, pollMs)
+  /** CPU seconds now: the process and its reaped children, plus its live children (forking servers). */
+  const cpuNow = (): number | undefined => {
+    const own = cpuSecondsOf(child.pid, true)
+    if (own === undefined || !children || child.pid === undefined) return own
+    return childrenOf(child.pid).reduce((sum, pid) => sum + (cpuSecondsOf(pid, false) ?? 0), own)
+  }
+  const timer = setInterval(sample, intervalMs)
   return {
     read: sample,
     last: () => peak,
+    lastCpu: () => cpu,
+    cpuNow,
     stop: () => clearInterval(timer)
   }
 }
@@ -105,7 +137,7 @@ export const run = (command: Command, options: { readonly timeoutMs: number; rea
   new Promise((resolve) => {
     const started = performance.now()
     const child = track(spawn(command.file, [...command.args], { cwd: options.cwd, env: childEnv(), stdio: ["ignore", "pipe", "pipe"] }))
-    const rss = watchRss(child)
+    const rss = watchRss(child, false, clientPollMs)
     const out: Array<Buffer> = []
     const err: Array<Buffer> = []
     let timedOut = false
@@ -128,7 +160,8 @@ export const run = (command: Command, options: { readonly timeoutMs: number; rea
         stderr: Buffer.concat(err).toString("utf8") + extraErr,
         wallSeconds: (performance.now() - started) / 1000,
         peakRssKb: rss.last(),
-        timedOut
+        timedOut,
+        cpuSeconds: rss.lastCpu()
       })
     }
     child.on("error", (e) => finish(null, null, String(e)))
@@ -145,6 +178,8 @@ export interface Server {
   readonly alive: () => boolean
   /** The peak RSS so far (KiB; with forking servers, the largest process). */
   readonly peakRss: () => number | undefined
+  /** CPU seconds used so far (user + system; with forking servers, the children's included). */
+  readonly cpuSeconds: () => number | undefined
   /** Reads the peak RSS, then stops the process (SIGTERM, SIGKILL after 2 s); resolves once it exited. */
   readonly stop: () => Promise<{ readonly peakRssKb: number | undefined }>
 }
@@ -183,6 +218,7 @@ export const start = async (
     output,
     alive: () => !exited,
     peakRss: () => rss.read(),
+    cpuSeconds: () => rss.cpuNow(),
     stop: async () => {
       const peakRssKb = rss.read()
       rss.stop()

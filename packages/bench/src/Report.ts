@@ -23,6 +23,10 @@ export interface Row {
   readonly wallSeconds?: number
   readonly scuPeakRssKb?: number
   readonly scpPeakRssKb?: number
+  /** Median CPU µs (user + system) per operation of the SCU: its measured work only (see Role.ScuResult.cpuSeconds). */
+  readonly scuCpuUsPerOp?: number
+  /** Median CPU µs per operation of the SCP process (forked children included), read before and after each run. */
+  readonly scpCpuUsPerOp?: number
   /** median / the DCMTK → DCMTK median of the same figure. */
   readonly ratio?: number
 }
@@ -35,6 +39,8 @@ export interface Figure {
   readonly note?: string
   /** Mean bytes of one object (C-STORE figures): MB/s divided by it gives objects/s. */
   readonly itemBytes?: number
+  /** What one operation of the CPU column is (echo, association, object, match, MB). */
+  readonly operation?: string
   readonly rows: ReadonlyArray<Row>
 }
 
@@ -72,6 +78,8 @@ export const formatValue = (v: number): string =>
   v >= 100 ? Math.round(v).toLocaleString("en-US") : v >= 10 ? v.toFixed(1) : v >= 1 ? v.toFixed(2) : v.toPrecision(2)
 
 const formatRss = (kb: number | undefined): string => (kb === undefined ? "–" : `${Math.round(kb / 1024)} MiB`)
+
+const formatCpu = (us: number | undefined): string => (us === undefined ? "–" : formatValue(us))
 
 const formatRatio = (r: number | undefined): string => (r === undefined ? "–" : r >= 10 ? `${r.toFixed(0)}×` : `${r.toFixed(2)}×`)
 
@@ -153,19 +161,26 @@ export const markdown = (report: Report): string => {
     "median of the same table: above 1 is faster than DCMTK, below 1 slower. Peak RSS is the largest VmHWM of the",
     "SCU process(es) and of the SCP process over the runs. Times of CLI clients exclude the process start-up",
     "(measured with `--version` and subtracted); library agents time their own loop after an untimed warm-up",
-    "(1,000 echoes, 20 associations, 2 queries), so that the JIT has compiled the hot paths. See README.md.",
+    "(1,000 echoes, 20 associations, 2 queries), so that the JIT has compiled the hot paths. **CPU µs per",
+    "operation** (user + system) is less sensitive to other load than the rates: the SCP's is read from /proc",
+    "before and after each run (forked children included; it covers an agent's warm-up too, divided accordingly),",
+    "the SCU's is the agents' own for their timed loop, or a DCMTK tool's whole process when it ran ≥ 0.25 s (polled",
+    "every 5 ms); Node CLIs' is not shown (their start-up would dominate). See README.md.",
     "",
     ...goalsTable(report.goals ?? Goals.evaluate(report.figures), report.memoryGoal ?? Goals.memory(report.figures))
   ]
   for (const figure of report.figures) {
     lines.push(`## ${figure.title}`, "")
     if (figure.note !== undefined) lines.push(figure.note, "")
-    lines.push(`| SCU → SCP | ${figure.unit} | × DCMTK | runs | SCU peak RSS | SCP peak RSS | note |`, "| --- | ---: | ---: | --- | ---: | ---: | --- |")
+    lines.push(
+      `| SCU → SCP | ${figure.unit} | × DCMTK | runs | SCU peak RSS | SCP peak RSS | CPU µs per ${figure.operation ?? "operation"}, SCU / SCP | note |`,
+      "| --- | ---: | ---: | --- | ---: | ---: | ---: | --- |"
+    )
     for (const row of figure.rows) {
       const runs = row.values.map(formatValue).join(" / ")
       const note = row.status === "ok" ? (row.wallSeconds !== undefined && row.seconds !== undefined ? `${row.seconds.toFixed(2)} s (wall ${row.wallSeconds.toFixed(2)} s)` : "") : (row.reason ?? "")
       lines.push(
-        `| ${row.scu} → ${row.scp} | ${cell(row)} | ${formatRatio(row.ratio)} | ${runs || "–"} | ${formatRss(row.scuPeakRssKb)} | ${formatRss(row.scpPeakRssKb)} | ${escapeMd(note)} |`
+        `| ${row.scu} → ${row.scp} | ${cell(row)} | ${formatRatio(row.ratio)} | ${runs || "–"} | ${formatRss(row.scuPeakRssKb)} | ${formatRss(row.scpPeakRssKb)} | ${formatCpu(row.scuCpuUsPerOp)} / ${formatCpu(row.scpCpuUsPerOp)} | ${escapeMd(note)} |`
       )
     }
     lines.push("")

@@ -35,6 +35,13 @@ export interface ScuResult {
   readonly peakRssKb: number | undefined
   /** Items done when the SCU reports them (matches for C-FIND). */
   readonly count?: number
+  /**
+   * CPU seconds of the SCU for the measured work: the agents' own (process.cpuUsage around the timed loop),
+   * DCMTK tools' whole process (their start-up is a few ms); undefined for Node CLIs (start-up would dominate).
+   */
+  readonly cpuSeconds?: number
+  /** Operations the SCP served untimed before the measured ones (an agent's warm-up): its CPU covers them too. */
+  readonly warmUpOperations?: number
 }
 
 /** A C-STORE run: the directories to send, one association each, concurrently. */
@@ -89,20 +96,44 @@ export const maxRss = (values: ReadonlyArray<number | undefined>): number | unde
 }
 
 /** The JSON line an agent prints last on stdout: `{"seconds":..., "count":...}`. */
-export const agentReport = (what: string, finished: Proc.Finished): { readonly seconds: number; readonly count?: number } => {
+export const agentReport = (
+  what: string,
+  finished: Proc.Finished
+): { readonly seconds: number; readonly count?: number; readonly cpuSeconds?: number; readonly warmUp?: number } => {
   const line = finished.stdout.trim().split("\n").filter((l) => l.startsWith("{")).at(-1)
   if (line === undefined) throw new Error(`${what}: no report on stdout`)
-  const parsed = JSON.parse(line) as { seconds?: unknown; count?: unknown }
+  const parsed = JSON.parse(line) as { seconds?: unknown; count?: unknown; cpuSeconds?: unknown; warmUp?: unknown }
   if (typeof parsed.seconds !== "number") throw new Error(`${what}: bad report ${line}`)
-  return typeof parsed.count === "number" ? { seconds: parsed.seconds, count: parsed.count } : { seconds: parsed.seconds }
+  return {
+    seconds: parsed.seconds,
+    ...(typeof parsed.count === "number" ? { count: parsed.count } : {}),
+    ...(typeof parsed.cpuSeconds === "number" ? { cpuSeconds: parsed.cpuSeconds } : {}),
+    ...(typeof parsed.warmUp === "number" ? { warmUp: parsed.warmUp } : {})
+  }
 }
 
-/** The median wall time of a quick command (`tool --version`): the start-up cost subtracted from wall times. */
-export const startupSeconds = async (command: Proc.Command, runs = 3): Promise<number> => {
-  const times: Array<number> = []
-  for (let i = 0; i < runs; i++) times.push((await Proc.run(command, { timeoutMs: 30_000 })).wallSeconds)
-  times.sort((a, b) => a - b)
-  return times[Math.floor(times.length / 2)] ?? 0
+/** A client agent's run as a result: its own timing and CPU, the process's wall time and peak RSS. */
+export const agentResult = (what: string, finished: Proc.Finished): ScuResult => {
+  const report = agentReport(what, finished)
+  return {
+    seconds: report.seconds,
+    wallSeconds: finished.wallSeconds,
+    peakRssKb: finished.peakRssKb,
+    ...(report.count === undefined ? {} : { count: report.count }),
+    ...(report.cpuSeconds === undefined ? {} : { cpuSeconds: report.cpuSeconds }),
+    ...(report.warmUp === undefined ? {} : { warmUpOperations: report.warmUp })
+  }
+}
+
+/**
+ * The shortest wall time of a quick command (`tool --version`) over a few runs: the start-up cost subtracted from
+ * wall times. The minimum, not the median: other load only ever lengthens a run, and an inflated start-up would
+ * be subtracted from a short measured run (a DCMTK store of 0.1 s) and inflate its rate.
+ */
+export const startupSeconds = async (command: Proc.Command, runs = 5): Promise<number> => {
+  let best = Number.POSITIVE_INFINITY
+  for (let i = 0; i < runs; i++) best = Math.min(best, (await Proc.run(command, { timeoutMs: 30_000 })).wallSeconds)
+  return Number.isFinite(best) ? best : 0
 }
 
 /** Memoizes a promise-returning thunk. */
@@ -114,8 +145,19 @@ export const once = <A>(f: () => Promise<A>): (() => Promise<A>) => {
   }
 }
 
-/** Turns finished SCU processes into a result: the slowest wall time minus the start-up. */
-export const fromProcesses = (finished: ReadonlyArray<Proc.Finished>, startup: number): ScuResult => {
+/**
+ * Turns finished SCU processes into a result: the slowest wall time minus the start-up; with `cpu`, the CPU of all
+ * of them (for native tools, whose start-up costs a few ms of CPU), when each ran at least 0.25 s (CPU is
+ * polled every 5 ms, so a shorter process would lose too large a share of it).
+ */
+export const fromProcesses = (finished: ReadonlyArray<Proc.Finished>, startup: number, cpu = false): ScuResult => {
   const wall = Math.max(...finished.map((f) => f.wallSeconds))
-  return { seconds: Math.max(wall - startup, 1e-3), wallSeconds: wall, peakRssKb: maxRss(finished.map((f) => f.peakRssKb)) }
+  const cpus = finished.map((f) => (f.wallSeconds >= 0.25 ? f.cpuSeconds : undefined))
+  const all = cpu && cpus.every((c) => c !== undefined) ? cpus.reduce<number>((sum, c) => sum + (c ?? 0), 0) : undefined
+  return {
+    seconds: Math.max(wall - startup, 1e-3),
+    wallSeconds: wall,
+    peakRssKb: maxRss(finished.map((f) => f.peakRssKb)),
+    ...(all === undefined ? {} : { cpuSeconds: all })
+  }
 }

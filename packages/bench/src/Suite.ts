@@ -51,6 +51,8 @@ interface RowSpec {
   readonly startScp: ScpFactory
   /** Runs of this row (default: the `--runs` option). */
   readonly runs?: number
+  /** Operations of one run (echoes, associations, objects, matches): the CPU per operation divides by it. */
+  readonly operations?: number
   readonly beforeRun?: () => void
   readonly run: (port: number) => Promise<ScuResult>
   readonly value: (result: ScuResult) => number
@@ -74,11 +76,21 @@ const measureRow = async (ctx: Context, spec: RowSpec): Promise<Row> => {
     return { scu: spec.scu, scp: spec.scp, status: e instanceof NotAvailable ? "n/a" : "failed", reason: reasonOf(e), values: [] }
   }
   const results: Array<ScuResult> = []
+  const scuCpu: Array<number> = []
+  const scpCpu: Array<number> = []
   let error: unknown
   try {
     for (let i = 0; i < (spec.runs ?? ctx.options.runs); i++) {
       spec.beforeRun?.()
+      const cpuBefore = server.cpuSeconds()
       const result = await spec.run(server.port)
+      const cpuAfter = server.cpuSeconds()
+      // CPU per operation: the SCP's covers the agent's untimed warm-up as well (the same operations).
+      const ops = spec.operations
+      if (ops !== undefined && ops > 0) {
+        if (result.cpuSeconds !== undefined) scuCpu.push((result.cpuSeconds / ops) * 1e6)
+        if (cpuBefore !== undefined && cpuAfter !== undefined) scpCpu.push(((cpuAfter - cpuBefore) / (ops + (result.warmUpOperations ?? 0))) * 1e6)
+      }
       const wrong = spec.verify?.(result)
       if (wrong !== undefined) throw new Error(wrong)
       if (!server.alive()) throw new Error(`the SCP exited: ${server.output().trim().split("\n").slice(-2).join(" | ")}`)
@@ -109,6 +121,8 @@ const measureRow = async (ctx: Context, spec: RowSpec): Promise<Row> => {
     seconds: median(results.map((r) => r.seconds)),
     wallSeconds: median(results.map((r) => r.wallSeconds)),
     ...(scuRss.length > 0 ? { scuPeakRssKb: Math.max(...scuRss) } : {}),
+    ...(scuCpu.length > 0 ? { scuCpuUsPerOp: median(scuCpu) } : {}),
+    ...(scpCpu.length > 0 ? { scpCpuUsPerOp: median(scpCpu) } : {}),
     ...(scpPeakRssKb === undefined ? {} : { scpPeakRssKb })
   }
   ctx.log(`  ${label}: ${values.map((v) => v.toPrecision(4)).join(" / ")}`)
@@ -117,7 +131,14 @@ const measureRow = async (ctx: Context, spec: RowSpec): Promise<Row> => {
 
 const figure = async (
   ctx: Context,
-  head: { readonly id: string; readonly title: string; readonly unit: string; readonly note?: string; readonly itemBytes?: number },
+  head: {
+    readonly id: string
+    readonly title: string
+    readonly unit: string
+    readonly note?: string
+    readonly itemBytes?: number
+    readonly operation?: string
+  },
   specs: ReadonlyArray<RowSpec>
 ): Promise<Figure> => {
   ctx.log(head.title)
@@ -146,13 +167,15 @@ const tcp = (ctx: Context): Promise<Figure> =>
     {
       id: "tcp",
       title: `Raw loopback TCP, ${(ctx.options.tcpBytes / 2 ** 20).toFixed(0)} MiB in 64 KiB writes (node:net): the physical limit`,
-      unit: "MB/s"
+      unit: "MB/s",
+      operation: "MB"
     },
     [
       {
         scu: "node:net",
         scp: "node:net",
         startScp: (port) => Proc.start({ file: process.execPath, args: [join(agentsDir, "tcp.js"), "sink", String(port)] }, port),
+        operations: ctx.options.tcpBytes / 1e6,
         run: async (port) => {
           const finished = check(
             "tcp source",
@@ -177,6 +200,7 @@ const echo = (ctx: Context): Promise<Figure> =>
       id: "echo",
       title: `C-ECHO round trips on one association (${ctx.options.repeat} echoes)`,
       unit: "echoes/s",
+      operation: "echo",
       note: `Rows with dcmjs-dimse send ${dcmjsEchoes(ctx)} echoes (it is 5-20x slower: a few seconds of measurement either way). The dicomnet and dcmjs-dimse agents run an untimed warm-up first.`
     },
     allPairs.map(([scu, scp]) => {
@@ -185,6 +209,7 @@ const echo = (ctx: Context): Promise<Figure> =>
         scu: scu.name,
         scp: scp.name,
         startScp: (port: number) => scp.startScp({ service: "echo" }, port),
+        operations: repeat,
         run: (port: number) => scu.echo(port, repeat, ctx.options.timeoutMs),
         value: (r: ScuResult) => repeat / r.seconds
       }
@@ -199,12 +224,14 @@ const associations = (ctx: Context): Promise<Figure> =>
       id: "associations",
       title: `Associations in a row: associate, C-ECHO, release (${ctx.options.associations} associations)`,
       unit: "associations/s",
+      operation: "association",
       note: "DCMTK echoscu makes one association per process: its figure includes fork/exec and start-up of echoscu (`echoscu --version` alone takes ~20 ms here); dicomnet and dcmjs-dimse loop inside one process."
     },
     allPairs.map(([scu, scp]) => ({
       scu: scu.name,
       scp: scp.name,
       startScp: (port) => scp.startScp({ service: "echo" }, port),
+      operations: ctx.options.associations,
       run: (port) => scu.associations(port, ctx.options.associations, ctx.options.timeoutMs),
       value: (r) => ctx.options.associations / r.seconds
     }))
@@ -228,7 +255,14 @@ const store = (ctx: Context, c: StoreCase, tcpLimit: number | undefined): Promis
   const limit = tcpLimit === undefined ? "" : ` Raw loopback TCP on this machine: ${Math.round(tcpLimit)} MB/s.`
   return figure(
     ctx,
-    { id: c.id, title: c.title, unit: c.unit, note: `${c.note ?? ""}${limit}`.trim(), ...(c.set.files > 1 ? { itemBytes: c.set.bytes / c.set.files } : {}) },
+    {
+      id: c.id,
+      title: c.title,
+      unit: c.unit,
+      operation: "object",
+      note: `${c.note ?? ""}${limit}`.trim(),
+      ...(c.set.files > 1 ? { itemBytes: c.set.bytes / c.set.files } : {})
+    },
     c.pairs.map(([scu, scp]) => ({
       scu: scu.name,
       scp: scp.name,
@@ -237,6 +271,7 @@ const store = (ctx: Context, c: StoreCase, tcpLimit: number | undefined): Promis
         return scp.startScp({ service: "store", mode: c.mode, outDir, maxPdu: c.maxPdu, concurrent: c.parallel }, port)
       },
       beforeRun: () => freshDir(outDir),
+      operations: c.set.files,
       run: (port) => scu.store(port, { dirs: c.parallel ? c.set.parts : [c.set.dir], maxPdu: c.maxPdu, timeoutMs: ctx.options.timeoutMs }),
       value: (r) => (c.unit === "MB/s" ? c.set.bytes / r.seconds / 1e6 : c.set.files / r.seconds),
       verify: () => {
@@ -258,6 +293,7 @@ const find = async (ctx: Context, set: FileSet): Promise<Figure> => {
     id: "find",
     title: `C-FIND matches at IMAGE level (${ctx.options.findRepeat} queries of ${set.files} matches each)`,
     unit: "matches/s",
+    operation: "match",
     note:
       "SCPs: DCMTK dcmqrscp (its database filled by storescu; forking a child per association) and dicomnet (`DicomServer` with `QueryRetrieve.fromArchive` over the same files, indexed once at start), each started once and shared by its rows. SCUs: findscu -q --repeat (start-up subtracted), the dicomnet library (Find.findAll, all queries on one association after 2 untimed ones), dcmjs-dimse (all queries on one association); with `--only ...,extra` also `dicomnet findscu` (CLI: one query per run, start-up subtracted)."
   }
@@ -313,6 +349,7 @@ const find = async (ctx: Context, set: FileSet): Promise<Figure> => {
           scu: spec.scu,
           scp: spec.scp,
           runs: runsOf(ctx, spec.scu, spec.scp),
+          operations: expected,
           startScp,
           run: (port) => spec.find(port, { ...query, calledAeTitle: aeTitle, repeat: spec.repeat, timeoutMs: ctx.options.timeoutMs }),
           value: (r) => expected / r.seconds,

@@ -19,8 +19,9 @@ const figure = Report.withRatios({
   id: "echo",
   title: "C-ECHO round trips on one association",
   unit: "echoes/s",
+  operation: "echo",
   rows: [
-    { scu: "dicomnet", scp: "dicomnet", status: "ok", values: [900, 1000, 1100], median: 1000 },
+    { scu: "dicomnet", scp: "dicomnet", status: "ok", values: [900, 1000, 1100], median: 1000, scuCpuUsPerOp: 120.4, scpCpuUsPerOp: 80 },
     { scu: "DCMTK", scp: "DCMTK", status: "ok", values: [4000], median: 4000 },
     { scu: "DCMTK", scp: "dicomnet", status: "n/a", reason: "dicomnet storescp is not available", values: [] }
   ]
@@ -43,6 +44,9 @@ describe("report writer", () => {
     expect(md).toContain("| dicomnet → dicomnet | 1,000 | 0.25× | 900 / 1,000 / 1,100 |")
     expect(md).toContain("| DCMTK → dicomnet | n/a (not available) | – |")
     expect(md).toContain("| CPU | Test CPU, 2 cores |")
+    expect(md).toContain("| SCU peak RSS | SCP peak RSS | CPU µs per echo, SCU / SCP | note |")
+    expect(md).toContain("| 120 / 80.0 |")
+    expect(md).toContain("| – / – |")
   })
 
   it("svg: a bar left of the 1× line for a slower pair, the n/a text for a missing one", () => {

@@ -57,8 +57,16 @@ const filesUnder = (dir: string): Array<string> =>
     e.isDirectory() ? filesUnder(join(dir, e.name)) : e.name.endsWith(".dcm") ? [join(dir, e.name)] : []
   )
 
-const report = (started: number, count: number) =>
-  console.log(JSON.stringify({ seconds: (performance.now() - started) / 1000, count }))
+/** CPU seconds (user + system) of this process since `since` (process.cpuUsage()). */
+const cpuSince = (since: NodeJS.CpuUsage): number => {
+  const used = process.cpuUsage(since)
+  return (used.user + used.system) / 1e6
+}
+
+let cpuAtStart = process.cpuUsage()
+
+const report = (started: number, count: number, warmUp = 0) =>
+  console.log(JSON.stringify({ seconds: (performance.now() - started) / 1000, cpuSeconds: cpuSince(cpuAtStart), count, warmUp }))
 
 /** Counts responses with a status other than Success/Pending as failures. */
 const failures = { count: 0 }
@@ -138,21 +146,24 @@ const main = async (): Promise<void> => {
       const repeat = Number(args[2] ?? "1")
       await echo(300) // untimed warm-up (the dicomnet agent: 1,000; dcmjs-dimse is 5-20x slower per echo)
       const started = performance.now()
+      cpuAtStart = process.cpuUsage()
       await echo(repeat)
-      report(started, repeat)
+      report(started, repeat, 300)
       break
     }
     case "associations": {
       const count = Number(args[2] ?? "1")
       for (let i = 0; i < 20; i++) await echo(1) // untimed warm-up
       const started = performance.now()
+      cpuAtStart = process.cpuUsage()
       for (let i = 0; i < count; i++) await echo(1)
-      report(started, count)
+      report(started, count, 20)
       break
     }
     case "store": {
       const files = filesUnder(args[2] ?? ".")
       const started = performance.now()
+      cpuAtStart = process.cpuUsage()
       const client = new Client()
       for (const file of files) {
         const request = new CStoreRequest(file)
@@ -168,6 +179,7 @@ const main = async (): Promise<void> => {
       const repeat = Number(repeatArg ?? "1")
       let matches = 0
       const started = performance.now()
+      cpuAtStart = process.cpuUsage()
       const client = new Client()
       for (let i = 0; i < repeat; i++) {
         const request = CFindRequest.createImageFindRequest({ StudyInstanceUID: study, SeriesInstanceUID: series, SOPInstanceUID: "", InstanceNumber: "" })

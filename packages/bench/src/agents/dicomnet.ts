@@ -7,7 +7,8 @@
  *   node dist/agents/dicomnet.js associations PORT COUNT  COUNT x (associate, C-ECHO, release)
  *   node dist/agents/dicomnet.js find PORT AET STUDY SERIES COUNT
  *                                   COUNT IMAGE-level C-FINDs (Study Root) on one association (Find.findAll)
- * The clients print one JSON line: {"seconds": <time of the measured loop>, "count": <operations>}.
+ * The clients print one JSON line: {"seconds": <time of the measured loop>, "cpuSeconds": <this process's CPU
+ * meanwhile>, "count": <operations>, "warmUp": <operations of the untimed warm-up, which the SCP served too>}.
  * An untimed warm-up runs first (`warmUp`: 1,000 echoes on their own association, 20 associations, 2 queries)
  * so that the figure is not the JIT's first second.
  */
@@ -35,11 +36,14 @@ const oneAssociation = (echoes: number) =>
  */
 const warmUp = { echoes: 1000, associations: 20, queries: 2 } as const
 
+/** Runs `effect`, returns its wall seconds and this process's CPU seconds (user + system) meanwhile. */
 const timed = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.gen(function* () {
     const started = performance.now()
+    const cpu = process.cpuUsage()
     yield* effect
-    return (performance.now() - started) / 1000
+    const used = process.cpuUsage(cpu)
+    return { seconds: (performance.now() - started) / 1000, cpuSeconds: (used.user + used.system) / 1e6 }
   })
 
 /** The archive index of every Part 10 file under `dir` (read once, like dcmqrscp's database). */
@@ -85,14 +89,14 @@ const program = (() => {
     case "echo":
       return Effect.gen(function* () {
         yield* oneAssociation(warmUp.echoes)
-        const seconds = yield* timed(oneAssociation(count))
-        console.log(JSON.stringify({ seconds, count }))
+        const t = yield* timed(oneAssociation(count))
+        console.log(JSON.stringify({ ...t, count, warmUp: warmUp.echoes }))
       })
     case "associations":
       return Effect.gen(function* () {
         yield* Effect.repeat(oneAssociation(1), { times: warmUp.associations - 1 })
-        const seconds = yield* timed(Effect.repeat(oneAssociation(1), { times: count - 1 }))
-        console.log(JSON.stringify({ seconds, count }))
+        const t = yield* timed(Effect.repeat(oneAssociation(1), { times: count - 1 }))
+        console.log(JSON.stringify({ ...t, count, warmUp: warmUp.associations }))
       })
     case "find": {
       const [, , calledAeTitle, study, series] = args
@@ -111,7 +115,7 @@ const program = (() => {
           })
           yield* Effect.repeat(Find.findAll(association, query), { times: warmUp.queries - 1 })
           let matches = 0
-          const seconds = yield* timed(
+          const t = yield* timed(
             Effect.repeat(
               Effect.map(Find.findAll(association, query), (found) => {
                 matches += found.length
@@ -119,7 +123,7 @@ const program = (() => {
               { times: count - 1 }
             )
           )
-          console.log(JSON.stringify({ seconds, count: matches }))
+          console.log(JSON.stringify({ ...t, count: matches, warmUp: (matches / count) * warmUp.queries }))
         })
       )
     }

@@ -6,7 +6,7 @@ import { createRequire } from "node:module"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import * as Proc from "../Proc.js"
-import { agentReport, check, maxRss, NotAvailable, type Role } from "../Role.js"
+import { agentReport, agentResult, check, maxRss, NotAvailable, type Role } from "../Role.js"
 
 const agent = join(dirname(fileURLToPath(import.meta.url)), "..", "agents", "dcmjs.js")
 const node = process.execPath
@@ -27,8 +27,7 @@ const requireInstalled = () => {
 const client = async (what: string, args: ReadonlyArray<string>, timeoutMs: number) => {
   requireInstalled()
   const finished = check(what, await Proc.run({ file: node, args: [agent, ...args] }, { timeoutMs }))
-  const report = agentReport(what, finished)
-  return { finished, report }
+  return { finished, report: agentReport(what, finished), result: agentResult(what, finished) }
 }
 
 /** dcmjs-dimse as SCU and SCP. */
@@ -45,12 +44,10 @@ export const role: Role = {
     return Proc.start({ file: node, args: [agent, ...args] }, port)
   },
   echo: async (port, repeat, timeoutMs) => {
-    const { finished, report } = await client("dcmjs-dimse echo", ["echo", String(port), String(repeat)], timeoutMs)
-    return { seconds: report.seconds, wallSeconds: finished.wallSeconds, peakRssKb: finished.peakRssKb }
+    return (await client("dcmjs-dimse echo", ["echo", String(port), String(repeat)], timeoutMs)).result
   },
   associations: async (port, count, timeoutMs) => {
-    const { finished, report } = await client("dcmjs-dimse associations", ["associations", String(port), String(count)], timeoutMs)
-    return { seconds: report.seconds, wallSeconds: finished.wallSeconds, peakRssKb: finished.peakRssKb }
+    return (await client("dcmjs-dimse associations", ["associations", String(port), String(count)], timeoutMs)).result
   },
   store: async (port, input) => {
     // dcmjs-dimse has no max PDU option for its client: the variant runs with its default.
@@ -58,20 +55,16 @@ export const role: Role = {
     return {
       seconds: Math.max(...all.map((r) => r.report.seconds)),
       wallSeconds: Math.max(...all.map((r) => r.finished.wallSeconds)),
-      peakRssKb: maxRss(all.map((r) => r.finished.peakRssKb))
+      peakRssKb: maxRss(all.map((r) => r.finished.peakRssKb)),
+      cpuSeconds: all.reduce((sum, r) => sum + (r.report.cpuSeconds ?? 0), 0)
     }
   },
   find: async (port, input) => {
-    const { finished, report } = await client(
+    const { result } = await client(
       "dcmjs-dimse find",
       ["find", String(port), input.calledAeTitle, input.studyInstanceUid, input.seriesInstanceUid, String(input.repeat)],
       input.timeoutMs
     )
-    return {
-      seconds: report.seconds,
-      wallSeconds: finished.wallSeconds,
-      peakRssKb: finished.peakRssKb,
-      ...(report.count === undefined ? {} : { count: report.count })
-    }
+    return result
   }
 }

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import * as Proc from "../Proc.js"
-import { agentReport, check, fromProcesses, NotAvailable, once, type Role, startupSeconds } from "../Role.js"
+import { agentResult, check, fromProcesses, NotAvailable, once, type Role, startupSeconds } from "../Role.js"
 
 const here = dirname(fileURLToPath(import.meta.url))
 const agent = join(here, "..", "agents", "dicomnet.js")
@@ -67,16 +67,14 @@ export const role: Role = {
   },
   echo: async (port, repeat, timeoutMs) => {
     const finished = check("dicomnet echo agent", await Proc.run({ file: node, args: [agent, "echo", String(port), String(repeat)] }, { timeoutMs }))
-    const report = agentReport("dicomnet echo agent", finished)
-    return { seconds: report.seconds, wallSeconds: finished.wallSeconds, peakRssKb: finished.peakRssKb }
+    return agentResult("dicomnet echo agent", finished)
   },
   associations: async (port, count, timeoutMs) => {
     const finished = check(
       "dicomnet associations agent",
       await Proc.run({ file: node, args: [agent, "associations", String(port), String(count)] }, { timeoutMs })
     )
-    const report = agentReport("dicomnet associations agent", finished)
-    return { seconds: report.seconds, wallSeconds: finished.wallSeconds, peakRssKb: finished.peakRssKb }
+    return agentResult("dicomnet associations agent", finished)
   },
   store: async (port, input) => {
     await requireTool("storescu")
@@ -113,13 +111,7 @@ export const role: Role = {
         { timeoutMs: input.timeoutMs }
       )
     )
-    const report = agentReport("dicomnet find agent", finished)
-    return {
-      seconds: report.seconds,
-      wallSeconds: finished.wallSeconds,
-      peakRssKb: finished.peakRssKb,
-      ...(report.count === undefined ? {} : { count: report.count })
-    }
+    return agentResult("dicomnet find agent", finished)
   }
 }
 
