@@ -24,6 +24,7 @@ import type { PDataTf, Pdv } from "@dicomnet/pdu"
 import { type Array as Arr, Cause, Deferred, Duration, Effect, Exit, FiberSet, type Pull, Queue, Result, type Scope, Semaphore, Stream } from "effect"
 import * as Assembler from "./Assembler.js"
 import * as Command from "./Command.js"
+import * as CommandSet from "./CommandSet.js"
 import {
   type AssemblerError,
   DatasetTooLarge,
@@ -279,6 +280,10 @@ const failPending = <E>(p: PendingRequest<E>, error: RequestError<E>): void => {
   else if (p.next !== undefined) Deferred.doneUnsafe(p.next, Exit.fail(error))
 }
 
+/** A data set stream given for a command announcing none (the Fragmenter's check, for the streamed path). */
+const datasetMismatch = (command: Command.DimseCommand): DimseEncodeError =>
+  new DimseEncodeError({ tag: 0x00000800, reason: `${command._tag} announces no data set (0101H) but one is given` })
+
 const concat = (chunks: ReadonlyArray<Uint8Array>, length: number): Uint8Array => {
   if (chunks.length === 1) return chunks[0] as Uint8Array
   const out = new Uint8Array(length)
@@ -291,55 +296,57 @@ const concat = (chunks: ReadonlyArray<Uint8Array>, length: number): Uint8Array =
 }
 
 /**
- * Re-cuts a data set stream into fragments of exactly `size` bytes (the last one shorter), so that every
+ * Re-cuts data set chunks into fragments of exactly `size` bytes (the last one shorter), so that every
  * P-DATA-TF carries one full data PDV: large chunks are sliced as views, small ones copied together.
  * (DCMTK 3.6.7 misreads a PDU holding three or more PDVs.)
  */
-const coalesce = <E>(dataset: Stream.Stream<Uint8Array, E>, size: number): Stream.Stream<Uint8Array, E> =>
-  Stream.suspend(() => {
-    let pending: Uint8Array | undefined
-    let filled = 0
-    // A short rest with nothing pending is copied at its own size: a full `size` buffer is allocated
-    // only once more bytes follow, so a data set's short tail never costs a whole fragment buffer.
-    let tail: Uint8Array | undefined
-    return dataset.pipe(
-      Stream.mapAccum(
-        () => undefined,
-        (_: undefined, chunk: Uint8Array) => {
-          const out: Array<Uint8Array> = []
-          let at = 0
-          if (tail !== undefined && chunk.length > 0) {
-            pending = new Uint8Array(size)
-            pending.set(tail)
-            filled = tail.length
-            tail = undefined
-          }
-          while (at < chunk.length) {
-            if (pending === undefined && chunk.length - at >= size) {
-              out.push(chunk.subarray(at, at + size))
-              at += size
-              continue
-            }
-            if (pending === undefined) {
-              tail = chunk.slice(at)
-              break
-            }
-            const n = Math.min(size - filled, chunk.length - at)
-            pending.set(chunk.subarray(at, at + n), filled)
-            filled += n
-            at += n
-            if (filled === size) {
-              out.push(pending)
-              pending = undefined
-              filled = 0
-            }
-          }
-          return [undefined, out] as const
-        },
-        { onHalt: () => (tail !== undefined ? [tail] : pending === undefined ? [] : [pending.subarray(0, filled)]) }
-      )
-    )
-  })
+class Coalescer {
+  private pending: Uint8Array | undefined
+  private filled = 0
+  // A short rest with nothing pending is copied at its own size: a full `size` buffer is allocated
+  // only once more bytes follow, so a data set's short tail never costs a whole fragment buffer.
+  private tail: Uint8Array | undefined
+  constructor(private readonly size: number) {}
+
+  /** The whole fragments `chunk` completes (views or filled copies), in order. */
+  push(chunk: Uint8Array, out: Array<Uint8Array>): void {
+    const size = this.size
+    let at = 0
+    if (this.tail !== undefined && chunk.length > 0) {
+      this.pending = new Uint8Array(size)
+      this.pending.set(this.tail)
+      this.filled = this.tail.length
+      this.tail = undefined
+    }
+    while (at < chunk.length) {
+      const pending = this.pending
+      if (pending === undefined && chunk.length - at >= size) {
+        out.push(chunk.subarray(at, at + size))
+        at += size
+        continue
+      }
+      if (pending === undefined) {
+        this.tail = chunk.slice(at)
+        break
+      }
+      const n = Math.min(size - this.filled, chunk.length - at)
+      pending.set(chunk.subarray(at, at + n), this.filled)
+      this.filled += n
+      at += n
+      if (this.filled === size) {
+        out.push(pending)
+        this.pending = undefined
+        this.filled = 0
+      }
+    }
+  }
+
+  /** What is left at the end of the data set (at most one short fragment). */
+  end(out: Array<Uint8Array>): void {
+    if (this.tail !== undefined) out.push(this.tail)
+    else if (this.pending !== undefined) out.push(this.pending.subarray(0, this.filled))
+  }
+}
 
 /**
  * Starts a session over `channel`: a reader fiber in the current scope consumes `channel.incoming` and
@@ -436,6 +443,50 @@ export const make = <E>(channel: Channel<E>, options: Options<E> = {}): Effect.E
 
     // --- sending --------------------------------------------------------------------------------------
 
+    /**
+     * The PDUs of a command and its data set stream, sent as the chunks are pulled: a chunk is pulled only
+     * once the PDUs it completed are sent (the backpressure), one chunk held back to flag the last fragment.
+     */
+    const sendStreamed = <E2>(
+      fragmenter: Fragmenter.Options,
+      command: Command.DimseCommand,
+      dataset: Stream.Stream<Uint8Array, E2>,
+      sendAll: (pdus: ReadonlyArray<PDataTf>) => Effect.Effect<void, E>
+    ): Effect.Effect<void, E | DimseEncodeError | E2> => {
+      if (!command.hasDataset) return Effect.fail(datasetMismatch(command))
+      const encoded = CommandSet.encode(command)
+      if (Result.isFailure(encoded)) return Effect.fail(encoded.failure)
+      return Effect.scoped(
+        Effect.flatMap(Stream.toPull(dataset), (pull) => {
+          const f = Fragmenter.make(fragmenter)
+          f.command(encoded.success)
+          const coalescer = new Coalescer(Fragmenter.maxFragmentLength(maxPduLength))
+          const pieces: Array<Uint8Array> = []
+          let held: Uint8Array | undefined
+          const feed = (): void => {
+            for (const piece of pieces) {
+              if (piece.byteLength === 0) continue
+              if (held !== undefined) f.data(held, false)
+              held = piece
+            }
+            pieces.length = 0
+          }
+          const step: Effect.Effect<void, E | E2 | Cause.Done> = Effect.flatMap(pull, (chunks) => {
+            for (const chunk of chunks) coalescer.push(chunk, pieces)
+            feed()
+            const pdus = f.take()
+            return pdus.length === 0 ? step : Effect.andThen(sendAll(pdus), step)
+          })
+          return Effect.catchIf(step, Cause.isDone, () => {
+            coalescer.end(pieces)
+            feed()
+            f.data(held ?? new Uint8Array(0), true)
+            return sendAll(f.flush())
+          })
+        })
+      )
+    }
+
     /** Sends one message under the send lock; a message cut short after its first PDU ends the session. */
     const sendMessage = <E2>(
       presentationContextId: number,
@@ -470,7 +521,7 @@ export const make = <E>(channel: Channel<E>, options: Options<E> = {}): Effect.E
                   const pdus = Fragmenter.message(fragmenter, command, dataset)
                   return Result.isFailure(pdus) ? Effect.fail(pdus.failure) : sendAll(pdus.success)
                 })
-              : Stream.runForEachArray(Fragmenter.streamMessage(fragmenter, command, coalesce(dataset, Fragmenter.maxFragmentLength(maxPduLength))), sendAll)
+              : sendStreamed(fragmenter, command, dataset, sendAll)
           return all.pipe(
             Effect.onExit((exit) =>
               Exit.isFailure(exit) && started
