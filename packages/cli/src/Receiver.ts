@@ -9,6 +9,7 @@
  * @since 0.1.0
  */
 import { randomBytes } from "node:crypto"
+import * as fs from "node:fs"
 import { promises as fsp } from "node:fs"
 import { basename, dirname, join } from "node:path"
 import { DatasetCodec, HeaderScan, Part10 } from "@dicomnet/data"
@@ -83,19 +84,52 @@ const placementOf = (head: Uint8Array, complete: boolean, incoming: Incoming): R
   }
 }
 
+/** Bytes gathered before a write: a typical image is written with one system call. */
+const WRITE_BUFFER_BYTES = 1024 * 1024
+
+/** Write buffers of finished receptions, reused by the next ones (one per reception in progress). */
+const spareBuffers: Array<Uint8Array> = []
+
+const takeBuffer = (size: number): Uint8Array => {
+  const spare = spareBuffers.pop()
+  return spare !== undefined && spare.length === size ? spare : new Uint8Array(size)
+}
+
+const giveBack = (buffer: Uint8Array): void => {
+  if (spareBuffers.length < 8) spareBuffers.push(buffer)
+}
+
+const openFile = (path: string): Effect.Effect<number, NodeJS.ErrnoException> =>
+  Effect.callback((resume) => fs.open(path, "w", (e, fd) => resume(e === null ? Effect.succeed(fd) : Effect.fail(e))))
+
+/** Writes all of `bytes` at the file's current position (on after a short write). */
+const writeAll = (fd: number, bytes: Uint8Array): Effect.Effect<void, NodeJS.ErrnoException> =>
+  Effect.callback<number, NodeJS.ErrnoException>((resume) =>
+    fs.write(fd, bytes, 0, bytes.length, null, (e, written) => resume(e === null ? Effect.succeed(written) : Effect.fail(e)))
+  ).pipe(Effect.flatMap((written) => (written < bytes.length ? writeAll(fd, bytes.subarray(written)) : Effect.void)))
+
+const syncFile = (fd: number): Effect.Effect<void, NodeJS.ErrnoException> =>
+  Effect.callback((resume) => fs.fsync(fd, (e) => resume(e === null ? Effect.void : Effect.fail(e))))
+
+const closeFile = (fd: number): Effect.Effect<void, NodeJS.ErrnoException> =>
+  Effect.callback((resume) => fs.close(fd, (e) => resume(e === null ? Effect.void : Effect.fail(e))))
+
 /**
- * Receives one data set: drains it with `ignore`, else writes, places and renames it as described above.
+ * Receives one data set: drains it with `ignore`, else writes, places and renames it as described above. The
+ * fragments are gathered in a reused 1 MiB buffer and written with one system call per buffer (a fragment that
+ * fills a buffer alone is written directly), so a typical image costs open, one write, close and rename.
  *
  * @since 0.1.0
  * @category receiving
  */
-export const receive = (options: WriterOptions, incoming: Incoming): Effect.Effect<Received> => {
+export const receive = (options: WriterOptions & { readonly writeBufferBytes?: number | undefined }, incoming: Incoming): Effect.Effect<Received> => {
   const out = options.out
   if (out === undefined) {
     let bytes = 0
-    return Stream.runForEach(incoming.dataset, (chunk) => Effect.sync(() => {
-      bytes += chunk.length
-    })).pipe(
+    return Stream.runForEachArray(incoming.dataset, (chunks) => {
+      for (const chunk of chunks) bytes += chunk.length
+      return Effect.void
+    }).pipe(
       Effect.match({
         onFailure: (e) => ({ status: 0xc000, path: undefined, placement: { sopInstanceUid: incoming.sopInstanceUid }, bytes, reason: errorText(e) }),
         onSuccess: () => ({ status: 0x0000, path: undefined, placement: { sopInstanceUid: incoming.sopInstanceUid }, bytes })
@@ -104,33 +138,57 @@ export const receive = (options: WriterOptions, incoming: Incoming): Effect.Effe
   }
   return Effect.gen(function*() {
     const temp = join(out, `.receiving-${randomBytes(6).toString("hex")}.part`)
-    const handle = yield* Effect.tryPromise(() => fsp.open(temp, "w"))
+    const fd = yield* openFile(temp)
     let bytes = 0
     const head = new Uint8Array(HEAD_BYTES)
     let headLength = 0
-    const cleanup = Effect.promise(() => handle.close().catch(() => undefined).then(() => fsp.rm(temp, { force: true })))
+    let closed = false
+    const cleanup = Effect.promise(() =>
+      (closed ? Promise.resolve() : new Promise<void>((done) => fs.close(fd, () => done()))).then(() => fsp.rm(temp, { force: true }))
+    )
+    const buffer = takeBuffer(options.writeBufferBytes ?? WRITE_BUFFER_BYTES)
+    let filled = 0
+    const flush = Effect.suspend(() => {
+      if (filled === 0) return Effect.void
+      const n = filled
+      filled = 0
+      return writeAll(fd, buffer.subarray(0, n))
+    })
+    const add = (chunk: Uint8Array): Effect.Effect<void, NodeJS.ErrnoException> => {
+      if (filled === 0 && chunk.length >= buffer.length) return writeAll(fd, chunk)
+      const n = Math.min(buffer.length - filled, chunk.length)
+      buffer.set(n === chunk.length ? chunk : chunk.subarray(0, n), filled)
+      filled += n
+      if (filled < buffer.length) return Effect.void
+      return n === chunk.length ? flush : Effect.flatMap(flush, () => add(chunk.subarray(n)))
+    }
     const written = yield* Effect.gen(function*() {
-      const meta = Part10.encodeMeta({
+      yield* add(Part10.encodeMeta({
         mediaStorageSopClassUid: incoming.sopClassUid,
         mediaStorageSopInstanceUid: incoming.sopInstanceUid,
         transferSyntaxUid: incoming.transferSyntaxUid,
         sourceApplicationEntityTitle: incoming.callingAeTitle
+      }))
+      yield* Stream.runForEach(incoming.dataset, (chunk) => {
+        if (headLength < HEAD_BYTES) {
+          const n = Math.min(HEAD_BYTES - headLength, chunk.length)
+          head.set(n === chunk.length ? chunk : chunk.subarray(0, n), headLength)
+          headLength += n
+        }
+        bytes += chunk.length
+        return add(chunk)
       })
-      yield* Effect.tryPromise(() => handle.write(meta))
-      yield* Stream.runForEach(incoming.dataset, (chunk) =>
-        Effect.gen(function*() {
-          if (headLength < HEAD_BYTES) {
-            const n = Math.min(HEAD_BYTES - headLength, chunk.length)
-            head.set(chunk.subarray(0, n), headLength)
-            headLength += n
-          }
-          bytes += chunk.length
-          yield* Effect.tryPromise(() => handle.write(chunk))
-        }))
-      if (options.fsync) yield* Effect.tryPromise(() => handle.sync())
-      yield* Effect.tryPromise(() => handle.close())
-    }).pipe(Effect.result)
+      yield* flush
+      if (options.fsync) yield* syncFile(fd)
+      closed = true
+      yield* closeFile(fd)
+    }).pipe(
+      // Interrupted (the association ended): nothing stays behind either.
+      Effect.onInterrupt(() => cleanup),
+      Effect.result
+    )
     if (written._tag === "Failure") {
+      // The buffer may be part of a write that failed midway: it is not reused.
       yield* cleanup
       const cause = causeOf(written.failure)
       return {
@@ -141,6 +199,7 @@ export const receive = (options: WriterOptions, incoming: Incoming): Effect.Effe
         reason: errorText(cause)
       }
     }
+    giveBack(buffer)
     const placement = placementOf(head.subarray(0, headLength), headLength < HEAD_BYTES, incoming)
     const target = Reception.resolveCollision(Reception.pathOf(out, options.layout, placement), options.collision)
     if (target === undefined) {
@@ -148,7 +207,8 @@ export const receive = (options: WriterOptions, incoming: Incoming): Effect.Effe
       return { status: 0x0000, path: undefined, placement, bytes, reason: "kept the existing file" }
     }
     const placed = yield* Effect.tryPromise(async () => {
-      await fsp.mkdir(dirname(target), { recursive: true })
+      // The output directory itself exists (storescp creates it): only layout folders need creating.
+      if (dirname(target) !== out) await fsp.mkdir(dirname(target), { recursive: true })
       await fsp.rename(temp, target)
       if (options.fsync) {
         const dir = await fsp.open(dirname(target), "r")

@@ -88,6 +88,31 @@ describe("storescp · writing a received instance", () => {
       }
     }))
 
+  it.effect("a data set larger than the write buffer: gathered, flushed and written directly, the file is byte for byte the same", () =>
+    Effect.gen(function*() {
+      const dir = Dcmtk.tempDir("dicomnet-receiver-")
+      try {
+        const data = datasetBytes()
+        expect(data.length).toBeGreaterThan(1000)
+        // Buffers of 700 bytes: 1000-byte fragments fill one alone (direct writes) and 300-byte ones are gathered.
+        for (const size of [1000, 300]) {
+          const pieces = Stream.fromIterable(Array.from({ length: Math.ceil(data.length / size) }, (_, i) => data.subarray(i * size, (i + 1) * size)))
+          const received = yield* Receiver.receive(
+            { out: dir.path, layout: "flat", collision: "overwrite", fsync: false, writeBufferBytes: 700 },
+            incoming(pieces)
+          )
+          expect([received.status, received.bytes]).toEqual([0, data.length])
+          const stored = new Uint8Array(readFileSync(received.path ?? ""))
+          const meta = Part10.readMeta(stored)
+          if (Result.isFailure(meta)) throw meta.failure
+          expect(Buffer.compare(stored.subarray(meta.success.datasetOffset), data)).toBe(0)
+        }
+        expect(walk(dir.path).length).toBe(1)
+      } finally {
+        dir.cleanup()
+      }
+    }))
+
   it.effect("--ignore: the data set is read and dropped, success", () =>
     Effect.gen(function*() {
       const received = yield* Receiver.receive({ out: undefined, layout: "flat", collision: "overwrite", fsync: false }, incoming(fragments(datasetBytes())))
