@@ -131,6 +131,8 @@ export const toDirectory = (
     const collision = options.collision ?? "overwrite"
     const maxScan = options.maxScanBytes ?? 1024 * 1024
     let counter = 0
+    /** Write buffers of finished receptions, for the next ones. */
+    const spare: Array<Uint8Array> = []
 
     const disk = <A, R>(operation: string, at: string, effect: Effect.Effect<A, unknown, R>): Effect.Effect<A, StorageDiskError, R> =>
       Effect.mapError(effect, (cause) => new StorageDiskError({ path: at, operation, cause }))
@@ -158,17 +160,31 @@ export const toDirectory = (
         const outcome = yield* Effect.scoped(
           Effect.gen(function* () {
             const file = yield* disk("create", temporary, fs.open(temporary, { flag: "wx" }))
-            yield* disk(
-              "write",
-              temporary,
-              file.writeAll(
-                Part10.encodeMeta({
-                  mediaStorageSopClassUid: request.sopClassUid,
-                  mediaStorageSopInstanceUid: request.sopInstanceUid,
-                  transferSyntaxUid: request.transferSyntaxUid,
-                  sourceApplicationEntityTitle: request.callingAeTitle
-                })
-              )
+            // Fragments are gathered into a reused buffer and written once per buffer (a typical image in one
+            // write); a fragment that fills a buffer alone is written directly.
+            const buffer = spare.pop() ?? new Uint8Array(WRITE_BUFFER_BYTES)
+            let filled = 0
+            const flush = Effect.suspend(() => {
+              if (filled === 0) return Effect.void
+              const n = filled
+              filled = 0
+              return disk("write", temporary, file.writeAll(buffer.subarray(0, n)))
+            })
+            const add = (chunk: Uint8Array): Effect.Effect<void, StorageDiskError> => {
+              if (filled === 0 && chunk.byteLength >= buffer.length) return disk("write", temporary, file.writeAll(chunk))
+              const n = Math.min(buffer.length - filled, chunk.byteLength)
+              buffer.set(n === chunk.byteLength ? chunk : chunk.subarray(0, n), filled)
+              filled += n
+              if (filled < buffer.length) return Effect.void
+              return n === chunk.byteLength ? flush : Effect.flatMap(flush, () => add(chunk.subarray(n)))
+            }
+            yield* add(
+              Part10.encodeMeta({
+                mediaStorageSopClassUid: request.sopClassUid,
+                mediaStorageSopInstanceUid: request.sopInstanceUid,
+                transferSyntaxUid: request.transferSyntaxUid,
+                sourceApplicationEntityTitle: request.callingAeTitle
+              })
             )
             yield* Stream.runForEach(request.dataset, (chunk) =>
               Effect.suspend(() => {
@@ -183,9 +199,12 @@ export const toDirectory = (
                     head = undefined
                   }
                 }
-                return disk("write", temporary, file.writeAll(chunk))
+                return add(chunk)
               })
             )
+            yield* flush
+            // Reused only after a complete reception: a failed write may still hold it.
+            if (spare.length < 8) spare.push(buffer)
             // A data set that ends before any element past (0020,000E): what it holds is all there is.
             if (head !== undefined && syntax !== undefined) found = HeaderScan.walk(concat(head, headLength), 0, syntax, true)
             if (options.fsync === true) yield* disk("sync", temporary, file.sync)
@@ -230,6 +249,9 @@ export const toDirectory = (
       )
     return handler
   })
+
+/** Bytes gathered before a write to disk. */
+const WRITE_BUFFER_BYTES = 1024 * 1024
 
 const syntaxOf = (transferSyntaxUid: string): { readonly explicitVR: boolean; readonly littleEndian: boolean } | undefined => {
   switch (transferSyntaxUid) {

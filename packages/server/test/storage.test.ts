@@ -83,6 +83,23 @@ describe("Storage.toDirectory · Part 10 files from streamed data sets", () => {
     })
   )
 
+  it.effect("a data set of several write buffers (gathered small fragments, then fragments written directly) is stored byte for byte, twice in a row", () =>
+    Effect.gen(function* () {
+      const directory = tempDir()
+      const store = yield* handler({ directory })
+      const bytes = new Uint8Array(3 * 1024 * 1024 + 12345)
+      for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 31) & 0xff
+      // 16 KiB fragments fill buffers by gathering; 1.5 MiB fragments exceed a buffer and go out directly.
+      for (const [sop, size] of [["1.2.3.20", 16384], ["1.2.3.21", 1.5 * 1024 * 1024]] as const) {
+        expect(yield* store(request(sop, chunked(bytes, size)))).toBe(0)
+        const file = readFileSync(join(directory, `${sop}.dcm`))
+        const meta = Part10.readMeta(file)
+        assert(Result.isSuccess(meta))
+        expect(Buffer.compare(file.subarray(meta.success.datasetOffset), bytes)).toBe(0)
+      }
+    })
+  )
+
   it.effect("layout study: <directory>/<Study Instance UID>/<Series Instance UID>/<SOP Instance UID>.dcm, in every uncompressed syntax", () =>
     Effect.gen(function* () {
       const directory = tempDir()
