@@ -506,7 +506,8 @@ const start = <E, E2>(
       ).pipe(Effect.andThen(deliver))
     /** Offers what the last reader step produced (pausing here when the queue is full); false once finished. */
     const deliver: Effect.Effect<boolean> = Effect.gen(function* () {
-      while (toDeliver.length > 0) yield* Queue.offer(incoming, toDeliver.shift() as Incoming)
+      // One offer for all of them: it admits what fits and waits for room for the rest, in order.
+      if (toDeliver.length > 0) yield* Queue.offerAll(incoming, toDeliver.splice(0))
       if (pendingClosure !== undefined && !incomingClosed) {
         incomingClosed = true
         const { error } = pendingClosure
