@@ -16,6 +16,7 @@ import { Command, Fragmenter, Status } from "@dicomnet/dimse"
 import { Array as Arr, Cause, Effect, FileSystem, Option, type PlatformError, Result, Stream } from "effect"
 import type { Association, ContextRequest, OperationError } from "./Association.js"
 import { DimseFailure } from "./ClientError.js"
+import * as Tracing from "./internal/Tracing.js"
 
 /** The outcome of a C-STORE that did not fail: success, or a warning (Bxxx, 0001H) surfaced here. @category models */
 export interface StoreResult {
@@ -216,9 +217,12 @@ export const preload = (path: string, options: PreloadOptions = {}): Effect.Effe
  * rest read from disk in steps of a whole number of `fragment`s, so that every chunk goes out in PDUs as views,
  * never copied. Memory stays bounded by a few steps whatever the file size.
  */
+/** Whether the preloaded bytes are the whole data set. */
+const isWhole = (file: PreloadedFile): boolean => file.info.datasetOffset + file.data.length >= file.size
+
 const dataOf = (fs: FileSystem.FileSystem, file: PreloadedFile, fragment: number): Stream.Stream<Uint8Array, FileError> => {
   const start = file.info.datasetOffset
-  if (start + file.data.length >= file.size) return Stream.succeed(file.data)
+  if (isWhole(file)) return Stream.succeed(file.data)
   // Whole fragments of the preloaded bytes; the rest of them is read again with the next step.
   const step = Math.max(1, Math.floor(file.readSize / fragment)) * fragment
   const first = Math.floor(file.data.length / fragment) * fragment
@@ -285,10 +289,21 @@ export interface StreamSource<E> {
  * @category operations
  */
 export const stream = <E>(association: Association, source: StreamSource<E>, options: StoreOptions = {}): Effect.Effect<StoreResult, StoreError | E> =>
+  send(association, source, source.data, options)
+
+/** A C-STORE of `data` (in one piece, or streamed), transcoded when needed; one response, no Stream around it. */
+const send = <E>(
+  association: Association,
+  source: Omit<StreamSource<E>, "data">,
+  data: Uint8Array | Stream.Stream<Uint8Array, E>,
+  options: StoreOptions
+): Effect.Effect<StoreResult, StoreError | E> =>
   Effect.gen(function* () {
     const context = yield* Effect.fromResult(chooseContext(association, source.sopClassUid, source.transferSyntaxUid))
     const transcoded = context.transferSyntaxUid !== source.transferSyntaxUid
-    const data = transcoded ? source.data.pipe(Transcode.stream(source.transferSyntaxUid, context.transferSyntaxUid)) : source.data
+    const sent = transcoded
+      ? (data instanceof Uint8Array ? Stream.succeed(data) : data).pipe(Transcode.stream(source.transferSyntaxUid, context.transferSyntaxUid))
+      : data
     const command = Command.cStoreRq({
       messageId: 0,
       affectedSopClassUid: source.sopClassUid,
@@ -299,11 +314,9 @@ export const stream = <E>(association: Association, source: StreamSource<E>, opt
         : { moveOriginatorApplicationEntityTitle: options.moveOriginatorApplicationEntityTitle }),
       ...(options.moveOriginatorMessageId === undefined ? {} : { moveOriginatorMessageId: options.moveOriginatorMessageId })
     })
-    const last = yield* Stream.runLast(association.request(command, data, { presentationContextId: context.presentationContextId }))
-    if (Option.isNone(last)) return yield* Effect.die(new Error("C-STORE: the response stream ended without a final response"))
-    const rsp = last.value.command
+    const rsp = (yield* association.requestOne(command, sent, { presentationContextId: context.presentationContextId })).command
     const status = rsp.status
-    yield* Effect.annotateCurrentSpan("dicomnet.status", Status.toHex(status))
+    yield* Tracing.annotate("dicomnet.status", Status.toHex(status))
     if (Status.isFailure(status) || Status.isCancel(status)) {
       return yield* Effect.fail(new DimseFailure({ status, comment: rsp.errorComment, service: "C-STORE" }))
     }
@@ -317,10 +330,11 @@ export const stream = <E>(association: Association, source: StreamSource<E>, opt
       transcoded
     }
   }).pipe(
-    Effect.withSpan("dicomnet.operation", {
-      attributes: { "dicomnet.service": "C-STORE", "dicomnet.sop_instance_uid": source.sopInstanceUid }
-    }, { captureStackTrace: false }),
-    Effect.withParentSpan(association.span, { captureStackTrace: false })
+    Tracing.withOperationSpan(
+      "dicomnet.operation",
+      { attributes: { "dicomnet.service": "C-STORE", "dicomnet.sop_instance_uid": source.sopInstanceUid } },
+      association.span
+    )
   )
 
 /**
@@ -335,14 +349,11 @@ export const preloaded = (
   options: StoreOptions = {}
 ): Effect.Effect<StoreResult, StoreError | FileError, FileSystem.FileSystem> =>
   Effect.flatMap(Effect.service(FileSystem.FileSystem), (fs) =>
-    stream(
+    send(
       association,
-      {
-        sopClassUid: file.info.sopClassUid,
-        sopInstanceUid: file.info.sopInstanceUid,
-        transferSyntaxUid: file.info.transferSyntaxUid,
-        data: dataOf(fs, file, Fragmenter.maxFragmentLength(association.negotiated.peerMaxPduLength))
-      },
+      file.info,
+      // A file read whole goes out as the bytes themselves (no Stream); a larger one streams from disk.
+      isWhole(file) ? file.data : dataOf(fs, file, Fragmenter.maxFragmentLength(association.negotiated.peerMaxPduLength)),
       options
     ))
 
@@ -378,5 +389,5 @@ export const dataset = (
     const ts = uncompressed.find((t) => accepted.some((c) => c.transferSyntax === t))
     if (ts === undefined) return yield* Effect.fail(new PresentationContextNotAccepted({ sopClassUid, transferSyntax: undefined }))
     const bytes = yield* Effect.fromResult(DatasetCodec.encode(ds, ts))
-    return yield* stream(association, { sopClassUid, sopInstanceUid, transferSyntaxUid: ts, data: Stream.make(bytes) }, options)
+    return yield* send<never>(association, { sopClassUid, sopInstanceUid, transferSyntaxUid: ts }, bytes, options)
   })
