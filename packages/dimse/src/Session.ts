@@ -491,7 +491,8 @@ export const make = <E>(channel: Channel<E>, options: Options<E> = {}): Effect.E
     const sendMessage = <E2>(
       presentationContextId: number,
       command: Command.DimseCommand,
-      dataset: OutgoingDataset<E2> | undefined
+      dataset: OutgoingDataset<E2> | undefined,
+      onStart?: () => void
     ): Effect.Effect<void, E | SessionClosed | DimseEncodeError | E2> =>
       sendLock.withPermit(
         Effect.suspend((): Effect.Effect<void, E | SessionClosed | DimseEncodeError | E2> => {
@@ -502,6 +503,7 @@ export const make = <E>(channel: Channel<E>, options: Options<E> = {}): Effect.E
           const send = (pdu: PDataTf): Effect.Effect<void, E> =>
             Effect.suspend(() => {
               started = true
+              onStart?.()
               return channel.sendPData(pdu.pdvs)
             })
           // Several PDUs at hand go out in one transport write when the channel can (still one PDV per PDU).
@@ -513,6 +515,7 @@ export const make = <E>(channel: Channel<E>, options: Options<E> = {}): Effect.E
               ? Effect.forEach(pdus, send, { discard: true })
               : Effect.suspend(() => {
                   started = true
+                  onStart?.()
                   return sendMany(pdus.map((pdu) => pdu.pdvs))
                 })
           const all: Effect.Effect<void, E | DimseEncodeError | E2> =
@@ -631,49 +634,54 @@ export const make = <E>(channel: Channel<E>, options: Options<E> = {}): Effect.E
       presentationContextId: number,
       command: SingleResponseCommand,
       dataset?: OutgoingDataset<E2> | undefined
-    ): Effect.Effect<Reply, RequestError<E> | E2> => {
-      const run = Effect.uninterruptibleMask((restore) =>
-        Effect.suspend((): Effect.Effect<Reply, RequestError<E> | E2> => {
-          if (ended !== undefined) return Effect.fail(errorOf(ended))
-          const messageId = allocate()
-          const service = serviceOf(command._tag)
-          const entry: PendingRequest<E> = { queue: undefined, next: Deferred.makeUnsafe(), service, abandoned: false, onFinal: undefined }
-          pending.set(messageId, entry)
-          let sent = false
-          const next: Effect.Effect<Reply, RequestError<E>> = Effect.suspend(() =>
-            entry.next === undefined ? Effect.fail(errorOf(ended ?? { _tag: "Ended" })) : Deferred.await(entry.next)
-          )
-          const timed =
-            dimseTimeout === undefined
-              ? next
-              : Effect.timeoutOrElse(next, {
-                  duration: dimseTimeout,
-                  orElse: () => Effect.fail(new DimseTimeout({ messageId, service, command: command._tag, millis: timeoutMillis }))
-                })
-          // Pending responses (none are defined for these services) only restart the DIMSE timer.
-          const final: Effect.Effect<Reply, RequestError<E>> = Effect.flatMap(timed, (reply) =>
-            Status.isFinal(reply.command.status) ? Effect.succeed(reply) : final
-          )
-          const withId = { ...command, messageId, hasDataset: dataset !== undefined } as RequestCommand
-          return Effect.onExit(
-            Effect.flatMap(restore(sendMessage(presentationContextId, withId, dataset)), () => {
-              sent = true
-              return restore(final)
-            }),
-            (exit) => {
-              if (Exit.isSuccess(exit) || pending.get(messageId) !== entry) return Effect.void
-              // Abandoned before its final response: the id stays reserved and the late response is dropped;
-              // never sent (interrupted before its turn, not encodable): no response will come.
-              entry.abandoned = true
-              if (sent) return Effect.void
-              pending.delete(messageId)
-              return wakeIfSettled()
-            }
-          )
-        })
-      )
-      return requestWindow === undefined ? run : requestWindow.withPermit(run)
-    }
+    ): Effect.Effect<Reply, RequestError<E> | E2> =>
+      Effect.suspend(() => {
+        // State of this run; the id is taken and registered in one synchronous step, so the exit handler
+        // always knows whether it is ours and whether any of the message went out.
+        let entry: PendingRequest<E> | undefined
+        let messageId = 0
+        let sent = false
+        const service = serviceOf(command._tag)
+        const next: Effect.Effect<Reply, RequestError<E>> = Effect.suspend(() =>
+          entry?.next === undefined ? Effect.fail(errorOf(ended ?? { _tag: "Ended" })) : Deferred.await(entry.next)
+        )
+        const timed =
+          dimseTimeout === undefined
+            ? next
+            : Effect.timeoutOrElse(next, {
+                duration: dimseTimeout,
+                orElse: () => Effect.fail(new DimseTimeout({ messageId, service, command: command._tag, millis: timeoutMillis }))
+              })
+        // Pending responses (none are defined for these services) only restart the DIMSE timer.
+        const final: Effect.Effect<Reply, RequestError<E>> = Effect.flatMap(timed, (reply) =>
+          Status.isFinal(reply.command.status) ? Effect.succeed(reply) : final
+        )
+        const run = Effect.onExit(
+          Effect.suspend((): Effect.Effect<Reply, RequestError<E> | E2> => {
+            if (ended !== undefined) return Effect.fail(errorOf(ended))
+            messageId = allocate()
+            entry = { queue: undefined, next: Deferred.makeUnsafe(), service, abandoned: false, onFinal: undefined }
+            pending.set(messageId, entry)
+            const withId = { ...command, messageId, hasDataset: dataset !== undefined } as RequestCommand
+            return Effect.flatMap(
+              sendMessage(presentationContextId, withId, dataset, () => {
+                sent = true
+              }),
+              () => final
+            )
+          }),
+          (exit) => {
+            if (Exit.isSuccess(exit) || entry === undefined || pending.get(messageId) !== entry) return Effect.void
+            // Abandoned before its final response: the id stays reserved and the late response is dropped;
+            // nothing of it sent (interrupted before its turn, not encodable): no response will come.
+            entry.abandoned = true
+            if (sent) return Effect.void
+            pending.delete(messageId)
+            return wakeIfSettled()
+          }
+        )
+        return requestWindow === undefined ? run : requestWindow.withPermit(run)
+      })
 
     // --- performer side -------------------------------------------------------------------------------
 
@@ -764,7 +772,10 @@ export const make = <E>(channel: Channel<E>, options: Options<E> = {}): Effect.E
         if (Exit.isFailure(exit)) return Effect.logWarning(`${serviceOf(command._tag)} handler failed after its final response`, exit.cause)
         return Effect.void
       }
-      return Effect.flatMap(Effect.exit(Effect.suspend(() => onRequest(incoming))), afterHandler).pipe(
+      return Effect.matchCauseEffect(
+        Effect.suspend(() => onRequest(incoming)),
+        { onSuccess: () => afterHandler(Exit.void), onFailure: (cause) => afterHandler(Exit.failCause(cause)) }
+      ).pipe(
         Effect.ensuring(
           Effect.sync(() => {
             if (performing.get(command.messageId) === op) performing.delete(command.messageId)

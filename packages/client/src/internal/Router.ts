@@ -14,8 +14,8 @@ import {
   SessionClosed,
   Status
 } from "@dicomnet/dimse"
-import { Duration, Effect, LogLevel, References, type Scope, Stream } from "effect"
-import { countOperation } from "../Metrics.js"
+import { Duration, Effect, LogLevel, Metric, References, type Scope, Stream } from "effect"
+import { countOperation, operationsTotal } from "../Metrics.js"
 
 /** A response as received: the command, its presentation context and its data set (concatenated), if any. */
 export interface DimseReply {
@@ -61,16 +61,26 @@ const toAssociationError = (error: SessionClosed): AssociationError.AssociationE
     ? new AssociationAborted({ source: "transport", reason: 0, description: "the association has ended" })
     : new AssociationAborted({ source: "local-provider", reason: 0, description: `we aborted: ${error.detail}` })
 
+/** The operation counters by service and status category, bound to their attributes once. */
+const counters = new Map<string, Metric.Metric<number, Metric.CounterState<number>>>()
+const counter = (service: Status.Service, category: string): Metric.Metric<number, Metric.CounterState<number>> => {
+  const key = `${service}|${category}`
+  let count = counters.get(key)
+  if (count === undefined) {
+    count = Metric.withAttributes(operationsTotal, { service, status_category: category })
+    counters.set(key, count)
+  }
+  return count
+}
+
 /** Counts a final response and logs it at Debug (the message is built only when Debug is enabled). */
 const observeFinal = (service: Status.Service, reply: DimseReply): Effect.Effect<void> =>
-  Effect.andThen(
-    countOperation(service, Status.category(reply.command.status)),
-    Effect.withFiber((fiber) =>
-      LogLevel.isGreaterThan(fiber.getRef(References.MinimumLogLevel), "Debug")
-        ? Effect.void
-        : Effect.logDebug(`${service} message ${reply.command.messageIdBeingRespondedTo}: ${Status.describe(reply.command.status, service)}`)
-    )
-  )
+  Effect.withFiber((fiber) => {
+    counter(service, Status.category(reply.command.status)).updateUnsafe(1, fiber.context)
+    return LogLevel.isGreaterThan(fiber.getRef(References.MinimumLogLevel), "Debug")
+      ? Effect.void
+      : Effect.logDebug(`${service} message ${reply.command.messageIdBeingRespondedTo}: ${Status.describe(reply.command.status, service)}`)
+  })
 
 /** Starts the session in `scope` and returns the router. */
 export const make = (

@@ -16,10 +16,10 @@
  */
 import { type AssociationError, Driver, type Negotiation } from "@dicomnet/association"
 import { Command, Session, Status } from "@dicomnet/dimse"
-import { Cause, Clock, type Duration, Effect, LogLevel, References, Stream } from "effect"
+import { Cause, Clock, type Duration, Effect, type Fiber, LogLevel, Metric, References, Stream } from "effect"
 import type { Handlers } from "../Handlers.js"
 import type { AssociationInfo } from "../LifecycleEvent.js"
-import { countOperation } from "../Metrics.js"
+import { operationsTotal } from "../Metrics.js"
 import * as NServices from "../NServices.js"
 import * as QueryRetrieve from "../QueryRetrieve.js"
 import * as Storage from "../Storage.js"
@@ -36,8 +36,8 @@ export interface ServeContext {
 }
 
 /** The operation counters by service and status category, bound to their attributes once. */
-const counters = new Map<Status.Service, Map<string, Effect.Effect<void>>>()
-const counter = (service: Status.Service, category: string): Effect.Effect<void> => {
+const counters = new Map<Status.Service, Map<string, Metric.Metric<number, Metric.CounterState<number>>>>()
+const counter = (service: Status.Service, category: string): Metric.Metric<number, Metric.CounterState<number>> => {
   let byCategory = counters.get(service)
   if (byCategory === undefined) {
     byCategory = new Map()
@@ -45,7 +45,7 @@ const counter = (service: Status.Service, category: string): Effect.Effect<void>
   }
   let count = byCategory.get(category)
   if (count === undefined) {
-    count = countOperation(service, category)
+    count = Metric.withAttributes(operationsTotal, { service, status_category: category })
     byCategory.set(category, count)
   }
   return count
@@ -54,8 +54,9 @@ const counter = (service: Status.Service, category: string): Effect.Effect<void>
 /** Counts the final status of an operation; annotates its span while tracing and logs it at Debug (built only then). */
 const observeFinal = (service: Status.Service, messageId: number, status: number): Effect.Effect<void> =>
   Effect.withFiber((fiber) => {
-    let effect = counter(service, Status.category(status))
-    if (Tracing.isTracing(fiber)) effect = Effect.andThen(Effect.annotateCurrentSpan("dicomnet.status", Status.toHex(status)), effect)
+    counter(service, Status.category(status)).updateUnsafe(1, fiber.context)
+    let effect: Effect.Effect<void> = Effect.void
+    if (Tracing.isTracing(fiber)) effect = Effect.annotateCurrentSpan("dicomnet.status", Status.toHex(status))
     if (!LogLevel.isGreaterThan(fiber.getRef(References.MinimumLogLevel), "Debug")) {
       effect = Effect.andThen(effect, Effect.logDebug(`${service} message ${messageId}: ${Status.describe(status, service)}`))
     }
@@ -180,7 +181,13 @@ const perform = (rq: IncomingRequest, context: ServeContext): Effect.Effect<void
  */
 const idleWatch = (idleMillis: number, handle: Driver.AssociationHandle, busy: () => boolean) => {
   let last = 0
-  const touch = Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sync(() => (last = now)))
+  const touchUnsafe = (fiber: Fiber.Fiber<unknown, unknown>): void => {
+    last = fiber.getRef(Clock.Clock).currentTimeMillisUnsafe()
+  }
+  const touch = Effect.withFiber((fiber) => {
+    touchUnsafe(fiber)
+    return Effect.void
+  })
   const watch = Effect.gen(function* () {
     yield* touch
     for (;;) {
@@ -199,7 +206,7 @@ yield* Effect.logInfo(`no DIMSE traffic for ${idleMillis} ms on an idle associat
       return yield* Effect.uninterruptible(handle.abort)
     }
   })
-  return { touch, watch }
+  return { touch, touchUnsafe, watch }
 }
 
 /** Timers of `serve`. */
@@ -228,9 +235,10 @@ export const serve = (
       const incoming = idle === undefined ? handle.incoming : Stream.tap(handle.incoming, () => idle.touch)
       const takeBatch = idle === undefined ? handle.takeBatch : Effect.tap(handle.takeBatch, () => idle.touch)
       // Operations in flight never count as idle time; the idle timer restarts when one ends.
-      const operationEnded = Effect.suspend(() => {
+      const operationEnded = Effect.withFiber((fiber) => {
         inFlight--
-        return idle === undefined ? Effect.void : idle.touch
+        idle?.touchUnsafe(fiber)
+        return Effect.void
       })
       const session = yield* Session.make<AssociationError.AssociationError>(
         { incoming, takeBatch, sendPData: handle.sendPData, sendPDataMany: handle.sendPDataMany, peerMaxPduLength: negotiated.peerMaxPduLength },
