@@ -3,9 +3,10 @@
  * Driver on both sides, in one process, with a hand-written responder (`takeBatch` + `sendPData`).
  * Reports CPU µs (process.cpuUsage, both sides together, best of 3) per
  * - round trip: the requestor sends one small P-DATA-TF (a command), the responder answers with one;
+ * - association: connect, A-ASSOCIATE-RQ/AC, A-RELEASE-RQ/RP, close;
  * - PDU: the requestor streams P-DATA-TF PDUs of 256 bytes / 16 KiB / 256 KiB (one `sendPData` each), the responder takes them.
  * Run from /work/main after `npx tsc -b packages/association packages/transport-node`:
- *   node_modules/.bin/node packages/association/bench/pingpong.ts [mem|tcp|both] [roundTrips] [all|rt|small|16k|256k]
+ *   node_modules/.bin/node packages/association/bench/pingpong.ts [mem|tcp|both] [roundTrips] [all|rt|assoc|small|16k|256k]
  * (imports the packages' dist through the workspace links; @dicomnet/transport(-node) are bench-only imports).
  */
 import { Driver, Negotiation, Wire } from "@dicomnet/association"
@@ -23,7 +24,7 @@ const roundTrips = Number(roundTripsArg)
 const command = [{ presentationContextId: 1, isCommand: true, isLast: true, data: new Uint8Array(70).fill(1) }]
 const answer = [{ presentationContextId: 1, isCommand: true, isLast: true, data: new Uint8Array(100).fill(2) }]
 
-type Mode = { readonly _tag: "echo" } | { readonly _tag: "stream"; readonly pduSize: number }
+type Mode = { readonly _tag: "echo" } | { readonly _tag: "associate" } | { readonly _tag: "stream"; readonly pduSize: number }
 
 /** One association; runs `count` operations `repeat` times and returns the best CPU µs per operation. */
 const session = (mode: Mode, count: number, repeat: number) =>
@@ -71,7 +72,20 @@ const session = (mode: Mode, count: number, repeat: number) =>
     const client = yield* Driver.request({ input: wire.input, write: wire.write, close: connection.close, associateRq: rqResult.success })
     const data = mode._tag === "stream" ? new Uint8Array(mode.pduSize - 12).fill(0x5a) : new Uint8Array(0)
     const pdvs = [{ presentationContextId: 1, isCommand: false, isLast: false, data }]
+    // A whole association: connect, A-ASSOCIATE-RQ/AC, A-RELEASE-RQ/RP, close.
+    const associateOnce = Effect.scoped(
+      Effect.gen(function* () {
+        const connection = yield* transport.connect({ host: "127.0.0.1", port: listener.address.port })
+        const wire = yield* Wire.make(connection)
+        const handle = yield* Driver.request({ input: wire.input, write: wire.write, close: connection.close, associateRq: rqResult.success })
+        yield* handle.release
+      })
+    )
     const once = Effect.gen(function* () {
+      if (mode._tag === "associate") {
+        for (let i = 0; i < count; i++) yield* associateOnce
+        return
+      }
       if (mode._tag === "echo") {
         for (let i = 0; i < count; i++) {
           yield* client.sendPData(command)
@@ -115,6 +129,7 @@ const report = (label: string, mode: Mode, count: number) =>
 const suite = (name: string) =>
   Effect.gen(function* () {
     if (only === "all" || only === "rt") yield* report(`${name} round trip x ${roundTrips}`, { _tag: "echo" }, roundTrips)
+    if (only === "all" || only === "assoc") yield* report(`${name} association x 2000`, { _tag: "associate" }, 2000)
     if (only === "all" || only === "small") yield* report(`${name} 256 B PDU x 100000`, { _tag: "stream", pduSize: 256 }, 100000)
     if (only === "all" || only === "16k") yield* report(`${name} 16 KiB PDU x 20000`, { _tag: "stream", pduSize: 16 * 1024 }, 20000)
     if (only === "all" || only === "256k") yield* report(`${name} 256 KiB PDU x 2000`, { _tag: "stream", pduSize: 256 * 1024 }, 2000)

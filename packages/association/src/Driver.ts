@@ -17,7 +17,7 @@
 import { Framer, PduCodec } from "@dicomnet/pdu"
 import type { AAssociateAc, AAssociateRj, AAssociateRq, Pdv } from "@dicomnet/pdu"
 import type { Pdu } from "@dicomnet/pdu"
-import { Cause, Deferred, Duration, Effect, Fiber, Option, Queue, Result, type Scope, Semaphore, Stream } from "effect"
+import { Cause, Deferred, Duration, Effect, type Fiber, Option, Queue, Result, type Scope, Semaphore, Stream } from "effect"
 import {
   type AssociationError,
   AssociationAborted,
@@ -180,7 +180,7 @@ const start = <E, E2>(
     const incoming = yield* Queue.bounded<Incoming, AssociationError | Cause.Done>(options.incomingCapacity ?? 16)
     const established = yield* Deferred.make<Negotiation.Negotiated, AssociationRejected | AssociationAborted | AssociationTimeout>()
     const closed = yield* Deferred.make<CloseReason>()
-    const finishedSignal = yield* Deferred.make<void>()
+    let readerFiber: Fiber.Fiber<void> | undefined
 
     const artim = Duration.fromInputUnsafe(options.timeouts?.artim ?? defaultTimeout)
     const timers: Record<TimerName, Timer> = {
@@ -204,7 +204,6 @@ const start = <E, E2>(
     let pendingClosure: { readonly error: AssociationError | undefined } | undefined
     let releaseDone: Deferred.Deferred<void, AssociationError> | undefined
     let associateRq: AAssociateRq | undefined = context.role === "requestor" ? context.associateRq : undefined
-    const pdataParts = PDataParts.make()
 
     const closeTransport = Effect.suspend(() => {
       if (transportClosed) return Effect.void
@@ -232,13 +231,15 @@ const start = <E, E2>(
         yield* closeIncoming(error)
       })
 
+    // Stopping does not wait for the timer fiber to end: a timer that fires anyway finds its generation
+    // outdated (`expire` checks it under the lock) and does nothing.
     const stopTimer = (name: TimerName) =>
-      Effect.suspend(() => {
+      Effect.sync(() => {
         const timer = timers[name]
         const fiber = timer.fiber
         timer.fiber = undefined
         timer.gen++
-        return fiber === undefined ? Effect.void : Fiber.interrupt(fiber)
+        fiber?.interruptUnsafe()
       })
 
     const startTimer = (name: TimerName): Effect.Effect<void> =>
@@ -297,7 +298,7 @@ const start = <E, E2>(
               : { _tag: "Aborted", error: failure }
       yield* Deferred.succeed(closed, reason)
       // A reader step stops the reader itself once it has delivered; anyone else interrupts it.
-      if (!inReaderStep) yield* Deferred.succeed(finishedSignal, undefined)
+      if (!inReaderStep) readerFiber?.interruptUnsafe()
     })
 
     // While `sendPDataMany` runs the machine, the P-DATA-TF PDUs it sends are collected here and written at once.
@@ -305,11 +306,11 @@ const start = <E, E2>(
     const writePdu = (pdu: Extract<Machine.Output, { _tag: "SendPdu" }>["pdu"]): Effect.Effect<Machine.Event | undefined> => {
       if (transportClosed) return Effect.succeed(undefined)
       if (batch !== undefined && pdu._tag === "PDataTf") {
-        pdataParts.push(pdu.pdvs, batch)
+        PDataParts.push(pdu.pdvs, batch)
         return Effect.succeed(undefined)
       }
       const parts: Array<Uint8Array> = []
-      if (pdu._tag === "PDataTf") pdataParts.push(pdu.pdvs, parts)
+      if (pdu._tag === "PDataTf") PDataParts.push(pdu.pdvs, parts)
       else parts.push(PduCodec.encode(pdu))
       return options.write(parts).pipe(
         Effect.as(undefined),
@@ -456,7 +457,7 @@ const start = <E, E2>(
       for (const pdvs of pdus) {
         const pdu = pdataOnly({ _tag: "Evt9", pdata: { _tag: "PDataTf", pdvs } })
         if (pdu === undefined) return undefined
-        pdataParts.push(pdu.pdvs, parts)
+        PDataParts.push(pdu.pdvs, parts)
       }
       return parts
     }
@@ -584,7 +585,7 @@ const start = <E, E2>(
         })
       )
     )
-    yield* Effect.forkIn(Effect.raceFirst(reader, Deferred.await(finishedSignal)), scope)
+    readerFiber = yield* Effect.forkIn(reader, scope)
     yield* locked(process(first))
 
     /** Runs a user primitive; fails when the association is over or the table has no action for it here. */

@@ -15,13 +15,12 @@ const pdvs = (n: number, seed: number): ReadonlyArray<Pdv> =>
 
 describe("PDataParts · P-DATA-TF parts from a header slab (PS3.8 §9.3.5)", () => {
   it("encodes the same bytes as PduCodec.encodePDataTf, PDU after PDU, across slab boundaries", () => {
-    const encoder = PDataParts.make()
     const sent: Array<{ readonly parts: Array<Uint8Array>; readonly expected: Array<number> }> = []
     // 12-48 header bytes per PDU: 2,000 PDUs fill several 8 KiB slabs.
     for (let k = 0; k < 2000; k++) {
       const items = pdvs(1 + (k % 4), k)
       const parts: Array<Uint8Array> = []
-      encoder.push(items, parts)
+      PDataParts.push(items, parts)
       sent.push({ parts, expected: Array.from(PduCodec.encodePDataTf(items)) })
     }
     // Checked after all were encoded: a later PDU never overwrites an earlier one's headers.
@@ -29,10 +28,9 @@ describe("PDataParts · P-DATA-TF parts from a header slab (PS3.8 §9.3.5)", () 
   })
 
   it("appends to the caller's array, payloads as the caller's views (no copy)", () => {
-    const encoder = PDataParts.make()
     const data = new Uint8Array([9, 8, 7])
     const out: Array<Uint8Array> = [new Uint8Array([1])]
-    encoder.push([{ presentationContextId: 3, isCommand: false, isLast: true, data }], out)
+    PDataParts.push([{ presentationContextId: 3, isCommand: false, isLast: true, data }], out)
     expect(out.length).toBe(3)
     expect(out[2]).toBe(data)
     expect(Array.from(out[1] ?? [])).toEqual([0x04, 0, 0, 0, 0, 9, 0, 0, 0, 5, 3, 2])
