@@ -578,6 +578,9 @@ const start = <E, E2>(
         Effect.gen(function* () {
           scopeClosing = true
           if (finished) return
+          // Sta1 but not finished: the scope interrupted the reader in its last step (e.g. AR-3 closing the
+          // transport after the A-RELEASE-RP). The association is over, not aborted: just finish.
+          if (state === "Sta1") return yield* finish
           failure ??= new AssociationAborted({ source: "local-user", reason: 0, description: "the association's scope closed" })
           yield* terminate(failure)
           yield* process({ _tag: "Evt15" })

@@ -629,6 +629,31 @@ describe("Driver · against a scripted peer", () => {
       expect(yield* server.state).toBe("Sta1")
     }))
 
+  it.effect("closing the scope right after release, while AR-3 still closes the transport, ends as Released (not aborted)", () =>
+    Effect.gen(function* () {
+      const peer = yield* makeRawPeer
+      const closing = yield* Deferred.make<void>()
+      // A transport close that takes time (a TCP close waits for the flush): it never completes here.
+      const slowClose = Effect.andThen(Deferred.succeed(closing, undefined), Effect.never)
+      const client = yield* Effect.scoped(
+        Effect.gen(function* () {
+          const requesting = yield* Effect.forkChild(Driver.request({ ...peer.connection, close: slowClose, associateRq: makeRq() }))
+          const rq = yield* peer.read
+          assert(rq._tag === "AAssociateRq")
+          yield* peer.send(Negotiation.accept(policy, rq))
+          const handle = yield* Fiber.join(requesting)
+          const releasing = yield* Effect.forkChild(handle.release)
+          expect(yield* peer.read).toEqual({ _tag: "AReleaseRq" })
+          yield* peer.send({ _tag: "AReleaseRp" })
+          yield* Fiber.join(releasing)
+          yield* Deferred.await(closing)
+          return handle
+        })
+      )
+      expect(yield* client.awaitClose).toEqual({ _tag: "Released" })
+      expect(yield* client.state).toBe("Sta1")
+    }))
+
   it.effect("closing the scope of a live association sends A-ABORT and closes the transport", () =>
     Effect.gen(function* () {
       const peer = yield* makeRawPeer
