@@ -64,13 +64,24 @@ export const adopt = (
   const localAddress = formatAddress(raw.localAddress, raw.localPort)
   let waiter: ((effect: Effect.Effect<Arr.NonEmptyReadonlyArray<Uint8Array>, TransportError | Cause.Done>) => void) | undefined
   let inputEnded = false
+  // The input's failure, first one wins. A failure we cause or see at close is built only when someone
+  // reads it (an error captures a stack trace), because after a normal end nobody does.
   let failure: TransportError | undefined
+  let lateFailure: (() => TransportError) | undefined
+  const failed = () => failure !== undefined || lateFailure !== undefined
+  const currentFailure = (): TransportError | undefined => {
+    if (failure === undefined && lateFailure !== undefined) {
+      failure = lateFailure()
+      lateFailure = undefined
+    }
+    return failure
+  }
   let destroyedLocally = false
 
   const drain = () => {
     if (waiter === undefined) return
     let first: Uint8Array | null = null
-    if (failure === undefined) first = socket.read() as Uint8Array | null
+    if (!failed()) first = socket.read() as Uint8Array | null
     if (first !== null) {
       const out: [Uint8Array, ...Array<Uint8Array>] = [first]
       while (out.length < maxChunksPerPull) {
@@ -82,10 +93,11 @@ export const adopt = (
       waiter = undefined
       return resume(Effect.succeed(out))
     }
-    if (failure !== undefined) {
+    const error = currentFailure()
+    if (error !== undefined) {
       const resume = waiter
       waiter = undefined
-      return resume(Effect.fail(failure))
+      return resume(Effect.fail(error))
     }
     if (inputEnded) {
       const resume = waiter
@@ -93,8 +105,11 @@ export const adopt = (
       return resume(Cause.done())
     }
   }
-  const fail = (error: TransportError) => {
-    failure ??= error
+  const fail = (error: TransportError | (() => TransportError)) => {
+    if (!failed()) {
+      if (typeof error === "function") lateFailure = error
+      else failure = error
+    }
     drain()
   }
   socket.on("readable", drain)
@@ -106,7 +121,10 @@ export const adopt = (
   if (raw !== socket) raw.on("error", (cause) => fail(toTransportError(cause, remoteAddress)))
   socket.on("close", () => {
     // Closed without an end: aborted (by us or by the peer without a reason).
-    if (!inputEnded) fail(new TransportError({ reason: destroyedLocally ? "Closed" : "Reset", message: "connection closed", address: remoteAddress }))
+    if (!inputEnded) {
+      const reason = destroyedLocally ? "Closed" : "Reset"
+      fail(() => new TransportError({ reason, message: "connection closed", address: remoteAddress }))
+    }
   })
 
   const pull = Effect.callback<Arr.NonEmptyReadonlyArray<Uint8Array>, TransportError | Cause.Done>((resume) => {
@@ -135,7 +153,7 @@ export const adopt = (
       }
       const onClose = () => {
         cleanup()
-        resume(Effect.fail(failure ?? new TransportError({ reason: "Closed", message: "connection closed", address: remoteAddress })))
+        resume(Effect.fail(currentFailure() ?? new TransportError({ reason: "Closed", message: "connection closed", address: remoteAddress })))
       }
       socket.on(event, onDone)
       socket.on("error", onError)
@@ -144,7 +162,7 @@ export const adopt = (
     })
 
   const closedError = () =>
-    failure ?? new TransportError({ reason: "Closed", message: socket.destroyed ? "connection destroyed" : "connection closed", address: remoteAddress })
+    currentFailure() ?? new TransportError({ reason: "Closed", message: socket.destroyed ? "connection destroyed" : "connection closed", address: remoteAddress })
 
   // Writes at once; `undefined` when the socket took the chunks below its high-water mark, else the
   // wait for "drain" (or the failure).
@@ -183,7 +201,7 @@ export const adopt = (
   const destroy = Effect.sync(() => {
     if (raw.destroyed) return
     destroyedLocally = true
-    fail(new TransportError({ reason: "Closed", message: "connection destroyed locally", address: remoteAddress }))
+    fail(() => new TransportError({ reason: "Closed", message: "connection destroyed locally", address: remoteAddress }))
     // Reset the TCP socket only: destroying a TLS socket as well while its transport is being
     // reset crashes Node (SIGSEGV); the TLS socket closes when its transport does.
     if (!raw.connecting) raw.resetAndDestroy()
