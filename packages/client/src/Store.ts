@@ -151,11 +151,26 @@ export interface PreloadOptions {
   readonly readSize?: number | undefined
   /** What the file is, when already known (from a scan): its meta header is then not read again. */
   readonly info?: Omit<FileInfo, "path"> | undefined
+  /**
+   * Read into this buffer instead of a new one when the bytes fit (the preloaded `data` is then a view of it). A
+   * sender that reuses buffers must not overwrite one before its bytes have left: once a later C-STORE on the same
+   * association was answered, every byte written before that request's command has reached the peer (see the CLI's
+   * storescu, three buffers in turn with one file read ahead).
+   */
+  readonly buffer?: Uint8Array | undefined
 }
 
-/** `length` bytes of `file` at `position` in one exactly-sized buffer (not zero-filled); shorter only at the end of the file. */
-const readAt = (file: FileSystem.File, position: number, length: number): Effect.Effect<Uint8Array, PlatformError.PlatformError> =>
-  Effect.flatMap(file.readAlloc(length, { position: BigInt(position) }), (first) => {
+/**
+ * `length` bytes of `file` at `position`: into `buffer` when they fit, else in one exactly-sized new buffer (not
+ * zero-filled); shorter only at the end of the file.
+ */
+const readAt = (
+  file: FileSystem.File,
+  position: number,
+  length: number,
+  buffer?: Uint8Array | undefined
+): Effect.Effect<Uint8Array, PlatformError.PlatformError> =>
+  buffer !== undefined && length <= buffer.length ? readInto(file, position, buffer.subarray(0, length), 0) : Effect.flatMap(file.readAlloc(length, { position: BigInt(position) }), (first) => {
     const got = Option.getOrElse(first, () => empty)
     if (got.length === length || got.length === 0) return Effect.succeed(got)
     // A short read before the end of the file (rare on a regular file): read on until full or at the end.
@@ -169,6 +184,18 @@ const readAt = (file: FileSystem.File, position: number, length: number): Effect
   })
 
 const empty = new Uint8Array(0)
+
+/** Fills `target` from `file` at `position` on from `filled`; the filled part when the file ends first. */
+const readInto = (
+  file: FileSystem.File,
+  position: number,
+  target: Uint8Array,
+  filled: number
+): Effect.Effect<Uint8Array, PlatformError.PlatformError> =>
+  filled >= target.length
+    ? Effect.succeed(target)
+    : Effect.flatMap(file.read(target.subarray(filled), { position: BigInt(position + filled) }), (n) =>
+        n === 0 ? Effect.succeed(target.subarray(0, filled)) : readInto(file, position, target, filled + n))
 
 /**
  * Opens a file once, reads its size, meta header and the start of its data set (a typical image whole) in one
@@ -187,10 +214,10 @@ export const preload = (path: string, options: PreloadOptions = {}): Effect.Effe
       const known = options.info
       if (known !== undefined) {
         const start = Math.min(known.datasetOffset, size)
-        const data = yield* readAt(file, start, Math.min(size - start, readSize))
+        const data = yield* readAt(file, start, Math.min(size - start, readSize), options.buffer)
         return { info: { ...known, path }, size, data, readSize }
       }
-      let head = yield* readAt(file, 0, Math.min(size, readSize))
+      let head = yield* readAt(file, 0, Math.min(size, readSize), options.buffer)
       const hint = Part10.metaLengthHint(head)
       if (hint !== undefined && hint > head.length && hint <= size) {
         // A meta header longer than one read (very rare): read up to its end.

@@ -221,19 +221,25 @@ describe("Store · C-STORE end to end with our SCP (Storage.toDirectory)", () =>
     }).pipe(Effect.provide([NodeTransport.layerTcp(), NodeServices.layer]))
   )
 
-  it.live("preload with the file's description known (from a scan) reads the data set only, and it is stored byte for byte", () =>
+  it.live("preload with the file's description known (from a scan) reads the data set only, into a given buffer, and it is stored byte for byte", () =>
     Effect.gen(function* () {
       const files = synthFiles({ seed: 19, instancesPerSeries: 2, rows: 64, columns: 64 })
       const out = tempDir("dicomnet-known-")
       const store = yield* toDirectory(out, "flat")
       const infos = yield* Effect.forEach(files, (f) => Store.describe(f.path))
+      // One buffer for both files, reused once the first was answered; a buffer too small is not used.
+      const buffer = new Uint8Array(1024 * 1024)
       const results = yield* withStorage("127.0.0.1", { handlers: { store } }, Store.contextsFor(files), (association) =>
         Effect.forEach(infos, (info) =>
-          Effect.flatMap(Store.preload(info.path, { info }), (loaded) => {
+          Effect.flatMap(Store.preload(info.path, { info, buffer }), (loaded) => {
             expect(loaded.data.length).toBe(loaded.size - info.datasetOffset)
+            expect(loaded.data.buffer).toBe(buffer.buffer)
             return Store.preloaded(association, loaded)
           })))
       expect(results.map((r) => r.status)).toEqual([0, 0])
+      const small = yield* Store.preload(files[0]?.path ?? "", { buffer: new Uint8Array(16) })
+      expect(small.data.buffer).not.toBe(buffer.buffer)
+      expect(Buffer.compare(small.data, datasetOf(files[0]?.bytes ?? new Uint8Array(0)))).toBe(0)
       for (const f of files) {
         expect(Buffer.compare(datasetOf(readFileSync(join(out, `${f.sopInstanceUid}.dcm`))), datasetOf(f.bytes))).toBe(0)
       }

@@ -133,9 +133,17 @@ interface FileRecord {
 /** What happened to the files one association attempt carried. */
 type Attempt = { readonly retry: ReadonlyArray<FileRecord> }
 
-/** Reads a file's data set start (the whole of a typical image) ahead of its C-STORE: what the scan found is not read again. */
-const preloadFile = (f: Inputs.DicomFile) =>
+/** Bytes of a file read ahead at once: a typical image whole, the start of a larger one. */
+const READ_SIZE = 1024 * 1024
+
+/**
+ * Reads a file's data set start (the whole of a typical image) ahead of its C-STORE, into `buffer`: what the scan
+ * found is not read again.
+ */
+const preloadFile = (f: Inputs.DicomFile, buffer: Uint8Array) =>
   Store.preload(f.path, {
+    readSize: READ_SIZE,
+    buffer,
     info: { sopClassUid: f.sopClassUid, sopInstanceUid: f.sopInstanceUid, transferSyntaxUid: f.transferSyntaxUid, datasetOffset: f.datasetOffset }
   })
 
@@ -214,11 +222,22 @@ const attemptBatch = (
       `Association accepted by ${c.host}:${c.port} (${association.negotiated.acceptedContexts.size} of ${contexts.length} contexts) for ${records.length} files`
     )
     worker.activity = "sending"
-    // Read-ahead: the next file is read from disk while the current one is in flight (one file ahead, so memory
-    // stays at two files' starts at most); the batch's scope stops a read-ahead left over by an early return.
+    // Read-ahead: the next file is read from disk while the current one is in flight (one file ahead); the batch's
+    // scope stops a read-ahead left over by an early return. Files are read into three buffers in turn (no
+    // allocation, nor garbage, per file): file i's buffer is reused for file i + 3, read ahead once file i + 1 was
+    // answered, and a C-STORE answered means the peer got every byte written before its command (one socket, in
+    // order), file i's included. Without that answer the file gets a new buffer; a new attempt, new buffers.
+    let bufferSize = 1
+    for (const r of records) bufferSize = Math.max(bufferSize, Math.min(READ_SIZE, r.file.size - r.file.datasetOffset))
+    const buffers: Array<Uint8Array> = []
+    const answered: Array<boolean> = []
     const readAhead = (i: number) => {
       const next = records[i]
-      return next === undefined ? Effect.succeed(undefined) : Effect.forkScoped(preloadFile(next.file))
+      if (next === undefined) return Effect.succeed(undefined)
+      const reusable = buffers[i % 3]
+      const buffer = reusable !== undefined && answered[i - 2] === true ? reusable : new Uint8Array(bufferSize)
+      buffers[i % 3] = buffer
+      return Effect.forkScoped(preloadFile(next.file, buffer))
     }
     let ahead = yield* readAhead(0)
     for (let i = 0; i < records.length; i++) {
@@ -245,6 +264,7 @@ const attemptBatch = (
         continue
       }
       const status = sent.success
+      answered[i] = true
       record.status = status
       record.description = describeStatus(status)
       record.explained = undefined
