@@ -13,53 +13,15 @@
  */
 import { Result } from "effect"
 import * as Command from "./Command.js"
-import { DimseDecodeError, DimseEncodeError } from "./DimseError.js"
-import {
-  CommandDataSetTypeTag,
-  CommandFieldTag,
-  CommandGroupLength,
-  byCommandField,
-  byTag,
-  type FieldSpec,
-  layouts
-} from "./internal/layout.js"
+import { DimseDecodeError, type DimseEncodeError } from "./DimseError.js"
+import { encodeWith } from "./internal/commandEncoder.js"
+import { CommandDataSetTypeTag, CommandFieldTag, CommandGroupLength, byCommandField, byTag } from "./internal/layout.js"
 import { tagString } from "./internal/tagString.js"
 
 // ---------------------------------------------------------------------------------------------------------
 // encode
 
-type Values = Readonly<Record<string, unknown>>
-
-// Byte length of one value before padding, or a reason why it cannot be written.
-const valueLength = (spec: FieldSpec, value: unknown): number | string => {
-  switch (spec.vr) {
-    case "US":
-      return typeof value === "number" && Number.isInteger(value) && value >= 0 && value <= 0xffff
-        ? 2
-        : `${spec.key} must be an integer in 0..65535, got ${String(value)}`
-    case "AT": {
-      if (!Array.isArray(value)) return `${spec.key} must be an array of tags`
-      for (const t of value) {
-        if (typeof t !== "number" || !Number.isInteger(t) || t < 0 || t > 0xffffffff) {
-          return `${spec.key} holds ${String(t)}, not a 32-bit tag`
-        }
-      }
-      return value.length * 4
-    }
-    default: {
-      if (typeof value !== "string") return `${spec.key} must be a string`
-      const n = value.length
-      if (n > spec.maxLength) return `${spec.key} is ${n} characters long, more than the ${spec.maxLength} of ${spec.vr}`
-      if (spec.vr !== "LO" && n === 0) return `${spec.key} is empty`
-      for (let i = 0; i < n; i++) {
-        const c = value.charCodeAt(i)
-        const ok = spec.vr === "UI" ? (c >= 0x30 && c <= 0x39) || c === 0x2e : c >= 0x20 && c <= 0x7e && c !== 0x5c
-        if (!ok) return `${spec.key} holds character code ${c}, outside the ${spec.vr} repertoire`
-      }
-      return n
-    }
-  }
-}
+const fresh = (length: number): Uint8Array => new Uint8Array(length)
 
 /**
  * Encodes a command as a command set (Implicit VR Little Endian, group 0000, group length first).
@@ -69,72 +31,7 @@ const valueLength = (spec: FieldSpec, value: unknown): number | string => {
  * @since 0.1.0
  * @category encoding
  */
-export const encode = (command: Command.DimseCommand): Result.Result<Uint8Array, DimseEncodeError> => {
-  const layout = layouts[command._tag]
-  const values = command as unknown as Values
-  const specs = layout.fields
-  // Pass 1: lengths (and validation). Command Field and Command Data Set Type: 2 x (8 + 2) bytes.
-  let total = 20
-  for (let i = 0; i < specs.length; i++) {
-    const spec = specs[i] as FieldSpec
-    const value = values[spec.key]
-    if (value === undefined) continue
-    const len = valueLength(spec, value)
-    if (typeof len === "string") return Result.fail(new DimseEncodeError({ tag: spec.tag, reason: len }))
-    total += 8 + len + (len & 1)
-  }
-  // Pass 2: bytes.
-  const out = new Uint8Array(12 + total)
-  const view = new DataView(out.buffer)
-  view.setUint32(4, 4, true) // (0000,0000) UL, length 4
-  view.setUint32(8, total, true)
-  let o = 12
-  const writeUs = (tag: number, v: number): void => {
-    view.setUint16(o, 0, true)
-    view.setUint16(o + 2, tag & 0xffff, true)
-    view.setUint32(o + 4, 2, true)
-    view.setUint16(o + 8, v, true)
-    o += 10
-  }
-  let pendingField = true
-  let pendingType = true
-  for (let i = 0; i < specs.length; i++) {
-    const spec = specs[i] as FieldSpec
-    if (pendingField && spec.tag > CommandFieldTag) {
-      writeUs(CommandFieldTag, layout.commandField)
-      pendingField = false
-    }
-    if (pendingType && spec.tag > CommandDataSetTypeTag) {
-      writeUs(CommandDataSetTypeTag, command.hasDataset ? Command.DataSetPresent : Command.NoDataSet)
-      pendingType = false
-    }
-    const value = values[spec.key]
-    if (value === undefined) continue
-    if (spec.vr === "US") {
-      writeUs(spec.tag, value as number)
-      continue
-    }
-    view.setUint16(o, 0, true)
-    view.setUint16(o + 2, spec.tag & 0xffff, true)
-    o += 8
-    const start = o
-    if (spec.vr === "AT") {
-      for (const t of value as ReadonlyArray<number>) {
-        view.setUint16(o, t >>> 16, true)
-        view.setUint16(o + 2, t & 0xffff, true)
-        o += 4
-      }
-    } else {
-      const s = value as string
-      for (let k = 0; k < s.length; k++) out[o++] = s.charCodeAt(k)
-      if ((s.length & 1) === 1) out[o++] = spec.vr === "UI" ? 0x00 : 0x20
-    }
-    view.setUint32(start - 4, o - start, true)
-  }
-  if (pendingField) writeUs(CommandFieldTag, layout.commandField)
-  if (pendingType) writeUs(CommandDataSetTypeTag, command.hasDataset ? Command.DataSetPresent : Command.NoDataSet)
-  return Result.succeed(out)
-}
+export const encode = (command: Command.DimseCommand): Result.Result<Uint8Array, DimseEncodeError> => encodeWith(command, fresh)
 
 // ---------------------------------------------------------------------------------------------------------
 // decode

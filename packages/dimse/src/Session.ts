@@ -24,7 +24,6 @@ import type { PDataTf, Pdv } from "@dicomnet/pdu"
 import { type Array as Arr, Cause, Deferred, Duration, Effect, Exit, FiberSet, type Pull, Queue, Result, type Scope, Semaphore, Stream } from "effect"
 import * as Assembler from "./Assembler.js"
 import * as Command from "./Command.js"
-import * as CommandSet from "./CommandSet.js"
 import {
   type AssemblerError,
   DatasetTooLarge,
@@ -34,6 +33,7 @@ import {
   SessionClosed
 } from "./DimseError.js"
 import * as Fragmenter from "./Fragmenter.js"
+import * as CommandEncoder from "./internal/commandEncoder.js"
 import * as Unrecognized from "./internal/Unrecognized.js"
 import * as Status from "./Status.js"
 
@@ -280,9 +280,23 @@ const failPending = <E>(p: PendingRequest<E>, error: RequestError<E>): void => {
   else if (p.next !== undefined) Deferred.doneUnsafe(p.next, Exit.fail(error))
 }
 
-/** A data set stream given for a command announcing none (the Fragmenter's check, for the streamed path). */
-const datasetMismatch = (command: Command.DimseCommand): DimseEncodeError =>
-  new DimseEncodeError({ tag: 0x00000800, reason: `${command._tag} announces no data set (0101H) but one is given` })
+/**
+ * Encodes a command set for sending, carved from the shared slab (the bytes only go to the channel); fails
+ * like `Fragmenter.message` when `hasDataset` disagrees with the data set given.
+ */
+const encodeCommand = (command: Command.DimseCommand, withDataset: boolean): Result.Result<Uint8Array, DimseEncodeError> => {
+  if (command.hasDataset !== withDataset) {
+    return Result.fail(
+      new DimseEncodeError({
+        tag: 0x00000800,
+        reason: command.hasDataset
+          ? `${command._tag} announces a data set but none is given`
+          : `${command._tag} announces no data set (0101H) but one is given`
+      })
+    )
+  }
+  return CommandEncoder.encodeWith(command, CommandEncoder.carve)
+}
 
 const concat = (chunks: ReadonlyArray<Uint8Array>, length: number): Uint8Array => {
   if (chunks.length === 1) return chunks[0] as Uint8Array
@@ -453,8 +467,7 @@ export const make = <E>(channel: Channel<E>, options: Options<E> = {}): Effect.E
       dataset: Stream.Stream<Uint8Array, E2>,
       sendAll: (pdus: ReadonlyArray<PDataTf>) => Effect.Effect<void, E>
     ): Effect.Effect<void, E | DimseEncodeError | E2> => {
-      if (!command.hasDataset) return Effect.fail(datasetMismatch(command))
-      const encoded = CommandSet.encode(command)
+      const encoded = encodeCommand(command, true)
       if (Result.isFailure(encoded)) return Effect.fail(encoded.failure)
       return Effect.scoped(
         Effect.flatMap(Stream.toPull(dataset), (pull) => {
@@ -521,8 +534,8 @@ export const make = <E>(channel: Channel<E>, options: Options<E> = {}): Effect.E
           const all: Effect.Effect<void, E | DimseEncodeError | E2> =
             dataset === undefined || dataset instanceof Uint8Array
               ? Effect.suspend((): Effect.Effect<void, E | DimseEncodeError> => {
-                  const pdus = Fragmenter.message(fragmenter, command, dataset)
-                  return Result.isFailure(pdus) ? Effect.fail(pdus.failure) : sendAll(pdus.success)
+                  const encoded = encodeCommand(command, dataset !== undefined)
+                  return Result.isFailure(encoded) ? Effect.fail(encoded.failure) : sendAll(Fragmenter.fragment(fragmenter, encoded.success, dataset))
                 })
               : sendStreamed(fragmenter, command, dataset, sendAll)
           return all.pipe(
