@@ -363,8 +363,9 @@ class Coalescer {
 }
 
 /**
- * Starts a session over `channel`: a reader fiber in the current scope consumes `channel.incoming` and
- * routes every message. Closing the scope interrupts the reader and every performer operation.
+ * Starts a session over `channel`: a reader fiber in the current scope consumes `channel.takeBatch` (whole
+ * batches), else `channel.incoming`, and routes every message. Closing the scope interrupts the reader and
+ * every performer operation.
  *
  * @since 0.1.0
  * @category constructors
