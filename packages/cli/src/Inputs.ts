@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { globSync, promises as fsp, readdirSync, statSync } from "node:fs"
+import { closeSync, fstatSync, globSync, openSync, promises as fsp, readdirSync, readSync, statSync } from "node:fs"
 import { join } from "node:path"
 import { DatasetCodec, HeaderScan, Part10, TransferSyntax, Uid } from "@dicomnet/data"
 import { Effect, Result } from "effect"
@@ -112,21 +112,26 @@ const FIRST_READ = 64 * 1024
 
 const DICOMDIR_SOP_CLASS = "1.2.840.10008.1.3.10"
 
-const readPrefix = async (path: string, length: number): Promise<{ readonly bytes: Uint8Array; readonly size: number }> => {
-  const handle = await fsp.open(path, "r")
+/**
+ * The first `length` bytes of a file and its size, with plain synchronous calls (open, fstat, read, close): on a
+ * local disk or the page cache that is about half the cost of a FileHandle's promise round trips per file, and the
+ * scan runs before anything else (as DCMTK's storescu, which reads synchronously too).
+ */
+const readPrefix = (path: string, length: number): { readonly bytes: Uint8Array; readonly size: number } => {
+  const fd = openSync(path, "r")
   try {
-    const size = (await handle.stat()).size
+    const size = fstatSync(fd).size
     const want = Math.min(length, size)
     const bytes = new Uint8Array(want)
     let got = 0
     while (got < want) {
-      const { bytesRead } = await handle.read(bytes, got, want - got, got)
+      const bytesRead = readSync(fd, bytes, got, want - got, got)
       if (bytesRead === 0) break
       got += bytesRead
     }
     return { bytes: bytes.subarray(0, got), size }
   } finally {
-    await handle.close()
+    closeSync(fd)
   }
 }
 
@@ -162,7 +167,7 @@ export const inspect = (path: string): Effect.Effect<DicomFile | Skipped> =>
   Effect.promise(async (): Promise<DicomFile | Skipped> => {
     let prefix: { readonly bytes: Uint8Array; readonly size: number }
     try {
-      prefix = await readPrefix(path, FIRST_READ)
+      prefix = readPrefix(path, FIRST_READ)
     } catch (e) {
       return { path, reason: `cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})` }
     }
