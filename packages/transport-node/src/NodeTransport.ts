@@ -49,11 +49,13 @@ export interface TlsOptions extends TcpOptions {
 
 const ignore = () => {}
 
-const connectRaw = (host: string, port: number, noDelay: boolean, address: string) =>
-  Effect.callback<Net.Socket, TransportError>((resume) => {
+/** Connects, bounded by the connect timer: a plain `setTimeout` inside the callback (no timer fiber per connect). */
+const connectRaw = (host: string, port: number, noDelay: boolean, address: string, millis: number) =>
+  Effect.callback<Net.Socket, TransportError | TransportTimeout>((resume) => {
     const socket = Net.connect({ host, port, allowHalfOpen: true, noDelay })
     socket.on("error", ignore) // errors after this point are observed by `adopt`
     const cleanup = () => {
+      if (timer !== undefined) clearTimeout(timer)
       socket.off("connect", onConnect)
       socket.off("error", onError)
     }
@@ -66,6 +68,13 @@ const connectRaw = (host: string, port: number, noDelay: boolean, address: strin
       cleanup()
       resume(Effect.fail(toTransportError(cause, address)))
     }
+    const timer = Number.isFinite(millis)
+      ? setTimeout(() => {
+        cleanup()
+        socket.destroy()
+        resume(Effect.fail(new TransportTimeout({ timer: "connect", millis, address })))
+      }, millis)
+      : undefined
     socket.once("connect", onConnect)
     socket.once("error", onError)
     return Effect.sync(() => {
@@ -139,7 +148,7 @@ const make = (options: TcpOptions, tls: TlsOptions | undefined): Transport.Trans
     const address = formatAddress(connectOptions.host, connectOptions.port)
     const timeouts = Timeouts.resolve(options.timeouts, connectOptions.timeouts)
     const open = Effect.gen(function*() {
-      const raw = yield* withTimer(connectRaw(connectOptions.host, connectOptions.port, noDelay, address), "connect", timeouts.connect, address)
+      const raw = yield* connectRaw(connectOptions.host, connectOptions.port, noDelay, address, timeouts.connect)
       if (tls === undefined || secureContext === undefined) return adopt(raw, raw, timeouts)
       const servername = connectOptions.servername ?? tls.servername ?? connectOptions.host
       const secure = Tls.connect(defined({
