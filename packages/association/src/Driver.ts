@@ -263,7 +263,7 @@ const start = <E, E2>(
       const awaitingRp = releaseDone !== undefined && (state === "Sta7" || state === "Sta10" || state === "Sta11")
       if (awaitingRp && timers.release.fiber === undefined) effects.push(startTimer("release"))
       if (!awaitingRp && timers.release.fiber !== undefined) effects.push(stopTimer("release"))
-      return Effect.all(effects, { discard: true })
+      return effects.length === 0 ? Effect.void : Effect.all(effects, { discard: true })
     })
 
     const finish = Effect.gen(function* () {
