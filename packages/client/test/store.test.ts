@@ -221,6 +221,14 @@ describe("Store · C-STORE end to end with our SCP (Storage.toDirectory)", () =>
     }).pipe(Effect.provide([NodeTransport.layerTcp(), NodeServices.layer]))
   )
 
+  it.effect("preload of a file that is not there fails with the PlatformError (NotFound), nothing is sent", () =>
+    Effect.gen(function* () {
+      const error = yield* Effect.flip(Store.preload(join(tempDir("dicomnet-missing-"), "gone.dcm")))
+      expect(error).toMatchObject({ _tag: "PlatformError" })
+      expect(error.message).toContain("gone.dcm")
+    }).pipe(Effect.provide(NodeServices.layer))
+  )
+
   it.live("preload with the file's description known (from a scan) reads the data set only, into a given buffer, and it is stored byte for byte", () =>
     Effect.gen(function* () {
       const files = synthFiles({ seed: 19, instancesPerSeries: 2, rows: 64, columns: 64 })
