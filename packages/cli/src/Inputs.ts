@@ -28,6 +28,8 @@ export interface DicomFile {
   readonly transferSyntaxUid: string
   /** Where the data set starts in the file (after the meta information, 0 for a bare data set). */
   readonly datasetOffset: number
+  /** The whole file, when the scan read all of it (a small file, within the scan's budget): not read again to send it. */
+  readonly content?: Uint8Array | undefined
 }
 
 /**
@@ -111,6 +113,9 @@ export const expand = (inputs: ReadonlyArray<string>, recursive: boolean): { rea
 const FIRST_READ = 64 * 1024
 
 const DICOMDIR_SOP_CLASS = "1.2.840.10008.1.3.10"
+
+/** The most bytes of small files a scan keeps (their whole content, read anyway), so that they are not read twice. */
+const KEPT_CONTENT_BYTES = 16 * 1024 * 1024
 
 /**
  * The first `length` bytes of a file and its size, with plain synchronous calls (open, fstat, read, close): on a
@@ -201,12 +206,14 @@ export const inspect = (path: string): Effect.Effect<DicomFile | Skipped> =>
       sopInstanceUid,
       studyInstanceUid: identified.studyInstanceUid ?? "",
       transferSyntaxUid,
-      datasetOffset
+      datasetOffset,
+      ...(prefix.bytes.length === prefix.size && prefix.size <= FIRST_READ ? { content: prefix.bytes } : {})
     }
   })
 
 /**
- * Expands and inspects every input (files inspected `concurrency` at a time, default 16).
+ * Expands and inspects every input (files inspected `concurrency` at a time, default 16). Small files read whole
+ * keep their content, up to 16 MiB in all.
  *
  * @since 0.1.0
  * @category scanning
@@ -217,9 +224,13 @@ export const scan = (inputs: ReadonlyArray<string>, options: { readonly recursiv
     const inspected = yield* Effect.forEach(paths, inspect, { concurrency: options.concurrency ?? 16 })
     const files: Array<DicomFile> = []
     const skipped: Array<Skipped> = [...missing]
+    let kept = 0
     for (const r of inspected) {
-      if ("sopClassUid" in r) files.push(r)
-      else skipped.push(r)
+      if (!("sopClassUid" in r)) skipped.push(r)
+      else if (r.content === undefined || kept + r.content.length <= KEPT_CONTENT_BYTES) {
+        kept += r.content?.length ?? 0
+        files.push(r)
+      } else files.push({ ...r, content: undefined })
     }
     return { files, skipped }
   })

@@ -118,6 +118,8 @@ describe("storescu · DICOM recognized by content, not by name", () => {
         expect(raw?.sopClassUid).toBe(SopClass.storage.find((u) => u === instance.sopClassUid))
         expect(raw?.datasetOffset).toBe(0)
         expect(raw?.studyInstanceUid).toMatch(/^2\.25\./)
+        // A small file read whole keeps its content (not read again to send it).
+        expect(raw?.content !== undefined && Buffer.from(raw.content).equals(Buffer.from(instance.bytes.subarray(meta.success.datasetOffset)))).toBe(true)
         const reasons = Object.fromEntries(scan.skipped.map((s) => [s.path.slice(dir.path.length + 1), s.reason]))
         expect(reasons.DICOMDIR).toMatch(/^DICOMDIR/)
         expect(reasons["notes.txt"]).toMatch(/^not DICOM/)

@@ -9,7 +9,7 @@
 import { appendFileSync, promises as fsp, writeFileSync } from "node:fs"
 import { Association, Store } from "@dicomnet/client"
 import { Status } from "@dicomnet/dimse"
-import { Clock, Console, Effect, Fiber, type FileSystem, Layer, Logger, Option, References, Result } from "effect"
+import { Clock, Console, Effect, Fiber, type FileSystem, Layer, Logger, Option, References, Result, type Scope } from "effect"
 import type { Transport } from "@dicomnet/transport"
 import { Argument, Command, Flag } from "effect/cli"
 import { VERSION } from "../Version.js"
@@ -147,6 +147,14 @@ const preloadFile = (f: Inputs.DicomFile, buffer: Uint8Array) =>
     info: { sopClassUid: f.sopClassUid, sopInstanceUid: f.sopInstanceUid, transferSyntaxUid: f.transferSyntaxUid, datasetOffset: f.datasetOffset }
   })
 
+/** A small file the scan read whole, as `Store.preload` would give it (no disk access). */
+const fromScan = (f: Inputs.DicomFile, content: Uint8Array): Store.PreloadedFile => ({
+  info: { path: f.path, sopClassUid: f.sopClassUid, sopInstanceUid: f.sopInstanceUid, transferSyntaxUid: f.transferSyntaxUid, datasetOffset: f.datasetOffset },
+  size: content.length,
+  data: content.subarray(Math.min(f.datasetOffset, content.length)),
+  readSize: READ_SIZE
+})
+
 /**
  * Sends one file on an established association with the client's Store: the data set from its preloaded start
  * (read while the previous file was in flight), then streamed from disk, unchanged on a context with its transfer
@@ -155,9 +163,9 @@ const preloadFile = (f: Inputs.DicomFile, buffer: Uint8Array) =>
 const sendFile = (
   association: Association.Association,
   record: FileRecord,
-  preloaded: Fiber.Fiber<Store.PreloadedFile, Store.FileError>
+  preloaded: Effect.Effect<Store.PreloadedFile, Store.FileError>
 ) =>
-  Fiber.join(preloaded).pipe(
+  preloaded.pipe(
     Effect.flatMap((file) => Store.preloaded(association, file)),
     Effect.map((result) => {
       record.bytesSent = record.file.size - record.file.datasetOffset
@@ -231,18 +239,21 @@ const attemptBatch = (
     for (const r of records) bufferSize = Math.max(bufferSize, Math.min(READ_SIZE, r.file.size - r.file.datasetOffset))
     const buffers: Array<Uint8Array> = []
     const answered: Array<boolean> = []
-    const readAhead = (i: number) => {
+    // A small file the scan kept is not read again.
+    const none = Effect.die(new Error("storescu: no file read ahead"))
+    const readAhead = (i: number): Effect.Effect<Effect.Effect<Store.PreloadedFile, Store.FileError>, never, FileSystem.FileSystem | Scope.Scope> => {
       const next = records[i]
-      if (next === undefined) return Effect.succeed(undefined)
+      if (next === undefined) return Effect.succeed(none)
+      if (next.file.content !== undefined) return Effect.succeed(Effect.succeed(fromScan(next.file, next.file.content)))
       const reusable = buffers[i % 3]
       const buffer = reusable !== undefined && answered[i - 2] === true ? reusable : new Uint8Array(bufferSize)
       buffers[i % 3] = buffer
-      return Effect.forkScoped(preloadFile(next.file, buffer))
+      return Effect.map(Effect.forkScoped(preloadFile(next.file, buffer)), Fiber.join)
     }
     let ahead = yield* readAhead(0)
     for (let i = 0; i < records.length; i++) {
       const record = records[i] as FileRecord
-      const current = ahead as Fiber.Fiber<Store.PreloadedFile, Store.FileError>
+      const current = ahead
       ahead = yield* readAhead(i + 1)
       record.attempts++
       const started = yield* Clock.currentTimeMillis
