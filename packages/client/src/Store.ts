@@ -2,11 +2,12 @@
  * C-STORE SCU (PS3.7 §9.1.1, PS3.4 Annex B Storage Service Class): store a Part 10 file, a stream of
  * data set bytes, or a `Dataset`.
  *
- * A file is read in two steps: its meta header only (to learn SOP class, instance and transfer syntax),
- * then the data set streamed from disk in chunks as the PDUs go out. When an accepted presentation
- * context has the file's transfer syntax, the bytes go out unchanged; otherwise they are transcoded on
- * the fly to an accepted uncompressed syntax (data's `Transcode.stream`). Memory stays flat whatever the
- * object size.
+ * A file is opened once: its size, meta header (SOP class, instance, transfer syntax) and the start of its
+ * data set come in one read (a typical image whole, sent as one buffer); a larger file's rest is streamed
+ * from disk in 1 MiB steps as the PDUs go out. `preload` does the first part ahead of time, so that a
+ * sender reads the next file while the current one is in flight. When an accepted presentation context has
+ * the file's transfer syntax, the bytes go out unchanged; otherwise they are transcoded on the fly to an
+ * accepted uncompressed syntax (data's `Transcode.stream`). Memory stays flat whatever the object size.
  *
  * @since 0.1.0
  */
