@@ -130,3 +130,90 @@ describe("Framer · Stream adapter", () => {
     })
   )
 })
+
+describe("Framer · pdataViews: a P-DATA-TF spanning chunks as views", () => {
+  const fragment = (presentationContextId: number, isCommand: boolean, isLast: boolean, length: number, seed: number): Pdu.Pdv => ({
+    presentationContextId,
+    isCommand,
+    isLast,
+    data: Uint8Array.from({ length }, (_, i) => (i * 31 + seed) & 0xff)
+  })
+  // Two PDUs: a command PDV and a data PDV in one, then two data PDVs (the last one ends the data set).
+  const pdus: ReadonlyArray<ReadonlyArray<Pdu.Pdv>> = [
+    [fragment(1, true, true, 90, 1), fragment(1, false, false, 700, 2)],
+    [fragment(1, false, false, 0, 3), fragment(1, false, true, 1500, 4)]
+  ]
+  const stream = Uint8Array.from(pdus.flatMap((pdvs) => [...PduCodec.encodePDataTf(pdvs)]))
+
+  /** The bytes of each (kind, context) message part and where its last fragment was, from PDV fragments. */
+  const reassemble = (out: ReadonlyArray<Pdu.Pdu>) =>
+    out.map((p) => {
+      assert(p._tag === "PDataTf")
+      const parts: Array<{ presentationContextId: number; isCommand: boolean; isLast: boolean; data: Array<number> }> = []
+      for (const pdv of p.pdvs) {
+        const last = parts[parts.length - 1]
+        if (last !== undefined && !last.isLast && last.isCommand === pdv.isCommand && last.presentationContextId === pdv.presentationContextId) {
+          last.data.push(...pdv.data)
+          last.isLast = pdv.isLast
+        } else {
+          parts.push({ presentationContextId: pdv.presentationContextId, isCommand: pdv.isCommand, isLast: pdv.isLast, data: [...pdv.data] })
+        }
+      }
+      return parts
+    })
+
+  const cut = (bytes: Uint8Array, at: ReadonlyArray<number>): Array<Uint8Array> => {
+    const points = [0, ...at, bytes.length]
+    return points.slice(1).map((end, i) => bytes.slice(points[i], end))
+  }
+
+  it("carries the same fragments, in order, whatever the chunking (every cut point)", () => {
+    const expected = reassemble(pushAll(Framer.make({ maxPduLength: 16384 }), [stream]))
+    for (let a = 1; a < stream.length; a += 7) {
+      for (const b of [a + 1, a + 5, a + 400]) {
+        if (b >= stream.length) continue
+        const framer = Framer.make({ maxPduLength: 16384, pdataViews: true })
+        expect(reassemble(pushAll(framer, cut(stream, [a, b])))).toEqual(expected)
+        expect(framer.pendingBytes()).toBe(0)
+      }
+    }
+  })
+
+  it("copies nothing: every PDV is a view into one of the chunks, and only a piece ending its PDV keeps the last-fragment bit", () => {
+    const chunks = cut(stream, [50, 400, 1200])
+    const out = pushAll(Framer.make({ maxPduLength: 16384, pdataViews: true }), chunks)
+    const pdvs = out.flatMap((p) => (p._tag === "PDataTf" ? p.pdvs : []))
+    for (const pdv of pdvs) expect(chunks.some((c) => c.buffer === pdv.data.buffer)).toBe(true)
+    // The 700-byte data PDV spans the cut at 400: two pieces, neither marked last.
+    expect(pdvs.filter((p) => !p.isCommand && p.data.length > 0 && !p.isLast).length).toBeGreaterThanOrEqual(2)
+    expect(pdvs.filter((p) => p.isLast).length).toBe(2)
+  })
+
+  it("keeps the PDUs as sent when a P-DATA-TF lies inside one chunk", () => {
+    const out = pushAll(Framer.make({ maxPduLength: 16384, pdataViews: true }), [stream])
+    expect(out).toEqual(pushAll(Framer.make({ maxPduLength: 16384 }), [stream]))
+  })
+
+  it("reports the same PduDecodeError as the copying framer for malformed PDV items, at the same offset", () => {
+    const malformed = [
+      // a PDV item header cut short by the PDU's end
+      pdu(0x04, [...u32(4), 1, 0x02, 0xaa, 0xbb, 0xcc, 0xdd]),
+      // a PDV item length of 1
+      pdu(0x04, [...u32(1), 1, 0, 0, 0, 0, 0]),
+      // a PDV item overrunning the PDU
+      pdu(0x04, [...u32(20), 1, 0x02, 1, 2, 3, 4])
+    ]
+    for (const bytes of malformed) {
+      const copying = Framer.make({ maxPduLength: 16384 }).push(bytes)
+      assert(Result.isFailure(copying))
+      for (let at = 1; at < bytes.length; at++) {
+        const framer = Framer.make({ maxPduLength: 16384, pdataViews: true })
+        const first = framer.push(bytes.slice(0, at))
+        const r = Result.isFailure(first) ? first : framer.push(bytes.slice(at))
+        assert(Result.isFailure(r))
+        expect(r.failure).toBeInstanceOf(PduDecodeError)
+        expect(r.failure.message).toBe(copying.failure.message)
+      }
+    }
+  })
+})
