@@ -71,7 +71,11 @@ export interface AcceptOptions<E, E2> extends ConnectionOptions<E, E2> {
 
 /** What the peer sends on an established association, in order. @category models */
 export type Incoming =
-  /** A P-DATA indication: one received P-DATA-TF (its PDV data are views into the received bytes). */
+  /**
+   * A P-DATA indication: one received P-DATA-TF. Its PDV data are views into the received bytes; a PDV
+   * that spanned input chunks arrives as several PDVs of the same context and kind (only the final piece
+   * keeps the last-fragment bit), so nothing is copied. The DIMSE message they carry is the same.
+   */
   | { readonly _tag: "PData"; readonly pdu: Pdu.PDataTf }
   /** An A-RELEASE indication: the peer asked to release. Finish outstanding work (P-DATA may still be sent), then call `releaseResponse`. */
   | { readonly _tag: "ReleaseRequested" }
@@ -495,7 +499,9 @@ const start = <E, E2>(
       })
 
     // --- the reader: input bytes -> Framer -> events -------------------------------------------------
-    const framer = Framer.make({ maxPduLength: maxPduLength === 0 ? unlimited : maxPduLength })
+    // P-DATA-TF PDUs spanning input chunks arrive as views into the chunks (no copy): the user of the
+    // association treats PDVs as fragments of DIMSE messages, so a PDV split at a chunk border is the same message.
+    const framer = Framer.make({ maxPduLength: maxPduLength === 0 ? unlimited : maxPduLength, pdataViews: true })
     let framingFailed = false
     /** Runs reader events with the lock held, then delivers their incoming items without it. */
     const readerStep = (events: Effect.Effect<void>): Effect.Effect<boolean> =>
