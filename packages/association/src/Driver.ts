@@ -17,7 +17,7 @@
 import { Framer, PduCodec } from "@dicomnet/pdu"
 import type { AAssociateAc, AAssociateRj, AAssociateRq, Pdv } from "@dicomnet/pdu"
 import type { Pdu } from "@dicomnet/pdu"
-import { Cause, Deferred, Duration, Effect, type Fiber, Option, Queue, Result, type Scope, Semaphore, Stream } from "effect"
+import { Cause, Deferred, Duration, Effect, Exit, Fiber, Option, Queue, Result, type Scope, Semaphore, Stream } from "effect"
 import {
   type AssociationError,
   AssociationAborted,
@@ -80,6 +80,15 @@ export type Incoming =
   /** An A-RELEASE indication: the peer asked to release. Finish outstanding work (P-DATA may still be sent), then call `releaseResponse`. */
   | { readonly _tag: "ReleaseRequested" }
 
+/**
+ * The receiver of direct delivery (`AssociationHandle.attach`): called by the driver's reader, in order, with
+ * the items of each received chunk, outside the lock. It returns `undefined` when it has taken them, or an
+ * Effect when it must wait (e.g. a full queue of its own): the reader reads nothing more until that Effect
+ * completes (backpressure). It must not fail; the reader may be interrupted while it waits.
+ * @category models
+ */
+export type Deliver = (items: ReadonlyArray<Incoming>) => Effect.Effect<void> | undefined
+
 /** How an association ended. @category models */
 export type CloseReason =
   | { readonly _tag: "Released" }
@@ -97,6 +106,12 @@ export interface AssociationHandle {
   /** Everything queued so far, waiting while nothing is (a non-empty batch), or an empty array once the
    *  association has ended normally; fails like `take`. Consume either this, `take` or `incoming`. */
   readonly takeBatch: Effect.Effect<ReadonlyArray<Incoming>, AssociationError>
+  /**
+   * Direct delivery instead of `incoming`/`take`/`takeBatch`: hands everything already queued, then every item
+   * received, to `deliver` on the reader's own fiber (no queue, no wake-up of another fiber per chunk).
+   * Completes when the association ends normally, fails like `take`. Consume either this or one of the others.
+   */
+  readonly attach?: ((deliver: Deliver) => Effect.Effect<void, AssociationError>) | undefined
   /** P-DATA request (Evt9): sends one P-DATA-TF carrying `pdvs` (sized by the caller to the peer's max PDU length). */
   readonly sendPData: (pdvs: ReadonlyArray<Pdv>) => Effect.Effect<void, AssociationError>
   /** P-DATA requests (Evt9) for several P-DATA-TF PDUs in order, written to the transport in one batch. */
@@ -206,6 +221,11 @@ const start = <E, E2>(
     let inReaderStep = false
     let incomingClosed = false
     let pendingClosure: { readonly error: AssociationError | undefined } | undefined
+    // Direct delivery (`attach`): the receiver, and the end it is told through.
+    let direct: Deliver | undefined
+    let directEnd: Deferred.Deferred<void, AssociationError> | undefined
+    // The reader is inside `Queue.offerAll` (items on their way into the queue).
+    let offering = false
     let releaseDone: Deferred.Deferred<void, AssociationError> | undefined
     let associateRq: AAssociateRq | undefined = context.role === "requestor" ? context.associateRq : undefined
 
@@ -223,9 +243,15 @@ const start = <E, E2>(
           pendingClosure ??= { error }
           return Effect.void
         }
-        incomingClosed = true
-        return Effect.asVoid(error === undefined ? Queue.end(incoming) : Queue.fail(incoming, error))
+        return endIncoming(error)
       })
+
+    /** Ends the incoming queue and a direct receiver; once. */
+    const endIncoming = (error: AssociationError | undefined): Effect.Effect<void> => {
+      incomingClosed = true
+      if (directEnd !== undefined) Deferred.doneUnsafe(directEnd, error === undefined ? Exit.void : Exit.fail(error))
+      return Effect.asVoid(error === undefined ? Queue.end(incoming) : Queue.fail(incoming, error))
+    }
 
     /** Fails everything a user may be waiting on with the association's failure. */
     const terminate = (error: AssociationAborted | AssociationTimeout) =>
@@ -302,7 +328,8 @@ const start = <E, E2>(
               : { _tag: "Aborted", error: failure }
       yield* Deferred.succeed(closed, reason)
       // A reader step stops the reader itself once it has delivered; anyone else interrupts it.
-      if (!inReaderStep) readerFiber?.interruptUnsafe()
+      // (A direct receiver may end the association from the reader's own fiber: it stops by itself.)
+      if (!inReaderStep && Fiber.getCurrent() !== readerFiber) readerFiber?.interruptUnsafe()
     })
 
     // While `sendPDataMany` runs the machine, the P-DATA-TF PDUs it sends are collected here and written at once.
@@ -513,13 +540,18 @@ const start = <E, E2>(
       ).pipe(Effect.andThen(deliver))
     /** Offers what the last reader step produced (pausing here when the queue is full); false once finished. */
     const deliver: Effect.Effect<boolean> = Effect.gen(function* () {
-      // One offer for all of them: it admits what fits and waits for room for the rest, in order.
-      if (toDeliver.length > 0) yield* Queue.offerAll(incoming, toDeliver.splice(0))
-      if (pendingClosure !== undefined && !incomingClosed) {
-        incomingClosed = true
-        const { error } = pendingClosure
-        yield* error === undefined ? Queue.end(incoming) : Queue.fail(incoming, error)
+      if (toDeliver.length > 0) {
+        const items = toDeliver.splice(0)
+        if (direct !== undefined) {
+          const waiting = direct(items)
+          if (waiting !== undefined) yield* waiting
+        } else {
+          // One offer for all of them: it admits what fits and waits for room for the rest, in order.
+          offering = true
+          yield* Effect.ensuring(Queue.offerAll(incoming, items), Effect.sync(() => (offering = false)))
+        }
       }
+      if (pendingClosure !== undefined && !incomingClosed) yield* endIncoming(pendingClosure.error)
       return !finished
     })
     const continueReading = Effect.succeed(true)
@@ -555,6 +587,10 @@ const start = <E, E2>(
           items.push({ _tag: "PData", pdu: indicated })
         }
         if (fast === pdus.length) {
+          if (direct !== undefined) {
+            const waiting = direct(items)
+            return waiting === undefined ? continueReading : Effect.map(waiting, () => !finished)
+          }
           // What does not fit waits in `deliver`: a slow consumer pauses reading, as on the generic path.
           const rest = Queue.offerAllUnsafe(incoming, items)
           if (rest.length === 0) return continueReading
@@ -694,6 +730,26 @@ const start = <E, E2>(
       Effect.catchIf(Cause.isDone, () => Effect.succeed(noIncoming))
     )
 
+    /** Direct delivery: the backlog through the queue (in order), then the reader hands items to `deliver` itself. */
+    const attach = (receiver: Deliver): Effect.Effect<void, AssociationError> => {
+      const drain: Effect.Effect<void, AssociationError> = Effect.suspend(() => {
+        if (direct !== undefined || directEnd !== undefined) return Effect.die(new Error("the association's incoming items are already attached"))
+        // Synchronous, so atomic with respect to the reader: nothing queued and nothing on its way into the queue.
+        if (!incomingClosed && !offering && toDeliver.length === 0 && Queue.sizeUnsafe(incoming) === 0) {
+          const end = Deferred.makeUnsafe<void, AssociationError>()
+          directEnd = end
+          direct = receiver
+          return Deferred.await(end)
+        }
+        return Effect.flatMap(takeBatch, (items) => {
+          if (items.length === 0) return Effect.void
+          const waiting = receiver(items)
+          return waiting === undefined ? drain : Effect.andThen(waiting, drain)
+        })
+      })
+      return drain
+    }
+
     const handle = (negotiated: Negotiation.Negotiated): AssociationHandle => ({
       negotiated,
       incoming: Stream.fromQueue(incoming),
@@ -702,6 +758,7 @@ const start = <E, E2>(
         Effect.catchIf(Cause.isDone, () => Effect.succeed(Option.none<Incoming>()))
       ),
       takeBatch,
+      attach,
       sendPData,
       sendPDataMany,
       release,

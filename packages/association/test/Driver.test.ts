@@ -455,6 +455,169 @@ describe("Driver · P-DATA fast path (DT-1/DT-2 without the generic loop)", () =
     }))
 })
 
+/** A direct receiver that records what it was handed, chunk by chunk; `gate` (when set) makes it wait after a call. */
+const recorder = () => {
+  const calls: Array<ReadonlyArray<number | string>> = []
+  let gate: Deferred.Deferred<void> | undefined
+  const deliver: Driver.Deliver = (items) => {
+    calls.push(firstBytes(items))
+    return gate === undefined ? undefined : Deferred.await(gate)
+  }
+  return {
+    calls,
+    deliver,
+    received: () => calls.flat(),
+    hold: Effect.sync(() => {
+      gate = Deferred.makeUnsafe<void>()
+    }),
+    open: Effect.suspend(() => {
+      const g = gate
+      gate = undefined
+      return g === undefined ? Effect.void : Deferred.succeed(g, undefined)
+    })
+  }
+}
+
+const attachOf = (handle: Driver.AssociationHandle) => {
+  const attach = handle.attach
+  assert(attach !== undefined)
+  return attach
+}
+
+describe("Driver · attach (direct delivery on the reader)", () => {
+  it.effect("what was queued before attach comes first, then every chunk's P-DATA-TF PDUs in one call each, in order", () =>
+    Effect.gen(function* () {
+      const { peer, client } = yield* requestorWithPeer()
+      yield* peer.sendBytes(pdataChunk(3, 1))
+      yield* settle
+      const r = recorder()
+      const attached = yield* Effect.forkChild(attachOf(client)(r.deliver))
+      yield* settle
+      expect(r.calls).toEqual([[1, 2, 3]])
+      yield* peer.sendBytes(pdataChunk(2, 4))
+      yield* settle
+      yield* peer.sendBytes(pdataChunk(1, 6))
+      yield* settle
+      expect(r.calls).toEqual([[1, 2, 3], [4, 5], [6]])
+      expect(attached.pollUnsafe()).toBeUndefined()
+      // Nothing goes to the queue any more.
+      const taking = yield* Effect.forkChild(client.takeBatch)
+      yield* peer.sendBytes(pdataChunk(1, 7))
+      yield* settle
+      expect(taking.pollUnsafe()).toBeUndefined()
+      expect(r.received()).toEqual([1, 2, 3, 4, 5, 6, 7])
+    }))
+
+  it.effect("a backlog larger than the queue (the reader paused on a full queue) is handed over whole and in order", () =>
+    Effect.gen(function* () {
+      const { peer, client } = yield* requestorWithPeer(2)
+      yield* peer.sendBytes(pdataChunk(5, 1))
+      yield* peer.sendBytes(pdataChunk(3, 6))
+      yield* settle
+      const r = recorder()
+      yield* Effect.forkChild(attachOf(client)(r.deliver))
+      yield* settle
+      yield* peer.sendBytes(pdataChunk(2, 9))
+      yield* settle
+      expect(r.received()).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+      expect(yield* peer.unread).toBe(0)
+    }))
+
+  it.effect("a receiver that waits pauses reading: later chunks stay unread until its Effect completes (backpressure)", () =>
+    Effect.gen(function* () {
+      const { peer, client } = yield* requestorWithPeer()
+      const r = recorder()
+      yield* Effect.forkChild(attachOf(client)(r.deliver))
+      yield* settle
+      yield* r.hold
+      yield* peer.sendBytes(pdataChunk(2, 1))
+      yield* peer.sendBytes(pdataChunk(2, 3))
+      yield* peer.sendBytes(pdataChunk(2, 5))
+      yield* settle
+      expect(r.calls).toEqual([[1, 2]])
+      expect(yield* peer.unread).toBeGreaterThanOrEqual(1)
+      yield* r.open
+      yield* settle
+      expect(r.received()).toEqual([1, 2, 3, 4, 5, 6])
+      expect(yield* peer.unread).toBe(0)
+    }))
+
+  it.effect("the A-RELEASE indication comes after the P-DATA before it; attach completes once released", () =>
+    Effect.gen(function* () {
+      const { client, server } = yield* associate()
+      const r = recorder()
+      const attached = yield* Effect.forkChild(attachOf(server)(r.deliver))
+      yield* client.sendPData(command)
+      yield* client.sendPData(command)
+      const releasing = yield* Effect.forkChild(client.release)
+      yield* settle
+      expect(r.received()).toEqual([1, 1, "ReleaseRequested"])
+      expect(attached.pollUnsafe()).toBeUndefined()
+      yield* server.releaseResponse
+      yield* Fiber.join(releasing)
+      yield* Fiber.join(attached)
+      expect(yield* server.awaitClose).toEqual({ _tag: "Released" })
+    }))
+
+  it.effect("attach fails with the peer's A-ABORT, like take", () =>
+    Effect.gen(function* () {
+      const { client, server } = yield* associate()
+      const r = recorder()
+      const attached = yield* Effect.forkChild(attachOf(server)(r.deliver))
+      yield* settle
+      yield* client.abort
+      expect(yield* Effect.flip(Fiber.join(attached))).toMatchObject({ _tag: "AssociationAborted", source: "peer-user" })
+    }))
+
+  it.effect("a local abort while the receiver waits ends attach at once; the association closes once the receiver is done", () =>
+    Effect.gen(function* () {
+      const { peer, client } = yield* requestorWithPeer()
+      const r = recorder()
+      const attached = yield* Effect.forkChild(attachOf(client)(r.deliver))
+      yield* settle
+      yield* r.hold
+      yield* peer.sendBytes(pdataChunk(1, 1))
+      yield* settle
+      yield* client.abort
+      expect(yield* Effect.flip(Fiber.join(attached))).toMatchObject({ _tag: "AssociationAborted", source: "local-user" })
+      expect(yield* peer.read).toEqual({ _tag: "AAbort", source: 0, reason: 0 })
+      yield* peer.close
+      yield* r.open
+      expect((yield* client.awaitClose)._tag).toBe("Aborted")
+    }))
+
+  it.effect("a receiver may abort from within its delivery (on the reader's own fiber): the association still ends", () =>
+    Effect.gen(function* () {
+      const { peer, client } = yield* requestorWithPeer()
+      let aborted = false
+      const attached = yield* Effect.forkChild(
+        attachOf(client)(() => {
+          if (aborted) return undefined
+          aborted = true
+          return client.abort
+        })
+      )
+      yield* settle
+      yield* peer.sendBytes(pdataChunk(1, 1))
+      expect(yield* peer.read).toEqual({ _tag: "AAbort", source: 0, reason: 0 })
+      expect(yield* Effect.flip(Fiber.join(attached))).toMatchObject({ _tag: "AssociationAborted", source: "local-user" })
+      yield* peer.close
+      expect((yield* client.awaitClose)._tag).toBe("Aborted")
+    }))
+
+  it.effect("attach after the association ended normally hands over what was left, then completes", () =>
+    Effect.gen(function* () {
+      const { peer, client } = yield* requestorWithPeer()
+      yield* peer.sendBytes(pdataChunk(2, 1))
+      yield* peer.close
+      expect((yield* client.awaitClose)._tag).toBe("Aborted")
+      const r = recorder()
+      // The transport closed in Sta6 is an abort: the items still come first, then the failure.
+      expect(yield* Effect.flip(attachOf(client)(r.deliver))).toMatchObject({ _tag: "AssociationAborted" })
+      expect(r.received()).toEqual([1, 2])
+    }))
+})
+
 describe("Driver · timers (TestClock)", () => {
   it.effect("ARTIM expiry in Sta2: the acceptor gives up when no A-ASSOCIATE-RQ arrives", () =>
     Effect.gen(function* () {

@@ -55,6 +55,15 @@ export interface Channel<E> {
    * or an empty array once the channel has ended normally; fails like `incoming`.
    */
   readonly takeBatch?: Effect.Effect<ReadonlyArray<ChannelIncoming>, E> | undefined
+  /**
+   * Optional, used instead of `takeBatch`/`incoming` when present (the driver's `AssociationHandle.attach`):
+   * calls `deliver` with the items received, in order, on the channel's own reader (`deliver` returns an Effect
+   * only when it must wait: the channel reads nothing more meanwhile); completes when the channel has ended
+   * normally, fails like `incoming`.
+   */
+  readonly attach?:
+    | ((deliver: (items: ReadonlyArray<ChannelIncoming>) => Effect.Effect<void> | undefined) => Effect.Effect<void, E>)
+    | undefined
   /** Sends one P-DATA-TF carrying `pdvs`. */
   readonly sendPData: (pdvs: ReadonlyArray<Pdv>) => Effect.Effect<void, E>
   /** Optional: sends several P-DATA-TF PDUs (one `pdvs` list each) in order as one transport write. */
@@ -363,8 +372,9 @@ class Coalescer {
 }
 
 /**
- * Starts a session over `channel`: a reader fiber in the current scope consumes `channel.takeBatch` (whole
- * batches), else `channel.incoming`, and routes every message. Closing the scope interrupts the reader and
+ * Starts a session over `channel`: routes every message, on the channel's own reader when it offers
+ * `attach` (a fiber in the current scope waits for the end), else in a reader fiber in the current scope that
+ * consumes `channel.takeBatch` (whole batches) or `channel.incoming`. Closing the scope interrupts the reader and
  * every performer operation.
  *
  * @since 0.1.0
@@ -437,7 +447,8 @@ export const make = <E>(channel: Channel<E>, options: Options<E> = {}): Effect.E
         const requests = [...pending.values()]
         pending.clear()
         const datasets = [...performing.values()]
-        return Effect.gen(function* () {
+        // Uninterruptible: with direct delivery this may run on the channel's reader, which the channel may interrupt.
+        return Effect.uninterruptible(Effect.gen(function* () {
           // The abort goes out before anyone learns of the failure.
           if (end._tag === "Fatal" && options.onFatal !== undefined) yield* options.onFatal(end.error)
           for (const p of requests) failPending(p, error)
@@ -446,7 +457,7 @@ export const make = <E>(channel: Channel<E>, options: Options<E> = {}): Effect.E
           yield* Deferred.succeed(endedSignal, end)
           // Not from within a performer fiber (it would interrupt itself): in the background.
           yield* Effect.forkIn(FiberSet.clear(operations), scope)
-        })
+        }))
       })
 
     const allocate = (): number => {
@@ -1010,8 +1021,30 @@ export const make = <E>(channel: Channel<E>, options: Options<E> = {}): Effect.E
     }
 
     const takeBatch = channel.takeBatch
+    const attach = channel.attach
     const read: Effect.Effect<void, E> =
-      takeBatch === undefined
+      attach !== undefined
+        ? Effect.suspend(() => {
+            // Direct delivery: routed on the channel's reader; this fiber only waits for the end.
+            let stopped = false
+            const items = (batch: ReadonlyArray<ChannelIncoming>, from: number): Effect.Effect<void> | undefined => {
+              for (let k = from; k < batch.length && !stopped; k++) {
+                const step = onItem(batch[k] as ChannelIncoming)
+                if (step === true) continue
+                if (step === false) {
+                  stopped = true
+                  return undefined
+                }
+                return Effect.flatMap(step, (goOn) => {
+                  if (!goOn) stopped = true
+                  return (goOn ? items(batch, k + 1) : undefined) ?? Effect.void
+                })
+              }
+              return undefined
+            }
+            return attach((batch) => (stopped ? undefined : items(batch, 0)))
+          })
+        : takeBatch === undefined
         ? Effect.suspend(() => {
             let stop = false
             return channel.incoming.pipe(

@@ -52,7 +52,9 @@ interface End {
 }
 
 /** Two channels wired back to back over bounded queues (capacity = PDUs in flight per direction). */
-const wire = (options: { readonly maxPduLength?: number; readonly capacity?: number; readonly batched?: boolean } = {}) =>
+const wire = (
+  options: { readonly maxPduLength?: number; readonly capacity?: number; readonly batched?: boolean; readonly attached?: boolean } = {}
+) =>
   Effect.gen(function* () {
     const capacity = options.capacity ?? 16
     const maxPduLength = options.maxPduLength ?? 16384
@@ -61,18 +63,47 @@ const wire = (options: { readonly maxPduLength?: number; readonly capacity?: num
     const end = (own: typeof aIn, other: typeof aIn): End => {
       const sent: Array<PDataTf> = []
       const batches: Array<number> = []
+      // Attached: the end the channel tells its receiver at once (as the driver does on a local abort).
+      let attachedEnd: Deferred.Deferred<void, Broken> | undefined
       return {
         sent,
         batches,
         channel: {
           // Batched: the session must read takeBatch only (everything queued at once; [] once ended).
-          incoming: options.batched === true ? Stream.die("incoming read although takeBatch is given") : Stream.fromQueue(own),
+          incoming:
+            options.batched === true || options.attached === true
+              ? Stream.die("incoming read although takeBatch or attach is given")
+              : Stream.fromQueue(own),
           takeBatch:
-            options.batched === true
+            options.attached === true
+              ? Effect.die("takeBatch read although attach is given")
+              : options.batched === true
               ? Queue.takeAll(own).pipe(
                   Effect.tap((batch) => Effect.sync(() => batches.push(batch.length))),
                   Effect.catchIf(Cause.isDone, () => Effect.succeed([]))
                 )
+              : undefined,
+          // Attached: the channel's own reader fiber hands each batch to `deliver` and waits for its Effect.
+          attach:
+            options.attached === true
+              ? (deliver) =>
+                  Effect.gen(function* () {
+                    const done = yield* Deferred.make<void, Broken>()
+                    attachedEnd = done
+                    const loop: Effect.Effect<void, Broken | Cause.Done> = Effect.flatMap(Queue.takeAll(own), (batch) => {
+                      batches.push(batch.length)
+                      const waiting = deliver(batch)
+                      return waiting === undefined ? loop : Effect.andThen(waiting, loop)
+                    })
+                    yield* Effect.forkChild(
+                      loop.pipe(
+                        Effect.catchIf(Cause.isDone, () => Effect.void),
+                        Effect.exit,
+                        Effect.flatMap((exit) => Deferred.done(done, exit))
+                      )
+                    )
+                    return yield* Deferred.await(done)
+                  })
               : undefined,
           sendPData: (pdvs: ReadonlyArray<Pdv>) =>
             Effect.suspend(() => {
@@ -84,7 +115,8 @@ const wire = (options: { readonly maxPduLength?: number; readonly capacity?: num
         },
         inject: (item) => Effect.asVoid(Queue.offer(own, item)),
         end: Effect.asVoid(Queue.end(own)),
-        fail: (why) => Effect.asVoid(Queue.fail(own, new Broken({ why })))
+        fail: (why) =>
+          Effect.andThen(Queue.fail(own, new Broken({ why })), attachedEnd === undefined ? Effect.void : Deferred.fail(attachedEnd, new Broken({ why })))
       }
     }
     return { a: end(aIn, bIn), b: end(bIn, aIn) }
@@ -1087,7 +1119,12 @@ describe("Session · requestOne (single-response operations: C-ECHO, C-STORE, N-
   )
 })
 
-describe("Session · a batched channel (takeBatch: everything received at once, one wake-up of the reader)", () => {
+for (const via of ["takeBatch", "attach"] as const)
+describe(
+  via === "takeBatch"
+    ? "Session · a batched channel (takeBatch: everything received at once, one wake-up of the reader)"
+    : "Session · an attached channel (attach: routed on the channel's own reader, no reader fiber hop)",
+  () => {
   /** A C-ECHO-RQ as the PDU a peer would send. */
   const echoPdu = (messageId: number): Session.ChannelIncoming => {
     const pdus = Fragmenter.message({ presentationContextId: 1, maxPduLength: 16384 }, { ...echoRq(), messageId })
@@ -1095,10 +1132,10 @@ describe("Session · a batched channel (takeBatch: everything received at once, 
     return { _tag: "PData", pdu: pdus.success[0] }
   }
 
-  it.effect("reads takeBatch instead of incoming: requests and responses route as with incoming", () =>
+  it.effect("reads takeBatch or attach instead of incoming: requests and responses route as with incoming", () =>
     Effect.scoped(
       Effect.gen(function* () {
-        const { a, b } = yield* wire({ batched: true, maxPduLength: 1024 })
+        const { a, b } = yield* wire({ batched: via === "takeBatch", attached: via === "attach", maxPduLength: 1024 })
         const requestor = yield* Session.make(a.channel)
         const received: Array<Uint8Array> = []
         yield* Session.make(b.channel, {
@@ -1119,7 +1156,7 @@ describe("Session · a batched channel (takeBatch: everything received at once, 
   it.effect("a batch of several requests and a release request: every request is answered before onReleaseRequested (PS3.8 §7.2)", () =>
     Effect.scoped(
       Effect.gen(function* () {
-        const { a, b } = yield* wire({ batched: true })
+        const { a, b } = yield* wire({ batched: via === "takeBatch", attached: via === "attach" })
         const order: Array<string> = []
         // Queued before the session starts: its first batch holds all of them.
         for (const id of [1, 2, 3]) yield* b.inject(echoPdu(id))
@@ -1144,7 +1181,7 @@ describe("Session · a batched channel (takeBatch: everything received at once, 
   it.effect("backpressure: while the handler does not read, the sender stops after a bounded number of PDUs", () =>
     Effect.scoped(
       Effect.gen(function* () {
-        const { a, b } = yield* wire({ batched: true, maxPduLength: 1024, capacity: 2 })
+        const { a, b } = yield* wire({ batched: via === "takeBatch", attached: via === "attach", maxPduLength: 1024, capacity: 2 })
         const requestor = yield* Session.make(a.channel)
         const go = yield* Deferred.make<void>()
         let got = 0
@@ -1171,7 +1208,7 @@ describe("Session · a batched channel (takeBatch: everything received at once, 
   it.effect("a protocol error inside a batch stops reading: what follows it in the batch is not performed", () =>
     Effect.scoped(
       Effect.gen(function* () {
-        const { b } = yield* wire({ batched: true })
+        const { b } = yield* wire({ batched: via === "takeBatch", attached: via === "attach" })
         const performed: Array<number> = []
         yield* b.inject(echoPdu(1))
         // A data set PDV with no command before it (PS3.8 Annex E), then another request.
@@ -1192,7 +1229,7 @@ describe("Session · a batched channel (takeBatch: everything received at once, 
   it.effect("an empty batch (the channel ended) fails outstanding requests with SessionClosed (Ended); a failing takeBatch with its error", () =>
     Effect.scoped(
       Effect.gen(function* () {
-        const { a, b } = yield* wire({ batched: true })
+        const { a, b } = yield* wire({ batched: via === "takeBatch", attached: via === "attach" })
         const requestor = yield* Session.make(a.channel)
         const performer = yield* Session.make(b.channel, { onRequest: () => Effect.never })
         const op = yield* Effect.forkChild(Effect.flip(requestor.requestOne(1, echoRq())))
@@ -1206,6 +1243,63 @@ describe("Session · a batched channel (takeBatch: everything received at once, 
         const end = yield* performer.ended
         assert(end._tag === "ChannelFailed")
         expect(end.error).toEqual(new Broken({ why: "peer aborted" }))
+      })
+    )
+  )
+})
+
+describe("Session · an attached channel: the end while a delivery waits", () => {
+  it.effect("a channel failure while the delivery waits for a full data set queue ends the session at once; the handler's data set fails with it", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { a, b } = yield* wire({ attached: true, maxPduLength: 1024, capacity: 64 })
+        const requestor = yield* Session.make(a.channel)
+        const go = yield* Deferred.make<void>()
+        const seen = yield* Deferred.make<unknown>()
+        const performer = yield* Session.make(b.channel, {
+          datasetQueueCapacity: 1,
+          onRequest: (rq) =>
+            Effect.gen(function* () {
+              yield* Deferred.await(go)
+              const drained = yield* Effect.flip(Stream.runDrain(rq.dataset ?? Stream.empty))
+              yield* Deferred.succeed(seen, drained)
+            })
+        })
+        yield* Effect.forkChild(Effect.ignore(requestor.requestOne(1, storeRq(), bytes(20_000, 3))))
+        yield* settle
+        // The delivery waits (data set queue full, handler not reading): the performer has not ended.
+        expect(yield* performer.outstanding).toBe(0)
+        yield* b.fail("peer aborted")
+        const end = yield* performer.ended
+        assert(end._tag === "ChannelFailed")
+        expect(end.error).toEqual(new Broken({ why: "peer aborted" }))
+        yield* Deferred.succeed(go, undefined)
+        expect(yield* Deferred.await(seen)).toEqual(new Broken({ why: "peer aborted" }))
+      })
+    )
+  )
+
+  it.effect("requests queued before the session attached are routed first, in order, then the ones delivered directly", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { a, b } = yield* wire({ attached: true })
+        const order: Array<number> = []
+        const echo = (messageId: number): Session.ChannelIncoming => {
+          const pdus = Fragmenter.message({ presentationContextId: 1, maxPduLength: 16384 }, { ...echoRq(), messageId })
+          if (Result.isFailure(pdus) || pdus.success[0] === undefined) throw new Error("cannot encode")
+          return { _tag: "PData", pdu: pdus.success[0] }
+        }
+        yield* b.inject(echo(1))
+        yield* b.inject(echo(2))
+        yield* Session.make(b.channel, {
+          maxOperations: 0,
+          onRequest: (rq) => Effect.andThen(Effect.sync(() => order.push(rq.command.messageId)), success(rq))
+        })
+        yield* b.inject(echo(3))
+        yield* settle
+        expect(order).toEqual([1, 2, 3])
+        expect(messagesOn(b.sent).map((m) => Command.messageIdOf(m.command))).toEqual([1, 2, 3])
+        expect(a.sent.length).toBe(0)
       })
     )
   )
