@@ -114,10 +114,23 @@ const syncFile = (fd: number): Effect.Effect<void, NodeJS.ErrnoException> =>
 const closeFile = (fd: number): Effect.Effect<void, NodeJS.ErrnoException> =>
   Effect.callback((resume) => fs.close(fd, (e) => resume(e === null ? Effect.void : Effect.fail(e))))
 
+/** Writes all of `bytes` at the file's current position, synchronously (on after a short write). */
+const writeAllSync = (fd: number, bytes: Uint8Array): void => {
+  let at = 0
+  while (at < bytes.length) at += fs.writeSync(fd, bytes, at, bytes.length - at)
+}
+
+/** Runs `f` now; a thrown error becomes the failure. */
+const attempt = <A>(f: () => A): Effect.Effect<A, NodeJS.ErrnoException> =>
+  Effect.try({ try: f, catch: (e) => e as NodeJS.ErrnoException })
+
 /**
  * Receives one data set: drains it with `ignore`, else writes, places and renames it as described above. The
- * fragments are gathered in a reused 1 MiB buffer and written with one system call per buffer (a fragment that
- * fills a buffer alone is written directly), so a typical image costs open, one write, close and rename.
+ * fragments are gathered in a reused 1 MiB buffer. A data set that fits in it (a typical image) is written
+ * when complete, with plain synchronous calls (open, one write, close, rename: no thread-pool round trip
+ * each); a larger one opens its temporary file once it outgrows the buffer and is written with one system
+ * call per buffer (a fragment that fills a buffer alone is written directly). With `fsync` the file system
+ * calls stay asynchronous.
  *
  * @since 0.1.0
  * @category receiving
@@ -137,51 +150,97 @@ export const receive = (options: WriterOptions & { readonly writeBufferBytes?: n
     )
   }
   return Effect.gen(function*() {
-    const temp = join(out, `.receiving-${randomBytes(6).toString("hex")}.part`)
-    const fd = yield* openFile(temp)
     let bytes = 0
     const head = new Uint8Array(HEAD_BYTES)
     let headLength = 0
+    // The temporary file: opened when the data set outgrows the buffer, else once it is complete.
+    let temp: string | undefined
+    let fd: number | undefined
     let closed = false
-    const cleanup = Effect.promise(() =>
-      (closed ? Promise.resolve() : new Promise<void>((done) => fs.close(fd, () => done()))).then(() => fsp.rm(temp, { force: true }))
+    const cleanup = Effect.suspend(() => {
+      const path = temp
+      if (path === undefined) return Effect.void
+      const open = fd
+      return Effect.promise(() =>
+        (closed || open === undefined ? Promise.resolve() : new Promise<void>((done) => fs.close(open, () => done()))).then(() => fsp.rm(path, { force: true }))
+      )
+    })
+    const newTemp = (): string => {
+      temp = join(out, `.receiving-${randomBytes(6).toString("hex")}.part`)
+      return temp
+    }
+    const open = Effect.suspend(() =>
+      Effect.map(openFile(newTemp()), (opened) => {
+        fd = opened
+      })
     )
     const buffer = takeBuffer(options.writeBufferBytes ?? WRITE_BUFFER_BYTES)
     let filled = 0
     const flush = Effect.suspend(() => {
-      if (filled === 0) return Effect.void
+      if (filled === 0 || fd === undefined) return Effect.void
       const n = filled
       filled = 0
       return writeAll(fd, buffer.subarray(0, n))
     })
-    const add = (chunk: Uint8Array): Effect.Effect<void, NodeJS.ErrnoException> => {
-      if (filled === 0 && chunk.length >= buffer.length) return writeAll(fd, chunk)
+    /** Adds a chunk once the file is open: gathered, flushed when the buffer is full, or written directly. */
+    const addOpen = (file: number, chunk: Uint8Array): Effect.Effect<void, NodeJS.ErrnoException> => {
+      if (filled === 0 && chunk.length >= buffer.length) return writeAll(file, chunk)
       const n = Math.min(buffer.length - filled, chunk.length)
       buffer.set(n === chunk.length ? chunk : chunk.subarray(0, n), filled)
       filled += n
       if (filled < buffer.length) return Effect.void
-      return n === chunk.length ? flush : Effect.flatMap(flush, () => add(chunk.subarray(n)))
+      return n === chunk.length ? flush : Effect.flatMap(flush, () => addOpen(file, chunk.subarray(n)))
     }
-    const written = yield* Effect.gen(function*() {
-      yield* add(Part10.encodeMeta({
-        mediaStorageSopClassUid: incoming.sopClassUid,
-        mediaStorageSopInstanceUid: incoming.sopInstanceUid,
-        transferSyntaxUid: incoming.transferSyntaxUid,
-        sourceApplicationEntityTitle: incoming.callingAeTitle
-      }))
-      yield* Stream.runForEach(incoming.dataset, (chunk) => {
-        if (headLength < HEAD_BYTES) {
-          const n = Math.min(HEAD_BYTES - headLength, chunk.length)
-          head.set(n === chunk.length ? chunk : chunk.subarray(0, n), headLength)
-          headLength += n
+    /** Adds chunks from `from` on: copied while they fit before the file is opened, else through `addOpen`. */
+    const addAll = (chunks: ReadonlyArray<Uint8Array>, from: number, counted: boolean): Effect.Effect<void, NodeJS.ErrnoException> => {
+      for (let i = from; i < chunks.length; i++) {
+        const chunk = chunks[i] as Uint8Array
+        if (counted) {
+          if (headLength < HEAD_BYTES) {
+            const n = Math.min(HEAD_BYTES - headLength, chunk.length)
+            head.set(n === chunk.length ? chunk : chunk.subarray(0, n), headLength)
+            headLength += n
+          }
+          bytes += chunk.length
         }
-        bytes += chunk.length
-        return add(chunk)
-      })
+        if (fd === undefined && filled + chunk.length <= buffer.length) {
+          buffer.set(chunk, filled)
+          filled += chunk.length
+          continue
+        }
+        const next = i + 1
+        const added = fd === undefined ? Effect.flatMap(open, () => addOpen(fd as number, chunk)) : addOpen(fd, chunk)
+        return next === chunks.length ? added : Effect.flatMap(added, () => addAll(chunks, next, counted))
+      }
+      return Effect.void
+    }
+    const meta = Part10.encodeMeta({
+      mediaStorageSopClassUid: incoming.sopClassUid,
+      mediaStorageSopInstanceUid: incoming.sopInstanceUid,
+      transferSyntaxUid: incoming.transferSyntaxUid,
+      sourceApplicationEntityTitle: incoming.callingAeTitle
+    })
+    // Written synchronously when complete: the whole data set is in the buffer and no fsync is asked.
+    let quick = false
+    const written = yield* Effect.gen(function*() {
+      yield* addAll([meta], 0, false)
+      yield* Stream.runForEachArray(incoming.dataset, (chunks) => addAll(chunks, 0, true))
+      if (fd === undefined && !options.fsync) {
+        quick = true
+        return yield* attempt(() => {
+          const file = fs.openSync(newTemp(), "w")
+          fd = file
+          writeAllSync(file, buffer.subarray(0, filled))
+          filled = 0
+          closed = true
+          fs.closeSync(file)
+        })
+      }
+      if (fd === undefined) yield* open
       yield* flush
-      if (options.fsync) yield* syncFile(fd)
+      if (options.fsync) yield* syncFile(fd as number)
       closed = true
-      yield* closeFile(fd)
+      yield* closeFile(fd as number)
     }).pipe(
       // Interrupted (the association ended): nothing stays behind either.
       Effect.onInterrupt(() => cleanup),
@@ -200,28 +259,36 @@ export const receive = (options: WriterOptions & { readonly writeBufferBytes?: n
       }
     }
     giveBack(buffer)
+    const tempPath = temp as string
     const placement = placementOf(head.subarray(0, headLength), headLength < HEAD_BYTES, incoming)
     const target = Reception.resolveCollision(Reception.pathOf(out, options.layout, placement), options.collision)
     if (target === undefined) {
-      yield* Effect.promise(() => fsp.rm(temp, { force: true }))
+      if (quick) yield* attempt(() => fs.rmSync(tempPath, { force: true })).pipe(Effect.ignore)
+      else yield* Effect.promise(() => fsp.rm(tempPath, { force: true }))
       return { status: 0x0000, path: undefined, placement, bytes, reason: "kept the existing file" }
     }
-    const placed = yield* Effect.tryPromise(async () => {
-      // The output directory itself exists (storescp creates it): only layout folders need creating.
-      if (dirname(target) !== out) await fsp.mkdir(dirname(target), { recursive: true })
-      await fsp.rename(temp, target)
-      if (options.fsync) {
-        const dir = await fsp.open(dirname(target), "r")
-        try {
-          await dir.sync()
-        } finally {
-          await dir.close()
+    // The output directory itself exists (storescp creates it): only layout folders need creating.
+    const placed = quick
+      ? attempt(() => {
+        if (dirname(target) !== out) fs.mkdirSync(dirname(target), { recursive: true })
+        fs.renameSync(tempPath, target)
+      })
+      : Effect.tryPromise(async () => {
+        if (dirname(target) !== out) await fsp.mkdir(dirname(target), { recursive: true })
+        await fsp.rename(tempPath, target)
+        if (options.fsync) {
+          const dir = await fsp.open(dirname(target), "r")
+          try {
+            await dir.sync()
+          } finally {
+            await dir.close()
+          }
         }
-      }
-    }).pipe(Effect.result)
-    if (placed._tag === "Failure") {
-      yield* Effect.promise(() => fsp.rm(temp, { force: true }))
-      const cause = causeOf(placed.failure)
+      })
+    const outcome = yield* Effect.result(placed)
+    if (outcome._tag === "Failure") {
+      yield* Effect.promise(() => fsp.rm(tempPath, { force: true }))
+      const cause = causeOf(outcome.failure)
       return { status: isDiskError(cause) ? 0xa700 : 0xc000, path: undefined, placement, bytes, reason: errorText(cause) }
     }
     return { status: 0x0000, path: target, placement, bytes }

@@ -113,6 +113,36 @@ describe("storescp · writing a received instance", () => {
       }
     }))
 
+  it.effect("a data set that fits the write buffer creates no file before it is complete; a larger one is written as it comes", () =>
+    Effect.gen(function*() {
+      const dir = Dcmtk.tempDir("dicomnet-receiver-")
+      try {
+        const data = datasetBytes()
+        for (const writeBufferBytes of [1024 * 1024, 700]) {
+          let seen: Array<string> = []
+          // An empty fragment at the end looks at the directory while the data set is still arriving.
+          const look = Stream.fromEffect(Effect.sync(() => {
+            seen = readdirSync(dir.path)
+            return new Uint8Array(0)
+          }))
+          const received = yield* Receiver.receive(
+            { out: dir.path, layout: "flat", collision: "overwrite", fsync: false, writeBufferBytes },
+            incoming(Stream.concat(fragments(data), look))
+          )
+          expect([received.status, received.bytes]).toEqual([0, data.length])
+          if (writeBufferBytes > data.length) expect(seen).toEqual([])
+          else expect(seen.filter((name) => name.endsWith(".part"))).toHaveLength(1)
+          expect(walk(dir.path)).toEqual([received.path])
+          const stored = new Uint8Array(readFileSync(received.path ?? ""))
+          const meta = Part10.readMeta(stored)
+          if (Result.isFailure(meta)) throw meta.failure
+          expect(Buffer.compare(stored.subarray(meta.success.datasetOffset), data)).toBe(0)
+        }
+      } finally {
+        dir.cleanup()
+      }
+    }))
+
   it.effect("--ignore: the data set is read and dropped, success", () =>
     Effect.gen(function*() {
       const received = yield* Receiver.receive({ out: undefined, layout: "flat", collision: "overwrite", fsync: false }, incoming(fragments(datasetBytes())))
