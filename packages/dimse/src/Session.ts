@@ -833,6 +833,18 @@ export const make = <E>(channel: Channel<E>, options: Options<E> = {}): Effect.E
         })
       )
 
+    const newDatasetQueue = Queue.bounded<Uint8Array, E | SessionClosed | Cause.Done>(datasetCapacity)
+    /** A data set queue made ahead, taken by the reader for the next request with a data set. */
+    let spareQueue: Queue.Queue<Uint8Array, E | SessionClosed | Cause.Done> | undefined
+    /** Makes the next spare data set queue (in a performer fiber: the reader itself never waits for it). */
+    const refillSpare: Effect.Effect<void> = Effect.suspend(() =>
+      spareQueue !== undefined
+        ? Effect.void
+        : Effect.map(newDatasetQueue, (made) => {
+            spareQueue ??= made
+          })
+    )
+
     /** Starts performing a request (in its own fiber) once the performer window has room. */
     const startPerforming = (
       presentationContextId: number,
@@ -843,7 +855,7 @@ export const make = <E>(channel: Channel<E>, options: Options<E> = {}): Effect.E
       current = { _tag: "Request", op }
       const launch = () => {
         performing.set(command.messageId, op)
-        runOperation(perform(presentationContextId, command, op))
+        runOperation(queue === undefined ? perform(presentationContextId, command, op) : Effect.andThen(refillSpare, perform(presentationContextId, command, op)))
       }
       // The window: the reader waits for a free slot (the peer should not exceed what was negotiated).
       const wait = takePerformSlot()
@@ -875,10 +887,13 @@ export const make = <E>(channel: Channel<E>, options: Options<E> = {}): Effect.E
         return undefined
       }
       if (!command.hasDataset) return startPerforming(presentationContextId, command, undefined)
-      return Effect.flatMap(
-        Queue.bounded<Uint8Array, E | SessionClosed | Cause.Done>(datasetCapacity),
-        (queue) => startPerforming(presentationContextId, command, queue) ?? Effect.void
-      )
+      // The data set queue made ahead (by the previous operation's fiber) keeps this step synchronous.
+      const queue = spareQueue
+      if (queue !== undefined) {
+        spareQueue = undefined
+        return startPerforming(presentationContextId, command, queue)
+      }
+      return Effect.flatMap(newDatasetQueue, (made) => startPerforming(presentationContextId, command, made) ?? Effect.void)
     }
 
     const onEvent = (event: Assembler.AssemblerEvent): Effect.Effect<void> | undefined => {

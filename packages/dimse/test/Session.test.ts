@@ -1304,3 +1304,32 @@ describe("Session · an attached channel: the end while a delivery waits", () =>
     )
   )
 })
+
+describe("Session · data set queues made ahead", () => {
+  for (const via of ["takeBatch", "attach"] as const)
+    it.effect(`every incoming C-STORE gets a data set of its own, in sequence and several at once (${via})`, () =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          const { a, b } = yield* wire({ batched: via === "takeBatch", attached: via === "attach", maxPduLength: 1024 })
+          const requestor = yield* Session.make(a.channel, { maxOutstanding: 0 })
+          const received = new Map<string, Uint8Array>()
+          yield* Session.make(b.channel, {
+            maxOperations: 0,
+            datasetQueueCapacity: 2,
+            onRequest: (rq) =>
+              Effect.gen(function* () {
+                const chunks: Array<Uint8Array> = []
+                yield* Stream.runForEach(rq.dataset ?? Stream.empty, (c) => Effect.sync(() => chunks.push(c)))
+                if (rq.command._tag === "CStoreRq") received.set(rq.command.affectedSopInstanceUid, concat(chunks))
+                yield* success(rq)
+              })
+          })
+          const data = (i: number) => bytes(3_000 + i * 500, i)
+          for (let i = 0; i < 5; i++) yield* requestor.requestOne(1, storeRq(`1.2.3.${i}`), data(i))
+          const together = yield* Effect.forEach([5, 6, 7, 8], (i) => requestor.requestOne(1, storeRq(`1.2.3.${i}`), data(i)), { concurrency: "unbounded" })
+          expect(together.map((r) => r.command.status)).toEqual([0, 0, 0, 0])
+          for (let i = 0; i < 9; i++) expect(received.get(`1.2.3.${i}`)).toEqual(data(i))
+        })
+      )
+    )
+})
