@@ -109,7 +109,8 @@ export interface AssociationHandle {
   /**
    * Direct delivery instead of `incoming`/`take`/`takeBatch`: hands everything already queued, then every item
    * received, to `deliver` on the reader's own fiber (no queue, no wake-up of another fiber per chunk).
-   * Completes when the association ends normally, fails like `take`. Consume either this or one of the others.
+   * Completes when the association ends normally, fails like `take`; interrupting it detaches `deliver` (later
+   * items queue again). Consume either this or one of the others.
    */
   readonly attach?: ((deliver: Deliver) => Effect.Effect<void, AssociationError>) | undefined
   /** P-DATA request (Evt9): sends one P-DATA-TF carrying `pdvs` (sized by the caller to the peer's max PDU length). */
@@ -739,7 +740,16 @@ const start = <E, E2>(
           const end = Deferred.makeUnsafe<void, AssociationError>()
           directEnd = end
           direct = receiver
-          return Deferred.await(end)
+          // Interrupted (the receiver's scope closed): detached, later items queue again (and pause reading when full).
+          return Deferred.await(end).pipe(
+            Effect.onInterrupt(() =>
+              Effect.sync(() => {
+                if (direct !== receiver) return
+                direct = undefined
+                directEnd = undefined
+              })
+            )
+          )
         }
         return Effect.flatMap(takeBatch, (items) => {
           if (items.length === 0) return Effect.void

@@ -605,6 +605,20 @@ describe("Driver · attach (direct delivery on the reader)", () => {
       expect((yield* client.awaitClose)._tag).toBe("Aborted")
     }))
 
+  it.effect("interrupting attach detaches the receiver: later P-DATA-TF PDUs queue again, for take", () =>
+    Effect.gen(function* () {
+      const { peer, client } = yield* requestorWithPeer()
+      const r = recorder()
+      const attached = yield* Effect.forkChild(attachOf(client)(r.deliver))
+      yield* settle
+      yield* peer.sendBytes(pdataChunk(1, 1))
+      yield* settle
+      yield* Fiber.interrupt(attached)
+      yield* peer.sendBytes(pdataChunk(2, 2))
+      expect(firstBytes(yield* client.takeBatch)).toEqual([2, 3])
+      expect(r.received()).toEqual([1])
+    }))
+
   it.effect("attach after the association ended normally hands over what was left, then completes", () =>
     Effect.gen(function* () {
       const { peer, client } = yield* requestorWithPeer()
