@@ -171,6 +171,34 @@ describe("DicomServer · idle established associations (timeouts.associationIdle
     )
   )
 
+  it.effect("bytes from the peer are not idleness: command fragments 40 s apart keep an association with a 1 minute idle time", () =>
+    withServer({ timeouts: { associationIdle: "1 minute" } }, (server, events) =>
+      scriptedRequestor((handle) =>
+        Effect.gen(function* () {
+          const bytes = echoRq(7)
+          // No operation runs before the last fragment: only the received PDUs keep the association alive.
+          for (const [from, to] of [[0, 8], [8, 16], [16, 24], [24, 32]] as const) {
+            yield* handle.sendPData([{ presentationContextId: 1, isCommand: true, isLast: false, data: bytes.subarray(from, to) }])
+            yield* settle
+            yield* TestClock.adjust("40 seconds")
+            yield* settle
+          }
+          expect(yield* server.activeAssociations).toBe(1)
+          yield* handle.sendPData([{ presentationContextId: 1, isCommand: true, isLast: true, data: bytes.subarray(32) }])
+          const message = yield* firstMessage(handle)
+          assert.isTrue(Option.isSome(message))
+          if (Option.isSome(message)) expect(message.value.command).toMatchObject({ _tag: "CEchoRsp", messageIdBeingRespondedTo: 7, status: 0 })
+          expect(tags(events)).not.toContain("AssociationAborted")
+          // Then silence: aborted once the idle time has passed.
+          yield* TestClock.adjust("61 seconds")
+          yield* settle
+          expect(yield* server.activeAssociations).toBe(0)
+          expect(tags(events)).toContain("AssociationAborted")
+        })
+      )
+    )
+  )
+
   it.effect("associationIdle 0 turns the timer off", () =>
     withServer({ timeouts: { associationIdle: 0 } }, (server, events) =>
       Effect.scoped(

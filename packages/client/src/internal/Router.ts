@@ -92,7 +92,7 @@ export const make = (
   Effect.gen(function* () {
     const window = negotiated.asyncOperationsWindow
     const session = yield* Session.make<AssociationError.AssociationError>(
-      { incoming: handle.incoming, takeBatch: handle.takeBatch, sendPData: handle.sendPData, sendPDataMany: handle.sendPDataMany, peerMaxPduLength: negotiated.peerMaxPduLength },
+      { incoming: handle.incoming, takeBatch: handle.takeBatch, attach: handle.attach, sendPData: handle.sendPData, sendPDataMany: handle.sendPDataMany, peerMaxPduLength: negotiated.peerMaxPduLength },
       {
         onRequest,
         // The peer asks to release: answer once the operations it asked of us are done.

@@ -181,6 +181,9 @@ const perform = (rq: IncomingRequest, context: ServeContext): Effect.Effect<void
  */
 const idleWatch = (idleMillis: number, handle: Driver.AssociationHandle, busy: () => boolean) => {
   let last = 0
+  const touchAt = (now: number): void => {
+    last = now
+  }
   const touchUnsafe = (fiber: Fiber.Fiber<unknown, unknown>): void => {
     last = fiber.getRef(Clock.Clock).currentTimeMillisUnsafe()
   }
@@ -206,7 +209,7 @@ yield* Effect.logInfo(`no DIMSE traffic for ${idleMillis} ms on an idle associat
       return yield* Effect.uninterruptible(handle.abort)
     }
   })
-  return { touch, touchUnsafe, watch }
+  return { touch, touchAt, touchUnsafe, watch }
 }
 
 /** Timers of `serve`. */
@@ -234,6 +237,18 @@ export const serve = (
       const idle = idleMillis === undefined || !(idleMillis > 0) || !Number.isFinite(idleMillis) ? undefined : idleWatch(idleMillis, handle, () => inFlight > 0)
       const incoming = idle === undefined ? handle.incoming : Stream.tap(handle.incoming, () => idle.touch)
       const takeBatch = idle === undefined ? handle.takeBatch : Effect.tap(handle.takeBatch, () => idle.touch)
+      // Direct delivery from the driver's reader (no reader fiber of the session's own); the idle clock is read
+      // from the association's fiber once, so the touch per received batch stays synchronous.
+      const attachDirect = handle.attach
+      const clock = yield* Clock.Clock
+      const attach =
+        attachDirect === undefined || idle === undefined
+          ? attachDirect
+          : (deliver: Driver.Deliver) =>
+              attachDirect((items) => {
+                idle.touchAt(clock.currentTimeMillisUnsafe())
+                return deliver(items)
+              })
       // Operations in flight never count as idle time; the idle timer restarts when one ends.
       const operationEnded = Effect.withFiber((fiber) => {
         inFlight--
@@ -241,7 +256,7 @@ export const serve = (
         return Effect.void
       })
       const session = yield* Session.make<AssociationError.AssociationError>(
-        { incoming, takeBatch, sendPData: handle.sendPData, sendPDataMany: handle.sendPDataMany, peerMaxPduLength: negotiated.peerMaxPduLength },
+        { incoming, takeBatch, attach, sendPData: handle.sendPData, sendPDataMany: handle.sendPDataMany, peerMaxPduLength: negotiated.peerMaxPduLength },
         {
           onRequest: (incoming) => {
             const service = Session.serviceOf(incoming.command._tag)
