@@ -85,9 +85,10 @@ export const boundStore = (handler: StoreHandler, maxDatasetBytes: number): Stor
   Effect.suspend(() => {
     let received = 0
     let tooLarge: DatasetTooLarge | undefined
-    const dataset = Stream.mapEffect(request.dataset, (chunk) => {
-      received += chunk.byteLength
-      if (received <= maxDatasetBytes) return Effect.succeed(chunk)
+    // Counted per batch of fragments as the session delivers them: one Effect per batch, the batches kept whole.
+    const dataset = Stream.mapArrayEffect(request.dataset, (chunks) => {
+      for (const chunk of chunks) received += chunk.byteLength
+      if (received <= maxDatasetBytes) return Effect.succeed(chunks)
       tooLarge = new DatasetTooLarge({ sopInstanceUid: request.sopInstanceUid, received, maxDatasetBytes })
       return Effect.fail(tooLarge)
     })

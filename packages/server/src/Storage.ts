@@ -291,18 +291,20 @@ export interface PerformContext {
 export const perform =
   (handler: StoreHandler, context: PerformContext) =>
   <E>(request: Session.IncomingRequest<E>): Effect.Effect<void, unknown> =>
-    Effect.gen(function* () {
+    Effect.suspend(() => {
       const command = request.command
-      if (command._tag !== "CStoreRq") return yield* request.respond(Command.responseTo(command, Status.Code.UnrecognizedOperation))
-      const status = yield* handler({
-        association: context.association,
-        presentationContextId: request.presentationContextId,
-        command,
-        sopClassUid: command.affectedSopClassUid,
-        sopInstanceUid: command.affectedSopInstanceUid,
-        transferSyntaxUid: context.negotiated.acceptedContexts.get(request.presentationContextId)?.transferSyntax ?? TransferSyntax.ImplicitVRLittleEndian,
-        callingAeTitle: context.association.callingAeTitle,
-        dataset: request.dataset ?? Stream.empty
-      })
-      yield* request.respond(Command.responseTo(command, status))
+      if (command._tag !== "CStoreRq") return request.respond(Command.responseTo(command, Status.Code.UnrecognizedOperation))
+      return Effect.flatMap(
+        handler({
+          association: context.association,
+          presentationContextId: request.presentationContextId,
+          command,
+          sopClassUid: command.affectedSopClassUid,
+          sopInstanceUid: command.affectedSopInstanceUid,
+          transferSyntaxUid: context.negotiated.acceptedContexts.get(request.presentationContextId)?.transferSyntax ?? TransferSyntax.ImplicitVRLittleEndian,
+          callingAeTitle: context.association.callingAeTitle,
+          dataset: request.dataset ?? Stream.empty
+        }),
+        (status) => request.respond(Command.responseTo(command, status))
+      )
     })
