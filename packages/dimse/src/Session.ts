@@ -447,17 +447,20 @@ export const make = <E>(channel: Channel<E>, options: Options<E> = {}): Effect.E
         const requests = [...pending.values()]
         pending.clear()
         const datasets = [...performing.values()]
-        // Uninterruptible: with direct delivery this may run on the channel's reader, which the channel may interrupt.
-        return Effect.uninterruptible(Effect.gen(function* () {
-          // The abort goes out before anyone learns of the failure.
-          if (end._tag === "Fatal" && options.onFatal !== undefined) yield* options.onFatal(end.error)
-          for (const p of requests) failPending(p, error)
-          yield* wakeIfSettled()
-          for (const op of datasets) if (op.queue !== undefined) yield* Queue.fail(op.queue, error)
-          yield* Deferred.succeed(endedSignal, end)
-          // Not from within a performer fiber (it would interrupt itself): in the background.
-          yield* Effect.forkIn(FiberSet.clear(operations), scope)
-        }))
+        // Telling everyone is synchronous and never skipped: with direct delivery this may run on the channel's
+        // reader, which the channel may interrupt (a local abort), so it runs even when `onFatal` is interrupted.
+        const notify = Effect.uninterruptible(
+          Effect.gen(function* () {
+            for (const p of requests) failPending(p, error)
+            yield* wakeIfSettled()
+            for (const op of datasets) if (op.queue !== undefined) yield* Queue.fail(op.queue, error)
+            yield* Deferred.succeed(endedSignal, end)
+            // Not from within a performer fiber (it would interrupt itself): in the background.
+            yield* Effect.forkIn(FiberSet.clear(operations), scope)
+          })
+        )
+        // The abort goes out before anyone learns of the failure.
+        return end._tag === "Fatal" && options.onFatal !== undefined ? Effect.ensuring(options.onFatal(end.error), notify) : notify
       })
 
     const allocate = (): number => {

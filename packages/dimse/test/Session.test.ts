@@ -1,7 +1,7 @@
 import { assert, describe, expect, it } from "@effect/vitest"
 import { Assembler, Command, Fragmenter, Session, Status } from "@dicomnet/dimse"
 import type { PDataTf, Pdv } from "@dicomnet/pdu"
-import { Cause, Data, Deferred, Effect, Exit, Fiber, Queue, Result, Stream } from "effect"
+import { Cause, Data, Deferred, Effect, Exit, Fiber, Queue, Result, Scope, Stream } from "effect"
 import { TestClock } from "effect/testing"
 
 class Broken extends Data.TaggedError("Broken")<{ readonly why: string }> {}
@@ -1332,4 +1332,24 @@ describe("Session · data set queues made ahead", () => {
         })
       )
     )
+})
+
+describe("Session · a fatal end whose onFatal does not finish", () => {
+  it.effect("closing the session's scope while onFatal still runs still fails the outstanding requests and tells `ended`", () =>
+    Effect.gen(function* () {
+      const { a } = yield* wire({ attached: true })
+      const scope = yield* Scope.make()
+      const requestor = yield* Session.make(a.channel, { onFatal: () => Effect.never }).pipe(Scope.provide(scope))
+      const op = yield* Effect.forkChild(Effect.flip(requestor.requestOne(1, echoRq())))
+      yield* settle
+      // A data set PDV with no command before it: a protocol error, the session ends Fatal and runs onFatal.
+      yield* a.inject({ _tag: "PData", pdu: { _tag: "PDataTf", pdvs: [{ presentationContextId: 1, isCommand: false, isLast: true, data: bytes(4, 0) }] } })
+      yield* settle
+      expect(op.pollUnsafe()).toBeUndefined()
+      yield* Scope.close(scope, Exit.void)
+      const error = yield* Fiber.join(op)
+      assert(error._tag === "SessionClosed")
+      expect(error.reason).toBe("ProtocolError")
+      expect((yield* requestor.ended)._tag).toBe("Fatal")
+    }))
 })
