@@ -67,7 +67,10 @@ const counter = (service: Status.Service, category: string): Metric.Metric<numbe
   const key = `${service}|${category}`
   let count = counters.get(key)
   if (count === undefined) {
-    count = Metric.withAttributes(operationsTotal, { service, status_category: category })
+    // A counter of its own with the attributes built in, the same series as `withAttributes` would update:
+    // `Metric.withAttributes` adds them to the context on every update, and the series key (a JSON string) is
+    // then built again each time.
+    count = Metric.counter(operationsTotal.id, { description: operationsTotal.description, incremental: true, attributes: { service, status_category: category } })
     counters.set(key, count)
   }
   return count
