@@ -17,7 +17,7 @@
 import { Framer, PduCodec } from "@dicomnet/pdu"
 import type { AAssociateAc, AAssociateRj, AAssociateRq, Pdv } from "@dicomnet/pdu"
 import type { Pdu } from "@dicomnet/pdu"
-import { Cause, Deferred, Duration, Effect, Exit, Fiber, Option, Queue, Result, type Scope, Semaphore, Stream } from "effect"
+import { Cause, Channel, Deferred, Duration, Effect, Exit, Fiber, Option, Queue, Result, type Scope, Semaphore, Stream } from "effect"
 import {
   type AssociationError,
   AssociationAborted,
@@ -608,8 +608,17 @@ const start = <E, E2>(
         })
       )
     }
-    const reader = options.input.pipe(
-      Stream.runForEachWhile(onChunk),
+    /** The chunks of one pull: synchronously while every one takes the fast path, an Effect only from one that waits. */
+    const onChunks = (chunks: ReadonlyArray<Uint8Array>, from: number): Effect.Effect<boolean> => {
+      for (let i = from; i < chunks.length; i++) {
+        const step = onChunk(chunks[i] as Uint8Array)
+        if (step === continueReading) continue
+        if (i === chunks.length - 1) return step
+        return Effect.flatMap(step, (goOn) => (goOn ? onChunks(chunks, i + 1) : Effect.succeed(false)))
+      }
+      return continueReading
+    }
+    const reader = Channel.runForEachWhile(Stream.toChannel(options.input), (chunks) => onChunks(chunks, 0)).pipe(
       Effect.ignore,
       // The end (or failure) of the input is the transport closed indication.
       Effect.andThen(Effect.suspend(() => (finished ? Effect.void : Effect.asVoid(readerStep(Effect.asVoid(process({ _tag: "Evt17" }))))))),

@@ -339,6 +339,22 @@ describe("Driver · P-DATA fast path (DT-1/DT-2 without the generic loop)", () =
       expect(yield* peer.unread).toBe(0)
     }))
 
+  it.effect("one read of many chunks (PDUs cut into header and payload) with a small queue: the reader waits mid-read and nothing is reordered", () =>
+    Effect.gen(function* () {
+      const { client, server } = yield* associate(makeRq(), 2)
+      const pdv = (byte: number): ReadonlyArray<Pdv> => [{ presentationContextId: 1, isCommand: false, isLast: true, data: new Uint8Array([byte]) }]
+      const sendMany = client.sendPDataMany
+      assert(sendMany !== undefined)
+      // One write of 24 parts: the acceptor's input yields them in one pull.
+      yield* sendMany(Array.from({ length: 12 }, (_, i) => pdv(i + 1)))
+      const received: Array<number | string> = []
+      while (received.length < 12) {
+        received.push(...firstBytes([yield* takeSome(server)]))
+        yield* settle
+      }
+      expect(received).toEqual(Array.from({ length: 12 }, (_, i) => i + 1))
+    }))
+
   it.effect("many P-DATA-TF PDUs over many chunks arrive in order through takeBatch", () =>
     Effect.gen(function* () {
       const { peer, client } = yield* requestorWithPeer(4)
