@@ -3,13 +3,12 @@
  *
  * @since 0.1.0
  */
-import type { PresentationContextNotAccepted } from "@dicomnet/association"
+import { type PresentationContextNotAccepted, Tracing } from "@dicomnet/association"
 import { SopClass } from "@dicomnet/data"
 import { Command, Status } from "@dicomnet/dimse"
 import { Effect } from "effect"
 import type { Association, OperationError } from "./Association.js"
 import { DimseFailure } from "./ClientError.js"
-import * as Tracing from "./internal/Tracing.js"
 
 /** The outcome of a successful C-ECHO. @category models */
 export interface EchoResult {

@@ -6,13 +6,12 @@
  *
  * @since 0.1.0
  */
-import { type Negotiation, PresentationContextNotAccepted } from "@dicomnet/association"
+import { type Negotiation, PresentationContextNotAccepted, Tracing } from "@dicomnet/association"
 import { type DataError, type Dataset, DatasetCodec, TransferSyntax, VR } from "@dicomnet/data"
 import { Command, MessageStream, Session, Status } from "@dicomnet/dimse"
 import { Effect, Option, Result, Stream } from "effect"
 import type { Association, DimseReply, OperationError, RequestCommand, SingleResponseCommand } from "./Association.js"
 import { DimseFailure } from "./ClientError.js"
-import * as Tracing from "./internal/Tracing.js"
 
 /** The outcome of an N-service whose status is success or a warning. @category models */
 export interface NResult {

@@ -11,13 +11,12 @@
  *
  * @since 0.1.0
  */
-import { PresentationContextNotAccepted } from "@dicomnet/association"
+import { PresentationContextNotAccepted, Tracing } from "@dicomnet/association"
 import { type DataError, type Dataset, DatasetCodec, Part10, Transcode, TransferSyntax } from "@dicomnet/data"
 import { Command, Fragmenter, Status } from "@dicomnet/dimse"
 import { Array as Arr, Cause, Effect, FileSystem, Option, type PlatformError, Result, Stream } from "effect"
 import type { Association, ContextRequest, OperationError } from "./Association.js"
 import { DimseFailure } from "./ClientError.js"
-import * as Tracing from "./internal/Tracing.js"
 
 /** The outcome of a C-STORE that did not fail: success, or a warning (Bxxx, 0001H) surfaced here. @category models */
 export interface StoreResult {

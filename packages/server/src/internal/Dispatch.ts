@@ -14,7 +14,7 @@
  * C-MOVE C000H "unable to process"; C-ECHO 0212H mistyped argument; N-services 0117H invalid object
  * instance / 0118H no such SOP class).
  */
-import { type AssociationError, Driver, type Negotiation } from "@dicomnet/association"
+import { type AssociationError, Driver, type Negotiation, Tracing } from "@dicomnet/association"
 import { Command, Session, Status } from "@dicomnet/dimse"
 import { Cause, Clock, type Duration, Effect, type Fiber, LogLevel, Metric, References, Stream } from "effect"
 import type { Handlers } from "../Handlers.js"
@@ -23,7 +23,6 @@ import { operationsTotal } from "../Metrics.js"
 import * as NServices from "../NServices.js"
 import * as QueryRetrieve from "../QueryRetrieve.js"
 import * as Storage from "../Storage.js"
-import * as Tracing from "./Tracing.js"
 
 /** A request as the session hands it to the server. */
 export type IncomingRequest = Session.IncomingRequest<AssociationError.AssociationError>
