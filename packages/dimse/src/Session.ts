@@ -443,17 +443,19 @@ export const make = <E>(channel: Channel<E>, options: Options<E> = {}): Effect.E
       Effect.suspend(() => {
         if (ended !== undefined) return Effect.void
         ended = end
-        const error = errorOf(end)
         const requests = [...pending.values()]
         pending.clear()
         const datasets = [...performing.values()]
+        // Built only when someone is told (a normal end with nothing outstanding builds no error and no stack).
+        let error: E | SessionClosed | undefined
+        const errorNow = (): E | SessionClosed => (error ??= errorOf(end))
         // Telling everyone is synchronous and never skipped: with direct delivery this may run on the channel's
         // reader, which the channel may interrupt (a local abort), so it runs even when `onFatal` is interrupted.
         const notify = Effect.uninterruptible(
           Effect.gen(function* () {
-            for (const p of requests) failPending(p, error)
+            for (const p of requests) failPending(p, errorNow())
             yield* wakeIfSettled()
-            for (const op of datasets) if (op.queue !== undefined) yield* Queue.fail(op.queue, error)
+            for (const op of datasets) if (op.queue !== undefined) yield* Queue.fail(op.queue, errorNow())
             yield* Deferred.succeed(endedSignal, end)
             // Not from within a performer fiber (it would interrupt itself): in the background.
             yield* Effect.forkIn(FiberSet.clear(operations), scope)
