@@ -28,8 +28,10 @@ export const bytesReceivedTotal = Metric.counter("dicomnet_bytes_received_total"
   incremental: true
 })
 
-// Metrics bound to attributes are cached (`withAttributes` builds a new key on every call), by their two
-// attribute values in nested maps, so that counting builds no string.
+// Metrics bound to attributes are cached by their two attribute values in nested maps, so that counting builds no
+// string. Each is a counter of its own with the attributes built in (the same series as `withAttributes` would
+// update): `Metric.withAttributes` adds them to the context on every update, and the series key (a JSON string)
+// is then built again each time.
 type Counter = Metric.Metric<number, Metric.CounterState<number>>
 const bind = (cache: Map<string, Map<string, Counter>>, first: string, second: string, make: () => Counter): Counter => {
   let inner = cache.get(first)
@@ -50,13 +52,23 @@ const operations = new Map<string, Map<string, Counter>>()
 /** Counts one association outcome. @category metrics */
 export const countAssociation = (role: "requestor" | "acceptor", outcome: string) =>
   Metric.update(
-    bind(associations, role, outcome, () => Metric.withAttributes(associationsTotal, { role, outcome })),
+    bind(associations, role, outcome, () =>
+      Metric.counter(associationsTotal.id, {
+        description: associationsTotal.description,
+        incremental: true,
+        attributes: { role, outcome }
+      })),
     1
   )
 
 /** Counts one operation outcome. @category metrics */
 export const countOperation = (service: string, statusCategory: string) =>
   Metric.update(
-    bind(operations, service, statusCategory, () => Metric.withAttributes(operationsTotal, { service, status_category: statusCategory })),
+    bind(operations, service, statusCategory, () =>
+      Metric.counter(operationsTotal.id, {
+        description: operationsTotal.description,
+        incremental: true,
+        attributes: { service, status_category: statusCategory }
+      })),
     1
   )
