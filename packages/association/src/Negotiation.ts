@@ -251,9 +251,21 @@ const isListed = (list: ReadonlyArray<string> | undefined, value: string): boole
 /** PS3.8 §9.3.2.1: version 1 is identified by bit 0 of the protocol-version field. @category acceptor */
 export const supportsProtocolVersion = (rq: AAssociateRq): boolean => (rq.protocolVersion & 1) === 1
 
+// The accepted contexts by abstract syntax (the first listed wins, as a scan would find it), built once per
+// contexts array instead of a scan of the whole list per proposed context; rebuilt if the array changed length.
+const supportedIndex = new WeakMap<ReadonlyArray<SupportedContext>, { readonly length: number; readonly byAbstractSyntax: Map<string, SupportedContext> }>()
+const supportedByAbstractSyntax = (contexts: ReadonlyArray<SupportedContext>): Map<string, SupportedContext> => {
+  const cached = supportedIndex.get(contexts)
+  if (cached !== undefined && cached.length === contexts.length) return cached.byAbstractSyntax
+  const byAbstractSyntax = new Map<string, SupportedContext>()
+  for (const c of contexts) if (!byAbstractSyntax.has(c.abstractSyntax)) byAbstractSyntax.set(c.abstractSyntax, c)
+  supportedIndex.set(contexts, { length: contexts.length, byAbstractSyntax })
+  return byAbstractSyntax
+}
+
 /** PS3.8 §9.3.3.2: answer one proposed presentation context. @category acceptor */
 export const decideContext = (policy: AcceptPolicy, pc: PresentationContextRq): PresentationContextAc => {
-  const supported = policy.contexts.find((c) => c.abstractSyntax === pc.abstractSyntax)
+  const supported = supportedByAbstractSyntax(policy.contexts).get(pc.abstractSyntax)
   if (supported === undefined) return { presentationContextId: pc.presentationContextId, result: 3, transferSyntax: "" }
   const chosen = supported.transferSyntaxes.find((ts) => pc.transferSyntaxes.includes(ts))
   if (chosen === undefined) return { presentationContextId: pc.presentationContextId, result: 4, transferSyntax: "" }

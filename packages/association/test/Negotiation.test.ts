@@ -99,6 +99,26 @@ describe("PS3.8 §9.3.3.2 · presentation context decisions", () => {
     const ac = acOf(Negotiation.accept({ ...policy, userRejects: (pc) => pc.abstractSyntax === verification }, request()))
     expect(ac.presentationContexts.map((pc) => pc.result)).toEqual([1, 0])
   })
+  it("decides by the first listed entry when the policy lists an abstract syntax twice", () => {
+    const twice: Negotiation.AcceptPolicy = {
+      contexts: [
+        { abstractSyntax: ctImageStorage, transferSyntaxes: [explicitLittle] },
+        { abstractSyntax: ctImageStorage, transferSyntaxes: [implicitLittle] }
+      ]
+    }
+    const proposed = request({ contexts: [{ abstractSyntax: ctImageStorage, transferSyntaxes: [implicitLittle, explicitLittle] }] })
+    expect(acOf(Negotiation.accept(twice, proposed)).presentationContexts[0]?.transferSyntax).toBe(explicitLittle)
+    const onlyImplicit = request({ contexts: [{ abstractSyntax: ctImageStorage, transferSyntaxes: [implicitLittle] }] })
+    expect(acOf(Negotiation.accept(twice, onlyImplicit)).presentationContexts[0]?.result).toBe(4)
+  })
+  it("answers the same policy value again after an entry was added to its (mutable) contexts array", () => {
+    const contexts: Array<Negotiation.SupportedContext> = [{ abstractSyntax: verification, transferSyntaxes: [implicitLittle] }]
+    const grown: Negotiation.AcceptPolicy = { contexts }
+    const proposed = request({ contexts: [{ abstractSyntax: ctImageStorage, transferSyntaxes: [implicitLittle] }] })
+    expect(acOf(Negotiation.accept(grown, proposed)).presentationContexts[0]?.result).toBe(3)
+    contexts.push({ abstractSyntax: ctImageStorage, transferSyntaxes: [implicitLittle] })
+    expect(acOf(Negotiation.accept(grown, proposed)).presentationContexts[0]?.result).toBe(0)
+  })
 })
 
 describe("PS3.8 §9.3.4 · association rejection (Table 9-21)", () => {
