@@ -281,22 +281,49 @@ export const contextsForFiles = (
 ): Effect.Effect<ReadonlyArray<ContextRequest>, FileError, FileSystem.FileSystem> =>
   Effect.map(Effect.forEach(paths, describe), contextsFor)
 
+/** A context to send on: its id and the transfer syntax the data set goes out in. */
+interface ChosenContext {
+  readonly presentationContextId: number
+  readonly transferSyntaxUid: string
+}
+
 /** The accepted context to send an object in `transferSyntaxUid` on: the same syntax, else an uncompressed one we can transcode to. */
+const findSendContext = (association: Association, sopClassUid: string, transferSyntaxUid: string): ChosenContext | undefined => {
+  const accepted = [...association.negotiated.acceptedContexts.values()].filter((c) => c.abstractSyntax === sopClassUid)
+  const same = accepted.find((c) => c.transferSyntax === transferSyntaxUid)
+  if (same !== undefined) return { presentationContextId: same.presentationContextId, transferSyntaxUid }
+  for (const ts of uncompressed) {
+    const c = accepted.find((a) => a.transferSyntax === ts)
+    if (c !== undefined && Transcode.supports(transferSyntaxUid, ts)) {
+      return { presentationContextId: c.presentationContextId, transferSyntaxUid: ts }
+    }
+  }
+  return undefined
+}
+
+/** The contexts chosen so far, per negotiation (fixed for the association's life) and "SOP class|transfer syntax". */
+const chosenContexts = new WeakMap<object, Map<string, ChosenContext>>()
+
+/** `findSendContext`, looked up once per association, SOP class and transfer syntax. */
 const chooseContext = (
   association: Association,
   sopClassUid: string,
   transferSyntaxUid: string
-): Result.Result<{ readonly presentationContextId: number; readonly transferSyntaxUid: string }, PresentationContextNotAccepted> => {
-  const accepted = [...association.negotiated.acceptedContexts.values()].filter((c) => c.abstractSyntax === sopClassUid)
-  const same = accepted.find((c) => c.transferSyntax === transferSyntaxUid)
-  if (same !== undefined) return Result.succeed({ presentationContextId: same.presentationContextId, transferSyntaxUid })
-  for (const ts of uncompressed) {
-    const c = accepted.find((a) => a.transferSyntax === ts)
-    if (c !== undefined && Transcode.supports(transferSyntaxUid, ts)) {
-      return Result.succeed({ presentationContextId: c.presentationContextId, transferSyntaxUid: ts })
-    }
+): Result.Result<ChosenContext, PresentationContextNotAccepted> => {
+  const negotiated = association.negotiated
+  let chosen = chosenContexts.get(negotiated)
+  if (chosen === undefined) {
+    chosen = new Map()
+    chosenContexts.set(negotiated, chosen)
   }
-  return Result.fail(new PresentationContextNotAccepted({ sopClassUid, transferSyntax: transferSyntaxUid }))
+  const key = `${sopClassUid}|${transferSyntaxUid}`
+  let context = chosen.get(key)
+  if (context === undefined) {
+    context = findSendContext(association, sopClassUid, transferSyntaxUid)
+    if (context === undefined) return Result.fail(new PresentationContextNotAccepted({ sopClassUid, transferSyntax: transferSyntaxUid }))
+    chosen.set(key, context)
+  }
+  return Result.succeed(context)
 }
 
 /** What `stream` sends. @category models */
@@ -318,51 +345,74 @@ export interface StreamSource<E> {
 export const stream = <E>(association: Association, source: StreamSource<E>, options: StoreOptions = {}): Effect.Effect<StoreResult, StoreError | E> =>
   send(association, source, source.data, options)
 
-/** A C-STORE of `data` (in one piece, or streamed), transcoded when needed; one response, no Stream around it. */
+/** The C-STORE-RQ of `source` (Message ID allocated by the association). */
+const storeCommand = (source: { readonly sopClassUid: string; readonly sopInstanceUid: string }, options: StoreOptions): Command.CStoreRq => {
+  const base = {
+    messageId: 0,
+    affectedSopClassUid: source.sopClassUid,
+    affectedSopInstanceUid: source.sopInstanceUid,
+    priority: options.priority ?? Command.Priority.Medium
+  }
+  if (options.moveOriginatorApplicationEntityTitle === undefined && options.moveOriginatorMessageId === undefined) return Command.cStoreRq(base)
+  return Command.cStoreRq({
+    ...base,
+    ...(options.moveOriginatorApplicationEntityTitle === undefined
+      ? {}
+      : { moveOriginatorApplicationEntityTitle: options.moveOriginatorApplicationEntityTitle }),
+    ...(options.moveOriginatorMessageId === undefined ? {} : { moveOriginatorMessageId: options.moveOriginatorMessageId })
+  })
+}
+
+/**
+ * A C-STORE of `data` (in one piece, or streamed), transcoded when needed; one response, no Stream around it.
+ * No Effect.gen, the context looked up once per association, the span and its status annotation only while tracing.
+ */
 const send = <E>(
   association: Association,
   source: Omit<StreamSource<E>, "data">,
   data: Uint8Array | Stream.Stream<Uint8Array, E>,
   options: StoreOptions
 ): Effect.Effect<StoreResult, StoreError | E> =>
-  Effect.gen(function* () {
-    const context = yield* Effect.fromResult(chooseContext(association, source.sopClassUid, source.transferSyntaxUid))
-    const transcoded = context.transferSyntaxUid !== source.transferSyntaxUid
-    const sent = transcoded
-      ? (data instanceof Uint8Array ? Stream.succeed(data) : data).pipe(Transcode.stream(source.transferSyntaxUid, context.transferSyntaxUid))
-      : data
-    const command = Command.cStoreRq({
-      messageId: 0,
-      affectedSopClassUid: source.sopClassUid,
-      affectedSopInstanceUid: source.sopInstanceUid,
-      priority: options.priority ?? Command.Priority.Medium,
-      ...(options.moveOriginatorApplicationEntityTitle === undefined
-        ? {}
-        : { moveOriginatorApplicationEntityTitle: options.moveOriginatorApplicationEntityTitle }),
-      ...(options.moveOriginatorMessageId === undefined ? {} : { moveOriginatorMessageId: options.moveOriginatorMessageId })
-    })
-    const rsp = (yield* association.requestOne(command, sent, { presentationContextId: context.presentationContextId })).command
-    const status = rsp.status
-    yield* Tracing.annotate("dicomnet.status", Status.toHex(status))
-    if (Status.isFailure(status) || Status.isCancel(status)) {
-      return yield* Effect.fail(new DimseFailure({ status, comment: rsp.errorComment, service: "C-STORE" }))
+  Effect.withFiber((fiber) => {
+    const tracing = Tracing.isTracing(fiber)
+    const chosen = chooseContext(association, source.sopClassUid, source.transferSyntaxUid)
+    let operation: Effect.Effect<StoreResult, StoreError | E>
+    if (Result.isFailure(chosen)) {
+      operation = Effect.fail(chosen.failure)
+    } else {
+      const context = chosen.success
+      const transcoded = context.transferSyntaxUid !== source.transferSyntaxUid
+      const sent = transcoded
+        ? (data instanceof Uint8Array ? Stream.succeed(data) : data).pipe(Transcode.stream(source.transferSyntaxUid, context.transferSyntaxUid))
+        : data
+      operation = Effect.flatMap(
+        association.requestOne(storeCommand(source, options), sent, { presentationContextId: context.presentationContextId }),
+        (reply): Effect.Effect<StoreResult, StoreError> => {
+          const rsp = reply.command
+          const status = rsp.status
+          const outcome: Effect.Effect<StoreResult, StoreError> =
+            Status.isFailure(status) || Status.isCancel(status)
+              ? Effect.fail(new DimseFailure({ status, comment: rsp.errorComment, service: "C-STORE" }))
+              : Effect.succeed({
+                  status,
+                  description: Status.describe(status, "C-STORE"),
+                  warning: Status.isWarning(status),
+                  comment: rsp.errorComment,
+                  sopInstanceUid: source.sopInstanceUid,
+                  transferSyntaxUid: context.transferSyntaxUid,
+                  transcoded
+                })
+          return tracing ? Effect.andThen(Tracing.annotate("dicomnet.status", Status.toHex(status)), outcome) : outcome
+        }
+      )
     }
-    return {
-      status,
-      description: Status.describe(status, "C-STORE"),
-      warning: Status.isWarning(status),
-      comment: rsp.errorComment,
-      sopInstanceUid: source.sopInstanceUid,
-      transferSyntaxUid: context.transferSyntaxUid,
-      transcoded
-    }
-  }).pipe(
-    Tracing.withOperationSpan(
+    if (!tracing) return operation
+    return Tracing.withOperationSpan(
       "dicomnet.operation",
       { attributes: { "dicomnet.service": "C-STORE", "dicomnet.sop_instance_uid": source.sopInstanceUid } },
       association.span
-    )
-  )
+    )(operation)
+  })
 
 /**
  * Stores a preloaded file (see `preload`): the data set from the preloaded bytes, then from disk, unchanged when the

@@ -173,6 +173,54 @@ describe("Store · C-STORE end to end with our SCP (Storage.toDirectory)", () =>
     }).pipe(Effect.provide([NodeTransport.layerTcp(), NodeServices.layer]))
   )
 
+  it.live("on one association, objects in different syntaxes each get their own context, every time (the choice is remembered per association)", () =>
+    Effect.gen(function* () {
+      const files = synthFiles({ seed: 15, instancesPerSeries: 4, rows: 8, columns: 8 })
+      const decoded = files.map((f) => Part10.decodeFile(f.bytes))
+      const implicit = decoded.map((d) => {
+        assert(Result.isSuccess(d))
+        const bytes = DatasetCodec.encode(d.success.dataset, TransferSyntax.ImplicitVRLittleEndian)
+        assert(Result.isSuccess(bytes))
+        return bytes.success
+      })
+      const results = yield* withStorage(
+        "127.0.0.1",
+        { handlers: { store: Storage.ignore }, acceptance: { contexts: [{ abstractSyntax: CT, transferSyntaxes: [TransferSyntax.ImplicitVRLittleEndian] }] } },
+        Store.contextsFor([{ sopClassUid: CT, transferSyntaxUid: TransferSyntax.ExplicitVRLittleEndian }]),
+        (association) =>
+          Effect.gen(function* () {
+            const out: Array<readonly [boolean, string]> = []
+            for (const [i, file] of files.entries()) {
+              // Alternating: Explicit LE (transcoded: only Implicit LE was accepted), then Implicit LE (sent as it is).
+              const explicitSource = i % 2 === 0
+              const data = explicitSource ? datasetOf(file.bytes) : implicit[i]
+              assert(data !== undefined)
+              const result = yield* Store.stream(association, {
+                sopClassUid: CT,
+                sopInstanceUid: file.sopInstanceUid,
+                transferSyntaxUid: explicitSource ? TransferSyntax.ExplicitVRLittleEndian : TransferSyntax.ImplicitVRLittleEndian,
+                data: Stream.make(data)
+              })
+              out.push([result.transcoded, result.transferSyntaxUid])
+            }
+            const unknown = { sopClassUid: "1.2.3.4", sopInstanceUid: "1.2.3.4.5", transferSyntaxUid: TransferSyntax.ExplicitVRLittleEndian, data: Stream.empty }
+            const first = yield* Effect.flip(Store.stream(association, unknown))
+            const again = yield* Effect.flip(Store.stream(association, unknown))
+            return { out, failures: [first, again] }
+          })
+      )
+      expect(results.out).toEqual([
+        [true, TransferSyntax.ImplicitVRLittleEndian],
+        [false, TransferSyntax.ImplicitVRLittleEndian],
+        [true, TransferSyntax.ImplicitVRLittleEndian],
+        [false, TransferSyntax.ImplicitVRLittleEndian]
+      ])
+      for (const failure of results.failures) {
+        expect(failure).toMatchObject({ _tag: "PresentationContextNotAccepted", sopClassUid: "1.2.3.4", transferSyntax: TransferSyntax.ExplicitVRLittleEndian })
+      }
+    }).pipe(Effect.provide([NodeTransport.layerTcp(), NodeServices.layer]))
+  )
+
   it.live("fails with PresentationContextNotAccepted naming SOP class and transfer syntax when no context fits", () =>
     Effect.gen(function* () {
       const [file] = synthFiles({ seed: 14, instancesPerSeries: 1, rows: 16, columns: 16 })
