@@ -457,8 +457,9 @@ export const make = <E>(channel: Channel<E>, options: Options<E> = {}): Effect.E
             yield* wakeIfSettled()
             for (const op of datasets) if (op.queue !== undefined) yield* Queue.fail(op.queue, errorNow())
             yield* Deferred.succeed(endedSignal, end)
-            // Not from within a performer fiber (it would interrupt itself): in the background.
-            yield* Effect.forkIn(FiberSet.clear(operations), scope)
+            // Not from within a performer fiber (it would interrupt itself): in the background (no fiber when
+            // no operation is running, the usual end of a released association).
+            if ((yield* FiberSet.size(operations)) > 0) yield* Effect.forkIn(FiberSet.clear(operations), scope)
           })
         )
         // The abort goes out before anyone learns of the failure.
