@@ -369,21 +369,17 @@ export const request = (options: RequestOptions): Effect.Effect<Association, Req
         maxPduLength: negotiated.peerMaxPduLength
       },
       session: router.session,
-      request: (command, dataset, requestOptions) =>
-        Stream.unwrap(
-          Effect.gen(function* () {
-            const id = requestOptions?.presentationContextId
-            if (id !== undefined) {
-              const pc = negotiated.acceptedContexts.get(id)
-              if (pc === undefined) {
-                return yield* Effect.fail(new PresentationContextNotAccepted({ sopClassUid: sopClassOf(command), transferSyntax: undefined }))
-              }
-              return router.send(id, command, dataset)
-            }
-            const pc = yield* findContext(sopClassOf(command))
-            return router.send(pc.presentationContextId, command, dataset)
-          })
-        ),
+      // Decided when called (the negotiation is fixed): no Stream.unwrap around the request's own stream.
+      request: (command, dataset, requestOptions) => {
+        const id = requestOptions?.presentationContextId
+        if (id !== undefined) {
+          return negotiated.acceptedContexts.has(id)
+            ? router.send(id, command, dataset)
+            : Stream.fail(new PresentationContextNotAccepted({ sopClassUid: sopClassOf(command), transferSyntax: undefined }))
+        }
+        const pc = Negotiation.findContext(negotiated, sopClassOf(command))
+        return Result.isFailure(pc) ? Stream.fail(pc.failure) : router.send(pc.success.presentationContextId, command, dataset)
+      },
       requestOne: (command, dataset, requestOptions) => {
         const id = requestOptions?.presentationContextId
         if (id !== undefined) {

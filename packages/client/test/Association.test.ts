@@ -350,4 +350,32 @@ describe("Association · requestOne (operations answered by one response)", () =
       expect(error).toMatchObject({ _tag: "AssociationAborted" })
     }).pipe(Effect.provide(Transport.layerInMemory()))
   )
+
+  it.effect("the same through the Stream of association.request: the session's end fails the stream with AssociationAborted", () =>
+    Effect.gen(function* () {
+      yield* scriptedPeer((handle) => Effect.andThen(requests(handle).pipe(Stream.take(1), Stream.runDrain), handle.abort))
+      const error = yield* Effect.scoped(
+        Effect.flatMap(Association.request({ host, port, contexts: verification }), (a) => Effect.flip(Stream.runLast(a.request(echoRq))))
+      )
+      expect(error).toMatchObject({ _tag: "AssociationAborted" })
+    }).pipe(Effect.provide(Transport.layerInMemory()))
+  )
+
+  it.effect("a request through association.request that the SCP never answers fails its stream with DimseTimeout", () =>
+    Effect.gen(function* () {
+      yield* DicomServer.make({ host, port, handlers: { echo: () => Effect.never } })
+      const fiber = yield* Effect.forkChild(
+        Effect.scoped(
+          Effect.flatMap(Association.request({ host, port, contexts: verification, timeouts: { dimse: "3 seconds" } }), (a) =>
+            Stream.runLast(a.request(echoRq))
+          )
+        ).pipe(Effect.flip)
+      )
+      yield* settle
+      yield* TestClock.adjust("3 seconds")
+      const error = yield* Fiber.join(fiber)
+      assert.instanceOf(error, DimseTimeout)
+      expect(error).toMatchObject({ messageId: 1, service: "C-ECHO", millis: 3000 })
+    }).pipe(Effect.provide(Transport.layerInMemory()))
+  )
 })

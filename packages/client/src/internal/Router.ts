@@ -61,17 +61,21 @@ const toAssociationError = (error: SessionClosed): AssociationError.AssociationE
     ? new AssociationAborted({ source: "transport", reason: 0, description: "the association has ended" })
     : new AssociationAborted({ source: "local-provider", reason: 0, description: `we aborted: ${error.detail}` })
 
-/** The operation counters by service and status category, bound to their attributes once. */
-const counters = new Map<string, Metric.Metric<number, Metric.CounterState<number>>>()
+/** The operation counters by service and status category, bound to their attributes once (nested maps: no key string built per update). */
+const counters = new Map<Status.Service, Map<string, Metric.Metric<number, Metric.CounterState<number>>>>()
 const counter = (service: Status.Service, category: string): Metric.Metric<number, Metric.CounterState<number>> => {
-  const key = `${service}|${category}`
-  let count = counters.get(key)
+  let byCategory = counters.get(service)
+  if (byCategory === undefined) {
+    byCategory = new Map()
+    counters.set(service, byCategory)
+  }
+  let count = byCategory.get(category)
   if (count === undefined) {
     // A counter of its own with the attributes built in, the same series as `withAttributes` would update:
     // `Metric.withAttributes` adds them to the context on every update, and the series key (a JSON string) is
     // then built again each time.
     count = Metric.counter(operationsTotal.id, { description: operationsTotal.description, incremental: true, attributes: { service, status_category: category } })
-    counters.set(key, count)
+    byCategory.set(category, count)
   }
   return count
 }
@@ -122,8 +126,12 @@ export const make = (
           const final = replies.find((reply) => Status.isFinal(reply.command.status))
           return final === undefined ? Effect.succeed(replies) : Effect.as(observeFinal(service, final), replies)
         }),
-        Stream.tapError((error) => (error instanceof DimseTimeout ? countOperation(service, "Timeout") : Effect.void)),
-        Stream.mapError((error) => (error instanceof SessionClosed ? toAssociationError(error) : error))
+        // One stage for both: a DIMSE timeout is counted, the session's end told as the association's.
+        Stream.catch((error): Stream.Stream<never, OperationError | E2> =>
+          error instanceof DimseTimeout
+            ? Stream.fromEffect(Effect.andThen(countOperation(service, "Timeout"), Effect.fail(error)))
+            : Stream.fail(error instanceof SessionClosed ? toAssociationError(error) : error)
+        )
       ) as Stream.Stream<DimseReply, OperationError | E2>
     }
 
