@@ -43,6 +43,16 @@ export const serverOptions = (
   extra: Extra
 ): Effect.Effect<Pick<ServerOptions, "acceptance" | "handlers">, never, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function*() {
+    // The host of a peer, computed once per peer ("host:port" of the connection).
+    let lastPeer: string | undefined
+    let lastHost = ""
+    const remoteHostOf = (peer: string): string => {
+      if (peer !== lastPeer) {
+        lastPeer = peer
+        lastHost = hostOf(peer)
+      }
+      return lastHost
+    }
     const store: Storage.StoreHandler = (request) =>
       onStore({
         sopClassUid: request.sopClassUid,
@@ -50,7 +60,7 @@ export const serverOptions = (
         transferSyntaxUid: request.transferSyntaxUid,
         callingAeTitle: request.callingAeTitle,
         calledAeTitle: request.association.calledAeTitle,
-        remoteHost: hostOf(request.association.peer),
+        remoteHost: remoteHostOf(request.association.peer),
         peer: request.association.peer,
         dataset: request.dataset
       })

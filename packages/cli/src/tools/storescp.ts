@@ -11,7 +11,7 @@ import { basename, dirname } from "node:path"
 import { SopClass, TransferSyntax, Uid } from "@dicomnet/data"
 import { DicomServer } from "@dicomnet/server"
 import type { Transport, TransportError } from "@dicomnet/transport"
-import { Clock, Effect, type FileSystem, Option, type Path, Schedule, type Scope, Stream } from "effect"
+import { Clock, Effect, type FileSystem, LogLevel, Option, type Path, References, Schedule, type Scope, Stream } from "effect"
 import { Command, Flag } from "effect/cli"
 import { ExitCode, ToolFailure } from "../Failure.js"
 import { interruptExitCode } from "../internal/Interrupt.js"
@@ -214,42 +214,52 @@ export const listen = (
         ))
       : undefined
     const writer: Receiver.WriterOptions = { out, layout: c.layout, collision: c.onCollision, fsync: c.fsync }
-    const onStore = (incoming: StoreBinding.IncomingStore): Effect.Effect<number> =>
+    /** What follows a successful reception: hooks and end of study (only when a file was written). */
+    const afterStored = (incoming: StoreBinding.IncomingStore, received: Receiver.Received, path: string): Effect.Effect<void> =>
       Effect.gen(function*() {
-        const received = yield* Receiver.receive(writer, incoming)
-        totals.bytes += received.bytes
-        const association = current.get(incoming.peer)
-        if (association !== undefined && received.status === 0) {
-          association.files++
-          association.bytes += received.bytes
+        const values: Reception.HookValues = { p: dirname(path), f: basename(path), a: incoming.callingAeTitle, c: incoming.calledAeTitle, r: incoming.remoteHost }
+        if (Option.isSome(c.execOnReception)) {
+          yield* Effect.forkIn(Reception.runHook("--exec-on-reception", Reception.expandHook(c.execOnReception.value, values)), scope)
         }
-        if (received.status !== 0) {
-          totals.failed++
-          yield* Effect.logWarning(
-            `C-STORE of ${incoming.sopInstanceUid} from ${incoming.callingAeTitle} failed: ${received.reason ?? "error"} (status 0x${received.status.toString(16).toUpperCase()})`
-          )
-          return received.status
+        const study = received.placement.studyInstanceUid
+        if (eostudy !== undefined && study !== undefined && study !== "") {
+          const studyDir = c.layout === "flat" ? dirname(path) : dirname(dirname(path))
+          yield* eostudy.touch(study, { ...values, p: studyDir })
         }
-        totals.received++
-        yield* Effect.logInfo(
-          received.path === undefined
-            ? `Received ${incoming.sopInstanceUid} (${Uid.nameOf(incoming.sopClassUid)}) from ${incoming.callingAeTitle}${received.reason === undefined ? "" : `: ${received.reason}`}`
-            : `Stored ${received.path} (${Uid.nameOf(incoming.sopClassUid)}) from ${incoming.callingAeTitle}`
-        )
-        const path = received.path
-        if (path !== undefined) {
-          const values: Reception.HookValues = { p: dirname(path), f: basename(path), a: incoming.callingAeTitle, c: incoming.calledAeTitle, r: incoming.remoteHost }
-          if (Option.isSome(c.execOnReception)) {
-            yield* Effect.forkIn(Reception.runHook("--exec-on-reception", Reception.expandHook(c.execOnReception.value, values)), scope)
-          }
-          const study = received.placement.studyInstanceUid
-          if (eostudy !== undefined && study !== undefined && study !== "") {
-            const studyDir = c.layout === "flat" ? dirname(path) : dirname(dirname(path))
-            yield* eostudy.touch(study, { ...values, p: studyDir })
-          }
-        }
-        return 0
       })
+    const hooks = Option.isSome(c.execOnReception) || eostudy !== undefined
+    // Per object: no Effect.gen, the Info line built only when Info is shown, the hooks only when configured.
+    const onStored = (incoming: StoreBinding.IncomingStore, received: Receiver.Received): Effect.Effect<number> => {
+      totals.bytes += received.bytes
+      const association = current.get(incoming.peer)
+      if (association !== undefined && received.status === 0) {
+        association.files++
+        association.bytes += received.bytes
+      }
+      if (received.status !== 0) {
+        totals.failed++
+        return Effect.as(
+          Effect.logWarning(
+            `C-STORE of ${incoming.sopInstanceUid} from ${incoming.callingAeTitle} failed: ${received.reason ?? "error"} (status 0x${received.status.toString(16).toUpperCase()})`
+          ),
+          received.status
+        )
+      }
+      totals.received++
+      const path = received.path
+      const logged = Effect.withFiber((fiber) =>
+        LogLevel.isGreaterThan(fiber.getRef(References.MinimumLogLevel), "Info")
+          ? Effect.void
+          : Effect.logInfo(
+            path === undefined
+              ? `Received ${incoming.sopInstanceUid} (${Uid.nameOf(incoming.sopClassUid)}) from ${incoming.callingAeTitle}${received.reason === undefined ? "" : `: ${received.reason}`}`
+              : `Stored ${path} (${Uid.nameOf(incoming.sopClassUid)}) from ${incoming.callingAeTitle}`
+          )
+      )
+      return Effect.as(hooks && path !== undefined ? Effect.andThen(logged, afterStored(incoming, received, path)) : logged, 0)
+    }
+    const onStore = (incoming: StoreBinding.IncomingStore): Effect.Effect<number> =>
+      Effect.flatMap(Receiver.receive(writer, incoming), (received) => onStored(incoming, received))
     const sopClasses = c.sopClasses.length > 0 ? c.sopClasses : SopClass.storage
     const transferSyntaxes = c.transferSyntaxes.length > 0 ? c.transferSyntaxes : defaultTransferSyntaxes
     const server = yield* DicomServer.make({
