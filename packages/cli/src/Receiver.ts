@@ -99,6 +99,15 @@ const giveBack = (buffer: Uint8Array): void => {
   if (spareBuffers.length < 8) spareBuffers.push(buffer)
 }
 
+/** Head buffers of finished receptions, reused: a fresh 64 KiB buffer per object is a zero-filled off-heap allocation whose external memory drives full GCs. */
+const spareHeads: Array<Uint8Array> = []
+
+const takeHead = (): Uint8Array => spareHeads.pop() ?? new Uint8Array(HEAD_BYTES)
+
+const giveBackHead = (head: Uint8Array): void => {
+  if (spareHeads.length < 8) spareHeads.push(head)
+}
+
 const openFile = (path: string): Effect.Effect<number, NodeJS.ErrnoException> =>
   Effect.callback((resume) => fs.open(path, "w", (e, fd) => resume(e === null ? Effect.succeed(fd) : Effect.fail(e))))
 
@@ -151,7 +160,7 @@ export const receive = (options: WriterOptions & { readonly writeBufferBytes?: n
   }
   return Effect.gen(function*() {
     let bytes = 0
-    const head = new Uint8Array(HEAD_BYTES)
+    const head = takeHead()
     let headLength = 0
     // The temporary file: opened when the data set outgrows the buffer, else once it is complete.
     let temp: string | undefined
@@ -261,6 +270,7 @@ export const receive = (options: WriterOptions & { readonly writeBufferBytes?: n
     giveBack(buffer)
     const tempPath = temp as string
     const placement = placementOf(head.subarray(0, headLength), headLength < HEAD_BYTES, incoming)
+    giveBackHead(head)
     const target = Reception.resolveCollision(Reception.pathOf(out, options.layout, placement), options.collision)
     if (target === undefined) {
       if (quick) yield* attempt(() => fs.rmSync(tempPath, { force: true })).pipe(Effect.ignore)

@@ -58,6 +58,40 @@ describe("storescp · writing a received instance", () => {
       }
     }))
 
+  it.effect("receptions one after another (buffers reused): each file lands under its own study and series, with its own bytes", () =>
+    Effect.gen(function*() {
+      const dir = Dcmtk.tempDir("dicomnet-receiver-")
+      try {
+        // A larger object first (its head fills the reused buffer further), then smaller ones of other studies.
+        const files = [
+          ...Synth.generate({ seed: 31, instancesPerSeries: 1, rows: 64, columns: 64 }),
+          ...Synth.generate({ seed: 32, instancesPerSeries: 1, rows: 8, columns: 8 }),
+          ...Synth.generate({ seed: 33, instancesPerSeries: 1, rows: 8, columns: 8 })
+        ]
+        for (const f of files) {
+          const decoded = Part10.decodeFile(f.bytes)
+          if (Result.isFailure(decoded)) throw decoded.failure
+          const data = f.bytes.subarray(decoded.success.meta.datasetOffset)
+          const received = yield* Receiver.receive({ out: dir.path, layout: "study", collision: "overwrite", fsync: false }, {
+            sopClassUid: f.sopClassUid,
+            sopInstanceUid: f.sopInstanceUid,
+            transferSyntaxUid: decoded.success.meta.transferSyntaxUid,
+            callingAeTitle: "MODALITY",
+            dataset: fragments(data)
+          })
+          const study = decoded.success.dataset.uid("StudyInstanceUID") ?? ""
+          const series = decoded.success.dataset.uid("SeriesInstanceUID") ?? ""
+          expect(received.path).toBe(join(dir.path, study, series, `${f.sopInstanceUid}.dcm`))
+          const stored = Part10.decodeFile(new Uint8Array(readFileSync(received.path ?? "")))
+          if (Result.isFailure(stored)) throw stored.failure
+          expect(Dataset.equals(stored.success.dataset, decoded.success.dataset)).toBe(true)
+        }
+        expect(walk(dir.path)).toHaveLength(3)
+      } finally {
+        dir.cleanup()
+      }
+    }))
+
   it.effect("a transfer that fails midway leaves nothing behind and answers 0xC000", () =>
     Effect.gen(function*() {
       const dir = Dcmtk.tempDir("dicomnet-receiver-")
