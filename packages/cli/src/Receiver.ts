@@ -90,6 +90,10 @@ const WRITE_BUFFER_BYTES = 1024 * 1024
 /** Write buffers of finished receptions, reused by the next ones (one per reception in progress). */
 const spareBuffers: Array<Uint8Array> = []
 
+/** Temporary names: a random prefix drawn once per process, then a counter (no random bytes drawn per object). */
+const tempPrefix = `.receiving-${randomBytes(6).toString("hex")}-`
+let tempCounter = 0
+
 const takeBuffer = (size: number): Uint8Array => {
   const spare = spareBuffers.pop()
   return spare !== undefined && spare.length === size ? spare : new Uint8Array(size)
@@ -175,7 +179,7 @@ export const receive = (options: WriterOptions & { readonly writeBufferBytes?: n
       )
     })
     const newTemp = (): string => {
-      temp = join(out, `.receiving-${randomBytes(6).toString("hex")}.part`)
+      temp = join(out, `${tempPrefix}${(tempCounter++).toString(36)}.part`)
       return temp
     }
     const open = Effect.suspend(() =>
