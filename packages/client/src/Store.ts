@@ -301,8 +301,8 @@ const findSendContext = (association: Association, sopClassUid: string, transfer
   return undefined
 }
 
-/** The contexts chosen so far, per negotiation (fixed for the association's life) and "SOP class|transfer syntax". */
-const chosenContexts = new WeakMap<object, Map<string, ChosenContext>>()
+/** The contexts chosen so far, per negotiation (fixed for the association's life), SOP class and transfer syntax (nested maps: no key string per object). */
+const chosenContexts = new WeakMap<object, Map<string, Map<string, ChosenContext>>>()
 
 /** `findSendContext`, looked up once per association, SOP class and transfer syntax. */
 const chooseContext = (
@@ -311,17 +311,21 @@ const chooseContext = (
   transferSyntaxUid: string
 ): Result.Result<ChosenContext, PresentationContextNotAccepted> => {
   const negotiated = association.negotiated
-  let chosen = chosenContexts.get(negotiated)
-  if (chosen === undefined) {
-    chosen = new Map()
-    chosenContexts.set(negotiated, chosen)
+  let bySopClass = chosenContexts.get(negotiated)
+  if (bySopClass === undefined) {
+    bySopClass = new Map()
+    chosenContexts.set(negotiated, bySopClass)
   }
-  const key = `${sopClassUid}|${transferSyntaxUid}`
-  let context = chosen.get(key)
+  let bySyntax = bySopClass.get(sopClassUid)
+  if (bySyntax === undefined) {
+    bySyntax = new Map()
+    bySopClass.set(sopClassUid, bySyntax)
+  }
+  let context = bySyntax.get(transferSyntaxUid)
   if (context === undefined) {
     context = findSendContext(association, sopClassUid, transferSyntaxUid)
     if (context === undefined) return Result.fail(new PresentationContextNotAccepted({ sopClassUid, transferSyntax: transferSyntaxUid }))
-    chosen.set(key, context)
+    bySyntax.set(transferSyntaxUid, context)
   }
   return Result.succeed(context)
 }
