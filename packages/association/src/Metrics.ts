@@ -61,14 +61,14 @@ export const countAssociation = (role: "requestor" | "acceptor", outcome: string
     1
   )
 
+/** The counter of one operation outcome, bound to its attributes once (for hot paths: `updateUnsafe(1, context)`). @category metrics */
+export const operationCounter = (service: string, statusCategory: string): Metric.Metric<number, Metric.CounterState<number>> =>
+  bind(operations, service, statusCategory, () =>
+    Metric.counter(operationsTotal.id, {
+      description: operationsTotal.description,
+      incremental: true,
+      attributes: { service, status_category: statusCategory }
+    }))
+
 /** Counts one operation outcome. @category metrics */
-export const countOperation = (service: string, statusCategory: string) =>
-  Metric.update(
-    bind(operations, service, statusCategory, () =>
-      Metric.counter(operationsTotal.id, {
-        description: operationsTotal.description,
-        incremental: true,
-        attributes: { service, status_category: statusCategory }
-      })),
-    1
-  )
+export const countOperation = (service: string, statusCategory: string) => Metric.update(operationCounter(service, statusCategory), 1)

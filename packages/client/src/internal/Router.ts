@@ -4,7 +4,7 @@
  * responses (routed by Message ID Being Responded To); incoming requests from the peer (C-STORE
  * sub-operations of a C-GET, N-EVENT-REPORT) go to the association's handlers.
  */
-import { AssociationAborted, type AssociationError, type Driver, type Negotiation } from "@dicomnet/association"
+import { AssociationAborted, type AssociationError, type Driver, Metrics, type Negotiation } from "@dicomnet/association"
 import {
   type Command,
   type DatasetTooLarge,
@@ -14,8 +14,8 @@ import {
   SessionClosed,
   Status
 } from "@dicomnet/dimse"
-import { Duration, Effect, LogLevel, Metric, References, type Scope, Stream } from "effect"
-import { countOperation, operationsTotal } from "../Metrics.js"
+import { Duration, Effect, LogLevel, References, type Scope, Stream } from "effect"
+import { countOperation } from "../Metrics.js"
 
 /** A response as received: the command, its presentation context and its data set (concatenated), if any. */
 export interface DimseReply {
@@ -61,29 +61,10 @@ const toAssociationError = (error: SessionClosed): AssociationError.AssociationE
     ? new AssociationAborted({ source: "transport", reason: 0, description: "the association has ended" })
     : new AssociationAborted({ source: "local-provider", reason: 0, description: `we aborted: ${error.detail}` })
 
-/** The operation counters by service and status category, bound to their attributes once (nested maps: no key string built per update). */
-const counters = new Map<Status.Service, Map<string, Metric.Metric<number, Metric.CounterState<number>>>>()
-const counter = (service: Status.Service, category: string): Metric.Metric<number, Metric.CounterState<number>> => {
-  let byCategory = counters.get(service)
-  if (byCategory === undefined) {
-    byCategory = new Map()
-    counters.set(service, byCategory)
-  }
-  let count = byCategory.get(category)
-  if (count === undefined) {
-    // A counter of its own with the attributes built in, the same series as `withAttributes` would update:
-    // `Metric.withAttributes` adds them to the context on every update, and the series key (a JSON string) is
-    // then built again each time.
-    count = Metric.counter(operationsTotal.id, { description: operationsTotal.description, incremental: true, attributes: { service, status_category: category } })
-    byCategory.set(category, count)
-  }
-  return count
-}
-
 /** Counts a final response and logs it at Debug (the message is built only when Debug is enabled). */
 const observeFinal = (service: Status.Service, reply: DimseReply): Effect.Effect<void> =>
   Effect.withFiber((fiber) => {
-    counter(service, Status.category(reply.command.status)).updateUnsafe(1, fiber.context)
+    Metrics.operationCounter(service, Status.category(reply.command.status)).updateUnsafe(1, fiber.context)
     return LogLevel.isGreaterThan(fiber.getRef(References.MinimumLogLevel), "Debug")
       ? Effect.void
       : Effect.logDebug(`${service} message ${reply.command.messageIdBeingRespondedTo}: ${Status.describe(reply.command.status, service)}`)

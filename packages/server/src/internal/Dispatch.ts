@@ -14,12 +14,11 @@
  * C-MOVE C000H "unable to process"; C-ECHO 0212H mistyped argument; N-services 0117H invalid object
  * instance / 0118H no such SOP class).
  */
-import { type AssociationError, Driver, type Negotiation, Tracing } from "@dicomnet/association"
+import { type AssociationError, Driver, Metrics, type Negotiation, Tracing } from "@dicomnet/association"
 import { Command, Session, Status } from "@dicomnet/dimse"
-import { Cause, Clock, type Duration, Effect, type Fiber, LogLevel, Metric, References, Stream } from "effect"
+import { Cause, Clock, type Duration, Effect, type Fiber, LogLevel, References, Stream } from "effect"
 import type { Handlers } from "../Handlers.js"
 import type { AssociationInfo } from "../LifecycleEvent.js"
-import { operationsTotal } from "../Metrics.js"
 import * as NServices from "../NServices.js"
 import * as QueryRetrieve from "../QueryRetrieve.js"
 import * as Storage from "../Storage.js"
@@ -34,29 +33,10 @@ export interface ServeContext {
   readonly handlers: Handlers
 }
 
-/** The operation counters by service and status category, bound to their attributes once. */
-const counters = new Map<Status.Service, Map<string, Metric.Metric<number, Metric.CounterState<number>>>>()
-const counter = (service: Status.Service, category: string): Metric.Metric<number, Metric.CounterState<number>> => {
-  let byCategory = counters.get(service)
-  if (byCategory === undefined) {
-    byCategory = new Map()
-    counters.set(service, byCategory)
-  }
-  let count = byCategory.get(category)
-  if (count === undefined) {
-    // A counter of its own with the attributes built in, the same series as `withAttributes` would update:
-    // `Metric.withAttributes` adds them to the context on every update, and the series key (a JSON string) is
-    // then built again each time.
-    count = Metric.counter(operationsTotal.id, { description: operationsTotal.description, incremental: true, attributes: { service, status_category: category } })
-    byCategory.set(category, count)
-  }
-  return count
-}
-
 /** Counts the final status of an operation; annotates its span while tracing and logs it at Debug (built only then). */
 const observeFinal = (service: Status.Service, messageId: number, status: number): Effect.Effect<void> =>
   Effect.withFiber((fiber) => {
-    counter(service, Status.category(status)).updateUnsafe(1, fiber.context)
+    Metrics.operationCounter(service, Status.category(status)).updateUnsafe(1, fiber.context)
     let effect: Effect.Effect<void> = Effect.void
     if (Tracing.isTracing(fiber)) effect = Effect.annotateCurrentSpan("dicomnet.status", Status.toHex(status))
     if (!LogLevel.isGreaterThan(fiber.getRef(References.MinimumLogLevel), "Debug")) {
