@@ -46,7 +46,7 @@ export interface DirectoryOptions {
   readonly directory: string
   /** Default "flat": `<directory>/<SOP Instance UID>.dcm`; "study": `<directory>/<Study UID>/<Series UID>/<SOP Instance UID>.dcm`. */
   readonly layout?: Layout | undefined
-  /** Sync the file to disk before answering success (default false). */
+  /** Sync the file to disk before the rename, and the directories holding the new entries after it, before answering success (default false). */
   readonly fsync?: boolean | undefined
   /** Default "overwrite". */
   readonly collision?: Collision | undefined
@@ -227,6 +227,11 @@ export const toDirectory = (
                 return undefined
               }
               yield* disk("rename", target, fs.rename(temporary, target))
+              if (options.fsync === true) {
+                // The rename is durable only once the directories holding the new entries are synced too.
+                const dirs = folder === options.directory ? [folder] : [folder, path.dirname(folder), options.directory]
+                for (const dir of dirs) yield* disk("sync directory", dir, Effect.scoped(Effect.flatMap(fs.open(dir, { flag: "r" }), (d) => d.sync)))
+              }
               return target
             })
           ),

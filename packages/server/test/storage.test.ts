@@ -12,7 +12,7 @@ import { DicomServer, Storage } from "@dicomnet/server"
 import { Transport } from "@dicomnet/transport"
 import { NodeServices } from "@effect/platform-node"
 import { afterAll, assert, describe, expect, it } from "@effect/vitest"
-import { Data, Effect, Result, Stream } from "effect"
+import { Data, Effect, FileSystem, Result, Stream } from "effect"
 
 class Aborted extends Data.TaggedError("Aborted")<{}> {}
 
@@ -111,6 +111,38 @@ describe("Storage.toDirectory · Part 10 files from streamed data sets", () => {
       expect(filesUnder(directory).map((p) => p.slice(directory.length + 1)).sort()).toEqual(
         syntaxes.map((_, i) => `1.2.3.100/1.2.3.100.7/1.2.3.${i}.dcm`)
       )
+    })
+  )
+
+  it.effect("fsync: the file is synced before the rename, and the directories holding the new entries after it", () =>
+    Effect.gen(function* () {
+      const directory = tempDir()
+      const node = yield* Effect.provide(FileSystem.FileSystem, NodeServices.layer)
+      const events: Array<string> = []
+      // The Node file system, recording every sync and rename.
+      const recording: FileSystem.FileSystem = {
+        ...node,
+        rename: (from, to) => Effect.andThen(node.rename(from, to), Effect.sync(() => events.push(`rename ${to.slice(directory.length)}`))),
+        open: (path, options) =>
+          Effect.map(
+            node.open(path, options),
+            (file) =>
+              new Proxy(file, {
+                get: (target, key) =>
+                  key === "sync"
+                    ? Effect.andThen(Reflect.get(target, key, target) as Effect.Effect<void>, Effect.sync(() => events.push(`sync ${path.slice(directory.length) || "/"}`)))
+                    : Reflect.get(target, key, target)
+              })
+          )
+      }
+      const store = yield* Storage.toDirectory({ directory, layout: "study", fsync: true }).pipe(
+        Effect.provideService(FileSystem.FileSystem, recording),
+        Effect.provide(NodeServices.layer)
+      )
+      expect(yield* store(request("1.2.3.5", chunked(encoded("1.2.3.5"), 50)))).toBe(0)
+      const series = "/1.2.3.100/1.2.3.100.7"
+      expect(events.slice(1)).toEqual([`rename ${series}/1.2.3.5.dcm`, `sync ${series}`, "sync /1.2.3.100", "sync /"])
+      expect(events[0]).toMatch(/^sync \/\..*\.part$/)
     })
   )
 
