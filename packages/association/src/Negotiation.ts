@@ -225,8 +225,14 @@ export interface AcceptPolicy {
   readonly calledAeTitles?: ReadonlyArray<string> | undefined
   /** Calling AE titles we accept; undefined = any. */
   readonly callingAeTitles?: ReadonlyArray<string> | undefined
-  /** What we support; the first of OUR transfer syntaxes that the requestor proposed is chosen. */
+  /** What we support; by default the first of OUR transfer syntaxes that the requestor proposed is chosen. */
   readonly contexts: ReadonlyArray<SupportedContext>
+  /**
+   * Whose order picks the transfer syntax of an accepted context: "ours" (default: the first of our
+   * transfer syntaxes that was proposed) or "proposer" (the first proposed one that we support, as
+   * pynetdicom does; PS3.8 leaves the choice to the acceptor).
+   */
+  readonly transferSyntaxPreference?: "ours" | "proposer" | undefined
   /** A presentation context the user rejects (result 1) even though it is supported. */
   readonly userRejects?: ((pc: PresentationContextRq) => boolean) | undefined
   /** Our maximum PDU length received (0 = unlimited); default 256 KiB. */
@@ -267,7 +273,10 @@ const supportedByAbstractSyntax = (contexts: ReadonlyArray<SupportedContext>): M
 export const decideContext = (policy: AcceptPolicy, pc: PresentationContextRq): PresentationContextAc => {
   const supported = supportedByAbstractSyntax(policy.contexts).get(pc.abstractSyntax)
   if (supported === undefined) return { presentationContextId: pc.presentationContextId, result: 3, transferSyntax: "" }
-  const chosen = supported.transferSyntaxes.find((ts) => pc.transferSyntaxes.includes(ts))
+  const chosen =
+    policy.transferSyntaxPreference === "proposer"
+      ? pc.transferSyntaxes.find((ts) => supported.transferSyntaxes.includes(ts))
+      : supported.transferSyntaxes.find((ts) => pc.transferSyntaxes.includes(ts))
   if (chosen === undefined) return { presentationContextId: pc.presentationContextId, result: 4, transferSyntax: "" }
   if (policy.userRejects?.(pc) === true) return { presentationContextId: pc.presentationContextId, result: 1, transferSyntax: "" }
   return { presentationContextId: pc.presentationContextId, result: 0, transferSyntax: chosen }

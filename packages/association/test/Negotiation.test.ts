@@ -87,6 +87,21 @@ describe("PS3.8 §9.3.3.2 · presentation context decisions", () => {
       { presentationContextId: 3, result: 0, transferSyntax: implicitLittle }
     ])
   })
+  it("accepts with the first transfer syntax the REQUESTOR proposed that we support, with transferSyntaxPreference proposer", () => {
+    const ac = acOf(Negotiation.accept({ ...policy, transferSyntaxPreference: "proposer" }, request()))
+    expect(ac.presentationContexts).toEqual([
+      { presentationContextId: 1, result: 0, transferSyntax: implicitLittle },
+      { presentationContextId: 3, result: 0, transferSyntax: explicitLittle }
+    ])
+    // A proposed syntax we do not support is skipped, not chosen.
+    const skipped = acOf(
+      Negotiation.accept(
+        { ...policy, transferSyntaxPreference: "proposer" },
+        request({ contexts: [{ abstractSyntax: ctImageStorage, transferSyntaxes: [explicitBig, implicitLittle] }] })
+      )
+    )
+    expect(skipped.presentationContexts[0]).toEqual({ presentationContextId: 1, result: 0, transferSyntax: implicitLittle })
+  })
   it("rejects with 3 (abstract syntax not supported) an unknown SOP class", () => {
     const ac = acOf(Negotiation.accept(policy, request({ contexts: [{ abstractSyntax: "1.2.3.4", transferSyntaxes: [implicitLittle] }] })))
     expect(ac.presentationContexts[0]?.result).toBe(3)

@@ -38,8 +38,14 @@ export interface Timeouts {
   readonly write?: Duration.Input | undefined
 }
 
-/** The acceptance policy (see `Negotiation.AcceptPolicy`); AE titles, max PDU and user identity come from `ServerOptions`. @category options */
-export type Acceptance = Omit<Negotiation.AcceptPolicy, "calledAeTitles" | "callingAeTitles" | "maxPduLength" | "userIdentity">
+/**
+ * The acceptance policy (see `Negotiation.AcceptPolicy`); AE titles, max PDU and user identity come from `ServerOptions`.
+ * Without `contexts`: Verification, and the storage SOP classes when a store handler is registered.
+ * @category options
+ */
+export type Acceptance = Omit<Negotiation.AcceptPolicy, "calledAeTitles" | "callingAeTitles" | "maxPduLength" | "userIdentity" | "contexts"> & {
+  readonly contexts?: ReadonlyArray<Negotiation.SupportedContext> | undefined
+}
 
 /** Server options. @category options */
 export interface ServerOptions {

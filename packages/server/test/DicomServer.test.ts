@@ -2,7 +2,7 @@ import { Association, DimseFailure, Echo } from "@dicomnet/client"
 import { Driver, Negotiation } from "@dicomnet/association"
 import { SopClass, TransferSyntax } from "@dicomnet/data"
 import { Assembler, Command, CommandSet, Status } from "@dicomnet/dimse"
-import { DicomServer, type LifecycleEvent, Metrics } from "@dicomnet/server"
+import { DicomServer, type LifecycleEvent, Metrics, Storage } from "@dicomnet/server"
 import { Transport } from "@dicomnet/transport"
 import { assert, describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Fiber, Layer, Logger, Metric, Option, References, Result, Stream, Tracer } from "effect"
@@ -274,6 +274,25 @@ describe("DicomServer · DIMSE dispatch", () => {
         )
     )
   })
+
+  it.effect("picks the transfer syntax by our order, or by the proposer's with acceptance.transferSyntaxPreference proposer", () =>
+    Effect.gen(function* () {
+      const ct = "1.2.840.10008.5.1.4.1.1.2"
+      const proposed = [{ abstractSyntax: ct, transferSyntaxes: [TransferSyntax.ImplicitVRLittleEndian, TransferSyntax.ExplicitVRLittleEndian] }]
+      const chosen = (acceptance: DicomServer.Acceptance | undefined) =>
+        withServer({ handlers: { store: Storage.ignore }, ...(acceptance === undefined ? {} : { acceptance }) }, () =>
+          Effect.scoped(
+            Effect.gen(function* () {
+              const association = yield* Association.request({ host, port, contexts: proposed })
+              return [...association.negotiated.acceptedContexts.values()].map((c) => c.transferSyntax)
+            })
+          )
+        )
+      // Ours: Explicit VR Little Endian first (Storage.uncompressedTransferSyntaxes), whatever the proposer's order.
+      expect(yield* chosen(undefined)).toEqual([TransferSyntax.ExplicitVRLittleEndian])
+      expect(yield* chosen({ transferSyntaxPreference: "proposer" })).toEqual([TransferSyntax.ImplicitVRLittleEndian])
+    })
+  )
 
   it.effect("answers a request it has no handler for with 0211H (unrecognized operation) on the same context", () =>
     withServer(
