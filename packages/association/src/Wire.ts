@@ -3,6 +3,7 @@
  * PDU dumps (PduDump) at Debug level for `-d`. The log level is checked once per association, so
  * above Debug nothing is decoded or rendered.
  */
+import { Bytes } from "@dicomnet/data"
 import { Framer, PduCodec, PduDump } from "@dicomnet/pdu"
 import { Effect, LogLevel, Metric, Result, Stream } from "effect"
 import { bytesReceivedTotal, bytesSentTotal } from "./Metrics.js"
@@ -22,19 +23,6 @@ const byteLength = (chunks: ReadonlyArray<Uint8Array>): number => {
   let n = 0
   for (const c of chunks) n += c.length
   return n
-}
-
-const concat = (chunks: ReadonlyArray<Uint8Array>): Uint8Array => {
-  if (chunks.length === 1) return chunks[0] as Uint8Array
-  let n = 0
-  for (const c of chunks) n += c.length
-  const out = new Uint8Array(n)
-  let at = 0
-  for (const c of chunks) {
-    out.set(c, at)
-    at += c.length
-  }
-  return out
 }
 
 const dump = (direction: "sent" | "received", bytes: Uint8Array): Effect.Effect<void> => {
@@ -87,7 +75,7 @@ export const make = <E>(connection: Io<E>): Effect.Effect<Wire<E>> =>
       ),
       write: (chunks) =>
         Effect.gen(function* () {
-          const bytes = concat(chunks)
+          const bytes = Bytes.concat(chunks)
           yield* dump("sent", bytes)
           yield* connection.write(chunks)
           yield* Metric.update(bytesSentTotal, bytes.length)

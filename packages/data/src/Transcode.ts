@@ -31,6 +31,7 @@
  */
 import { Effect, Result, Stream } from "effect"
 import { Inflate, deflateSync } from "fflate"
+import * as Bytes from "./Bytes.js"
 import { type DataDecodeError, DataEncodeError, type DecodeErrorKind, decodeError } from "./DataError.js"
 import * as Dictionary from "./Dictionary.js"
 import * as Tag from "./Tag.js"
@@ -645,7 +646,7 @@ export const make = (fromTransferSyntaxUid: string, toTransferSyntaxUid: string,
         inflate(new Uint8Array(0), true)
         machine.finish()
         if (plain !== undefined) {
-          const whole = concat(plain)
+          const whole = Bytes.concat(plain)
           plain.length = 0
           outputs.push(deflateSync(whole, { level: options.deflateLevel ?? 6 }))
         }
@@ -670,19 +671,9 @@ export const transcode = (
   if (Result.isFailure(a)) return Result.fail(a.failure)
   const b = t.end()
   if (Result.isFailure(b)) return Result.fail(b.failure)
-  return Result.succeed(concat([...a.success, ...b.success]))
-}
-
-const concat = (pieces: ReadonlyArray<Uint8Array>): Uint8Array => {
-  let n = 0
-  for (const p of pieces) n += p.length
-  const out = new Uint8Array(n)
-  let o = 0
-  for (const p of pieces) {
-    out.set(p, o)
-    o += p.length
-  }
-  return out
+  const parts = [...a.success, ...b.success]
+  // One buffer of its own: a single output piece may be a view into `bytes`.
+  return Result.succeed(parts.length === 1 ? (parts[0] as Uint8Array).slice() : Bytes.concat(parts))
 }
 
 /**

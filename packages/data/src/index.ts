@@ -1,3 +1,4 @@
+export * as Bytes from "./Bytes.js"
 export * as Tag from "./Tag.js"
 export * as VR from "./VR.js"
 export * as Dictionary from "./Dictionary.js"

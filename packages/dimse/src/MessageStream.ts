@@ -6,6 +6,7 @@
  *
  * @since 0.1.0
  */
+import { Bytes } from "@dicomnet/data"
 import type { PDataTf, Pdv } from "@dicomnet/pdu"
 import { Cause, Effect, Pull, Result, Stream } from "effect"
 import type { NonEmptyReadonlyArray } from "effect/Array"
@@ -183,15 +184,6 @@ export const collect = <E, R>(
         }
         return Effect.void
       }),
-      Effect.map(() => {
-        if (parts.length === 1) return parts[0] as Uint8Array
-        const out = new Uint8Array(length)
-        let offset = 0
-        for (const part of parts) {
-          out.set(part, offset)
-          offset += part.byteLength
-        }
-        return out
-      })
+      Effect.map(() => Bytes.concat(parts, length))
     )
   })

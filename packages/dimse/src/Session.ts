@@ -20,6 +20,7 @@
  *
  * @since 0.1.0
  */
+import { Bytes } from "@dicomnet/data"
 import type { PDataTf, Pdv } from "@dicomnet/pdu"
 import { type Array as Arr, Cause, Deferred, Duration, Effect, Exit, FiberSet, type Pull, Queue, Result, type Scope, Semaphore, Stream } from "effect"
 import * as Assembler from "./Assembler.js"
@@ -305,17 +306,6 @@ const encodeCommand = (command: Command.DimseCommand, withDataset: boolean): Res
     )
   }
   return CommandEncoder.encodeWith(command, CommandEncoder.carve)
-}
-
-const concat = (chunks: ReadonlyArray<Uint8Array>, length: number): Uint8Array => {
-  if (chunks.length === 1) return chunks[0] as Uint8Array
-  const out = new Uint8Array(length)
-  let at = 0
-  for (const c of chunks) {
-    out.set(c, at)
-    at += c.length
-  }
-  return out
 }
 
 /**
@@ -947,7 +937,7 @@ export const make = <E>(channel: Channel<E>, options: Options<E> = {}): Effect.E
             if (final) wakeIfSettledUnsafe()
             return undefined
           }
-          deliver(p, { presentationContextId: event.presentationContextId, command, dataset: command.hasDataset ? concat(c.chunks, c.length) : undefined }, final)
+          deliver(p, { presentationContextId: event.presentationContextId, command, dataset: command.hasDataset ? Bytes.concat(c.chunks, c.length) : undefined }, final)
           if (final) wakeIfSettledUnsafe()
           return undefined
         }

@@ -10,7 +10,7 @@
  *
  * @since 0.1.0
  */
-import { HeaderScan, Part10, SopClass, TransferSyntax } from "@dicomnet/data"
+import { Bytes, HeaderScan, Part10, SopClass, TransferSyntax } from "@dicomnet/data"
 import { Command, type Session, Status } from "@dicomnet/dimse"
 import { Data, Effect, FileSystem, Path, Stream } from "effect"
 import type { AssociationInfo } from "./LifecycleEvent.js"
@@ -193,7 +193,7 @@ export const toDirectory = (
                   // Copies: the fragments are views into received PDUs that are released after this step.
                   head.push(chunk.slice())
                   headLength += chunk.byteLength
-                  const scanned = HeaderScan.walk(concat(head, headLength), 0, syntax, false)
+                  const scanned = HeaderScan.walk(Bytes.concat(head, headLength), 0, syntax, false)
                   if (scanned._tag !== "NeedMore" || headLength >= maxScan) {
                     found = scanned
                     head = undefined
@@ -206,7 +206,7 @@ export const toDirectory = (
             // Reused only after a complete reception: a failed write may still hold it.
             if (spare.length < 8) spare.push(buffer)
             // A data set that ends before any element past (0020,000E): what it holds is all there is.
-            if (head !== undefined && syntax !== undefined) found = HeaderScan.walk(concat(head, headLength), 0, syntax, true)
+            if (head !== undefined && syntax !== undefined) found = HeaderScan.walk(Bytes.concat(head, headLength), 0, syntax, true)
             if (options.fsync === true) yield* disk("sync", temporary, file.sync)
           })
         ).pipe(
@@ -269,17 +269,6 @@ const syntaxOf = (transferSyntaxUid: string): { readonly explicitVR: boolean; re
     default:
       return { explicitVR: true, littleEndian: true } // explicit LE, and every encapsulated syntax
   }
-}
-
-const concat = (chunks: ReadonlyArray<Uint8Array>, length: number): Uint8Array => {
-  if (chunks.length === 1) return chunks[0] as Uint8Array
-  const out = new Uint8Array(length)
-  let at = 0
-  for (const c of chunks) {
-    out.set(c, at)
-    at += c.byteLength
-  }
-  return out
 }
 
 /** What the C-STORE performer needs besides the request. @category models */

@@ -4,12 +4,12 @@
  * Accepted data sets are also read through the value accessors, which parse peer bytes too.
  */
 import { deflateRawSync, constants as zlibConstants } from "node:zlib"
-import { CharacterSet, DataError, Dataset, DatasetCodec, type Element, Part10, Transcode, VR } from "@dicomnet/data"
+import { Bytes, CharacterSet, DataError, Dataset, DatasetCodec, type Element, Part10, Transcode, VR } from "@dicomnet/data"
 import { Result } from "effect"
 import * as Generate from "./Generate.js"
 import { elementFields } from "./Layout.js"
 import * as Mutate from "./Mutate.js"
-import { concat, failure, problem, show, value } from "./Oracle.js"
+import { failure, problem, show, value } from "./Oracle.js"
 import type { Rng } from "./Rng.js"
 import type { Case, Outcome, Target } from "./Runner.js"
 
@@ -394,7 +394,7 @@ export const transcode: Target = {
         const decoded = DatasetCodec.decode(whole.success, syntaxes[to])
         if (Result.isFailure(decoded)) return problem("RoundTrip", `the transcoded data set does not decode in ${to}: ${decoded.failure.message}`)
         if (!Dataset.equals(decoded.success, ds)) return problem("RoundTrip", `the data set changed through ${from} -> ${to}`)
-        const viaChunks = DatasetCodec.decode(concat(pieces), syntaxes[to])
+        const viaChunks = DatasetCodec.decode(Bytes.concat(pieces), syntaxes[to])
         if (Result.isFailure(viaChunks) || !Dataset.equals(viaChunks.success, ds)) return problem("RoundTrip", `transcoding in chunks (${cuts.join(",")}) gives another data set`)
         return value
       }

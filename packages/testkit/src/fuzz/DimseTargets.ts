@@ -2,13 +2,14 @@
  * Fuzz targets of @dicomnet/dimse: `CommandSet.decode` on mutated command sets, and the PDV
  * `Assembler` fed valid messages and hostile PDV sequences.
  */
+import { Bytes } from "@dicomnet/data"
 import { Assembler, type Command, CommandSet, DimseDecodeError, DimseProtocolError } from "@dicomnet/dimse"
 import { type Pdu, PduCodec } from "@dicomnet/pdu"
 import { Result } from "effect"
 import * as Generate from "./Generate.js"
 import { elementFields } from "./Layout.js"
 import * as Mutate from "./Mutate.js"
-import { concat, deepEqual, problem, show, typed, value } from "./Oracle.js"
+import { deepEqual, problem, show, typed, value } from "./Oracle.js"
 import type { Rng } from "./Rng.js"
 import type { Case, Outcome, Target } from "./Runner.js"
 
@@ -53,12 +54,12 @@ const special = (r: Rng): Mutate.Mutated => {
       const extra = new Uint8Array(n * 8)
       const view = new DataView(extra.buffer)
       for (let i = 0; i < n; i++) header(view, i * 8, 0x00000000 | (0x5000 + (i % 0x1000)), 0)
-      return { bytes: concat([base, extra]), label: `command set followed by ${n} empty unknown group-0000 elements` }
+      return { bytes: Bytes.concat([base, extra]), label: `command set followed by ${n} empty unknown group-0000 elements` }
     }
     case 1: {
       const extra = new Uint8Array(8 + 3)
       header(new DataView(extra.buffer), 0, r.pick([0x00000002, 0x00000110, 0x00000901, 0x00000902, 0x00001005, 0x00080016]), r.pick([3, 1, 0xffffffff, 0x7fffffff, 5]))
-      return { bytes: concat([base, extra]), label: "command set followed by an element with an odd, huge or undefined length" }
+      return { bytes: Bytes.concat([base, extra]), label: "command set followed by an element with an odd, huge or undefined length" }
     }
     default: {
       const bytes = r.bytes(0, 120)
@@ -211,8 +212,8 @@ export const assembler: Target = {
             return problem("RoundTrip", `message #${k}: command ${show(c?.command)} differs from ${show(m.command)}`)
           }
         }
-        const data = concat(events.flatMap((e) => (e._tag === "Data" ? [e.data] : [])))
-        const expected = concat(messages.flatMap((m) => (m.dataset === undefined ? [] : [m.dataset])))
+        const data = Bytes.concat(events.flatMap((e) => (e._tag === "Data" ? [e.data] : [])))
+        const expected = Bytes.concat(messages.flatMap((m) => (m.dataset === undefined ? [] : [m.dataset])))
         return deepEqual(data, expected) ? value : problem("RoundTrip", `data fragments (${data.length} bytes) differ from the data sets sent (${expected.length} bytes)`)
       }
     }

@@ -1,4 +1,4 @@
-/** Helpers shared by the targets' oracles: structural equality, byte concatenation, outcome builders. */
+/** Helpers shared by the targets' oracles: structural equality, outcome builders. */
 import type { Outcome, ProblemKind } from "./Runner.js"
 
 /** Structural equality over plain values, arrays and byte arrays (a missing key equals `undefined`). */
@@ -30,18 +30,6 @@ export const show = (v: unknown, max = 600): string => {
 }
 
 /** Concatenates byte arrays. */
-export const concat = (parts: ReadonlyArray<Uint8Array>): Uint8Array => {
-  let n = 0
-  for (const p of parts) n += p.length
-  const out = new Uint8Array(n)
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
-}
-
 /** The outcome "returned a value". */
 export const value: Outcome = { _tag: "Value" }
 

@@ -2,12 +2,13 @@
  * Fuzz targets of @dicomnet/pdu: `PduCodec.decode` (whole PDUs), the item and sub-item decoders
  * reached through A-ASSOCIATE-RQ/AC, and the incremental `Framer` under random chunk splits.
  */
+import { Bytes } from "@dicomnet/data"
 import { Framer, type Pdu, PduCodec, PduDecodeError, PduTooLarge, UnknownPduType } from "@dicomnet/pdu"
 import { Result } from "effect"
 import * as Generate from "./Generate.js"
 import { pduFields } from "./Layout.js"
 import * as Mutate from "./Mutate.js"
-import { concat, deepEqual, failure, problem, show, typed, value } from "./Oracle.js"
+import { deepEqual, failure, problem, show, typed, value } from "./Oracle.js"
 import type { Rng } from "./Rng.js"
 import type { Case, Outcome, Target } from "./Runner.js"
 
@@ -187,7 +188,7 @@ export const pduFramer: Target = {
       encoded[mutateAt] = m.bytes
       label += `; PDU #${mutateAt}: ${m.label}`
     }
-    const stream = concat(encoded)
+    const stream = Bytes.concat(encoded)
     const sizes = chunking(r, stream.length)
     const maxPduLength = mutateAt < 0 ? r.pick([16384, 4096, 65536]) : r.pick([16384, 4096, 65536, 1024])
     label += `; maxPduLength ${maxPduLength}; ${sizes.length} chunks`
