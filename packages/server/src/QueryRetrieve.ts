@@ -386,6 +386,37 @@ export const connectWith =
       } satisfies StoreSink
     })
 
+/**
+ * The instances a C-MOVE or C-GET retrieves: its identifier read and given to the handler. Undefined once the
+ * request has been answered instead (A900H for an unreadable identifier, A701H when the handler failed).
+ */
+const matchRetrieve = <E>(
+  handler: RetrieveHandler,
+  request: Session.IncomingRequest<E>,
+  command: Command.CMoveRq | Command.CGetRq,
+  context: PerformContext,
+  options: Options
+): Effect.Effect<ReadonlyArray<Retrievable> | undefined, unknown> =>
+  Effect.gen(function* () {
+    const query = yield* Effect.result(readIdentifier(request, command, context, options.maxIdentifierLength ?? 65536))
+    if (Result.isFailure(query)) {
+      const response =
+        command._tag === "CMoveRq"
+          ? Command.responseTo(command, Status.Code.DataSetDoesNotMatchSopClass, { errorComment: comment(query.failure.reason) })
+          : Command.responseTo(command, Status.Code.DataSetDoesNotMatchSopClass, { errorComment: comment(query.failure.reason) })
+      yield* request.respond(response)
+      return undefined
+    }
+    const instances = yield* Effect.result(handler(query.success))
+    if (Result.isFailure(instances)) {
+      yield* Effect.logWarning(`${command._tag === "CMoveRq" ? "C-MOVE" : "C-GET"} handler failed: answering 0xA701`, instances.failure)
+      const none = { remaining: 0, completed: 0, failed: 0, warning: 0, failedUids: [] }
+      yield* request.respond(retrieveResponse(command, Status.Code.OutOfResourcesNumberOfMatches, none, true))
+      return undefined
+    }
+    return instances.success
+  })
+
 /** Performs a C-MOVE (PS3.4 §C.4.2.3). @category performers */
 export const performMove = <E>(
   handler: RetrieveHandler,
@@ -401,16 +432,8 @@ export const performMove = <E>(
     if (destination === undefined) {
       return yield* request.respond(retrieveResponse(command, Status.Code.MoveDestinationUnknown, counts, true))
     }
-    const query = yield* Effect.result(readIdentifier(request, command, context, options.maxIdentifierLength ?? 65536))
-    if (Result.isFailure(query)) {
-      return yield* request.respond(Command.responseTo(command, Status.Code.DataSetDoesNotMatchSopClass, { errorComment: comment(query.failure.reason) }))
-    }
-    const instances = yield* Effect.result(handler(query.success))
-    if (Result.isFailure(instances)) {
-      yield* Effect.logWarning("C-MOVE handler failed: answering 0xA701", instances.failure)
-      return yield* request.respond(retrieveResponse(command, Status.Code.OutOfResourcesNumberOfMatches, counts, true))
-    }
-    const list = instances.success
+    const list = yield* matchRetrieve(handler, request, command, context, options)
+    if (list === undefined) return
     if (list.length === 0) return yield* request.respond(retrieveResponse(command, Status.Code.Success, counts, true))
     const connector = options.connector
     if (connector === undefined) {
@@ -447,17 +470,9 @@ export const performGet = <E>(
   Effect.gen(function* () {
     const command = request.command
     if (command._tag !== "CGetRq") return yield* Effect.die(new Error(`performGet given a ${command._tag}`))
-    const counts = { remaining: 0, completed: 0, failed: 0, warning: 0, failedUids: [] }
-    const query = yield* Effect.result(readIdentifier(request, command, context, options.maxIdentifierLength ?? 65536))
-    if (Result.isFailure(query)) {
-      return yield* request.respond(Command.responseTo(command, Status.Code.DataSetDoesNotMatchSopClass, { errorComment: comment(query.failure.reason) }))
-    }
-    const instances = yield* Effect.result(handler(query.success))
-    if (Result.isFailure(instances)) {
-      yield* Effect.logWarning("C-GET handler failed: answering 0xA701", instances.failure)
-      return yield* request.respond(retrieveResponse(command, Status.Code.OutOfResourcesNumberOfMatches, counts, true))
-    }
-    yield* runSuboperations(request, command, instances.success, (i) => storeOn(request.session, context.negotiated, i), context)
+    const matched = yield* matchRetrieve(handler, request, command, context, options)
+    if (matched === undefined) return
+    yield* runSuboperations(request, command, matched, (i) => storeOn(request.session, context.negotiated, i), context)
   })
 
 /** The performers for a set of Q/R options (services without a handler answer 0211H through the dispatch). @category constructors */
