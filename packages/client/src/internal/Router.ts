@@ -95,6 +95,15 @@ export const make = (
       }
     )
 
+    /** A request's failure as the association tells it: a DIMSE timeout is counted, the session's end becomes the association's. */
+    const failure = <E2>(
+      service: Status.Service,
+      error: Session.RequestError<AssociationError.AssociationError> | E2
+    ): Effect.Effect<never, OperationError | E2> =>
+      error instanceof DimseTimeout
+        ? Effect.andThen(countOperation(service, "Timeout"), Effect.fail(error))
+        : Effect.fail(error instanceof SessionClosed ? toAssociationError(error) : error)
+
     const send = <E2 = never>(
       presentationContextId: number,
       command: RequestCommand,
@@ -107,12 +116,7 @@ export const make = (
           const final = replies.find((reply) => Status.isFinal(reply.command.status))
           return final === undefined ? Effect.succeed(replies) : Effect.as(observeFinal(service, final), replies)
         }),
-        // One stage for both: a DIMSE timeout is counted, the session's end told as the association's.
-        Stream.catch((error): Stream.Stream<never, OperationError | E2> =>
-          error instanceof DimseTimeout
-            ? Stream.fromEffect(Effect.andThen(countOperation(service, "Timeout"), Effect.fail(error)))
-            : Stream.fail(error instanceof SessionClosed ? toAssociationError(error) : error)
-        )
+        Stream.catch((error) => Stream.fromEffect(failure<E2>(service, error)))
       ) as Stream.Stream<DimseReply, OperationError | E2>
     }
 
@@ -125,10 +129,7 @@ export const make = (
       return session.requestOne(presentationContextId, command, dataset).pipe(
         Effect.matchEffect({
           onSuccess: (reply) => Effect.as(observeFinal(service, reply), reply),
-          onFailure: (error): Effect.Effect<never, OperationError | E2> =>
-            error instanceof DimseTimeout
-              ? Effect.andThen(countOperation(service, "Timeout"), Effect.fail(error))
-              : Effect.fail(error instanceof SessionClosed ? toAssociationError(error) : error)
+          onFailure: (error) => failure<E2>(service, error)
         })
       ) as Effect.Effect<DimseReply, OperationError | E2>
     }
