@@ -63,6 +63,8 @@ export const Summary = Schema.Struct({
     inputs: Schema.Array(Schema.String),
     recursive: Schema.Boolean,
     threads: Count,
+    /** C-STOREs in flight per association asked for (older summaries: absent). */
+    asyncWindow: Schema.optional(Count),
     retries: Count,
     retryDelaySeconds: Schema.Finite,
     maxPdu: Count,

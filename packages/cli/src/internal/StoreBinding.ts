@@ -20,6 +20,8 @@ export interface IncomingStore extends Receiver.Incoming {
 export interface Extra {
   /** Answer C-FIND (patient and study root) over the files under this directory, indexed at each query. */
   readonly queryDirectory?: string | undefined
+  /** C-STOREs performed at once when the requestor proposes an asynchronous operations window (1 or absent: answer none). */
+  readonly asyncWindow?: number | undefined
 }
 
 type ServerOptions = Parameters<typeof DicomServer.make>[0]
@@ -69,14 +71,19 @@ export const serverOptions = (
       { abstractSyntax: SopClass.Verification, transferSyntaxes: plain },
       ...sopClasses.map((abstractSyntax) => ({ abstractSyntax, transferSyntaxes }))
     ]
-    if (extra.queryDirectory === undefined) return { acceptance: { contexts }, handlers: { store } }
+    // Operations the requestor may invoke at once (each answered as soon as it is stored); we invoke none.
+    const window = extra.asyncWindow !== undefined && extra.asyncWindow > 1
+      ? { asyncOperationsWindow: { maxOperationsInvoked: extra.asyncWindow, maxOperationsPerformed: 1 } }
+      : {}
+    if (extra.queryDirectory === undefined) return { acceptance: { contexts, ...window }, handlers: { store } }
     const find = yield* findOver(extra.queryDirectory)
     return {
       acceptance: {
         contexts: [
           ...contexts,
           ...[SopClass.PatientRootFind, SopClass.StudyRootFind].map((abstractSyntax) => ({ abstractSyntax, transferSyntaxes: plain }))
-        ]
+        ],
+        ...window
       },
       handlers: { store, queryRetrieve: { find } }
     }

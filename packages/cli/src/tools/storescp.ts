@@ -48,6 +48,14 @@ const uidList = (name: string, description: string) =>
   )
 
 /**
+ * C-STOREs performed at once per association by default, when the requestor proposes an asynchronous operations window.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const ASYNC_WINDOW_DEFAULT = 8
+
+/**
  * The storescp arguments and flags.
  *
  * @since 0.1.0
@@ -104,6 +112,15 @@ export const config = {
     Flag.withDescription("Idle gap that ends a study for --exec-on-eostudy (default 5)"),
     Flag.withDefault(5),
     Flag.filterMap((s) => (s > 0 && s <= 86_400 ? Option.some(s) : Option.none()), () => "a positive number of seconds")
+  ),
+  asyncWindow: Flag.Int("async-window").pipe(
+    Flag.withMetavar("N"),
+    Flag.withDescription(
+      `C-STOREs performed at once on an association whose requestor proposes an asynchronous operations window ` +
+        `(PS3.7 D.3.3.3; the smaller of both is used); 1 answers none: one at a time (default ${ASYNC_WINDOW_DEFAULT})`
+    ),
+    Flag.withDefault(ASYNC_WINDOW_DEFAULT),
+    Flag.filterMap((n) => (Number.isInteger(n) && n >= 1 && n <= 65535 ? Option.some(n) : Option.none()), () => "an integer from 1 to 65535")
   ),
   maxPdu: Options.maxPdu,
   timeouts: Options.serverTimeouts,
@@ -177,7 +194,7 @@ export interface Listening {
 export type ListenConfig = Pick<
   Config,
   | "port" | "out" | "layout" | "onCollision" | "fsync" | "ignore" | "bind" | "aet" | "requireCalledAet" | "allowCalling"
-  | "sopClasses" | "transferSyntaxes" | "maxAssociations" | "execOnReception" | "execOnEostudy" | "eostudyTimeout" | "maxPdu"
+  | "sopClasses" | "transferSyntaxes" | "maxAssociations" | "execOnReception" | "execOnEostudy" | "eostudyTimeout" | "maxPdu" | "asyncWindow"
   | "timeouts" | "verbose" | "debug"
 >
 
@@ -271,7 +288,7 @@ export const listen = (
       maxAssociations: c.maxAssociations,
       maxPduLength: c.maxPdu,
       timeouts: Options.toTimeoutMillis(c.timeouts),
-      ...(yield* StoreBinding.serverOptions(sopClasses, transferSyntaxes, onStore, extra))
+      ...(yield* StoreBinding.serverOptions(sopClasses, transferSyntaxes, onStore, { ...extra, asyncWindow: c.asyncWindow }))
     })
     yield* Effect.addFinalizer(() => Effect.andThen(Effect.logInfo("Shutting down"), server.shutdown(`${SHUTDOWN_DEADLINE_SECONDS} seconds`)))
     const events = yield* server.subscribe

@@ -31,6 +31,14 @@ const positiveInt = (name: string, description: string, fallback: number, min = 
   )
 
 /**
+ * C-STOREs in flight at once on one association by default, when the peer accepts an asynchronous operations window.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const ASYNC_WINDOW_DEFAULT = 8
+
+/**
  * The storescu arguments and flags.
  *
  * @since 0.1.0
@@ -49,6 +57,14 @@ export const config = {
     Flag.withDefault(false)
   ),
   threads: positiveInt("threads", "Associations in parallel; studies are spread over them, largest first", 1, 1, 64),
+  asyncWindow: positiveInt(
+    "async-window",
+    "C-STOREs in flight at once on an association, proposed as the asynchronous operations window (PS3.7 D.3.3.3); " +
+      "a peer that does not accept it gets one at a time; 1 proposes nothing",
+    ASYNC_WINDOW_DEFAULT,
+    1,
+    65535
+  ),
   retries: positiveInt("retries", "Retries of transient failures (connection refused, abort, 0xA7xx out of resources)", 3, 0, 100),
   retryDelay: Flag.Finite("retry-delay").pipe(
     Flag.withMetavar("SECONDS"),
@@ -212,6 +228,7 @@ const attemptBatch = (
       calledAeTitle: c.aec,
       contexts: contexts.map((p) => ({ abstractSyntax: p.abstractSyntax, transferSyntaxes: p.transferSyntaxes })),
       maxPduLength: c.maxPdu,
+      ...(c.asyncWindow > 1 ? { asyncOperationsWindow: { maxOperationsInvoked: c.asyncWindow, maxOperationsPerformed: 1 } } : {}),
       timeouts: Options.toTimeoutMillis(c.timeouts),
       ...(Option.isSome(c.tls.servername) ? { servername: c.tls.servername.value } : {})
     }).pipe(Effect.result)
@@ -230,11 +247,16 @@ const attemptBatch = (
       `Association accepted by ${c.host}:${c.port} (${association.negotiated.acceptedContexts.size} of ${contexts.length} contexts) for ${records.length} files`
     )
     worker.activity = "sending"
-    // Read-ahead: the next file is read from disk while the current one is in flight (one file ahead); the batch's
-    // scope stops a read-ahead left over by an early return. Files are read into three buffers in turn (no
-    // allocation, nor garbage, per file): file i's buffer is reused for file i + 3, read ahead once file i + 1 was
-    // answered, and a C-STORE answered means the peer got every byte written before its command (one socket, in
-    // order), file i's included. Without that answer the file gets a new buffer; a new attempt, new buffers.
+    // The operations window: up to `window` C-STOREs in flight on this association, when the peer accepted an
+    // asynchronous operations window (0 = no limit: our proposal); one at a time otherwise (DCMTK answers 1/1).
+    const negotiatedWindow = association.negotiated.asyncOperationsWindow.maxOperationsInvoked
+    const window = Math.max(1, negotiatedWindow === 0 ? c.asyncWindow : Math.min(negotiatedWindow, c.asyncWindow))
+    // Read-ahead: the next file is read from disk while the current ones are in flight; the batch's scope stops a
+    // read-ahead left over by an early return. Files are read into `window + 1` buffers in turn (no allocation, nor
+    // garbage, per file): file i's buffer is reused for file i + window + 1, read once file i was answered (at most
+    // `window` files are in flight, so it was settled by then), and a C-STORE answered means the peer got every byte
+    // of it (one socket, in order). Without that answer the file gets a new buffer; a new attempt, new buffers.
+    const depth = window + 1
     let bufferSize = 1
     for (const r of records) bufferSize = Math.max(bufferSize, Math.min(READ_SIZE, r.file.size - r.file.datasetOffset))
     const buffers: Array<Uint8Array> = []
@@ -245,54 +267,78 @@ const attemptBatch = (
       const next = records[i]
       if (next === undefined) return Effect.succeed(none)
       if (next.file.content !== undefined) return Effect.succeed(Effect.succeed(fromScan(next.file, next.file.content)))
-      const reusable = buffers[i % 3]
-      const buffer = reusable !== undefined && answered[i - 2] === true ? reusable : new Uint8Array(bufferSize)
-      buffers[i % 3] = buffer
+      const reusable = buffers[i % depth]
+      const buffer = reusable !== undefined && answered[i - depth] === true ? reusable : new Uint8Array(bufferSize)
+      buffers[i % depth] = buffer
       return Effect.map(Effect.forkScoped(preloadFile(next.file, buffer)), Fiber.join)
     }
-    let ahead = yield* readAhead(0)
-    for (let i = 0; i < records.length; i++) {
-      const record = records[i] as FileRecord
-      const current = ahead
-      ahead = yield* readAhead(i + 1)
-      record.attempts++
-      const started = yield* Clock.currentTimeMillis
-      const sent = yield* Effect.result(sendFile(association, record, current))
-      record.ms += (yield* Clock.currentTimeMillis) - started
-      if (Result.isFailure(sent)) {
-        const transient = isTransient(sent.failure)
-        fail(record, sent.failure, transient)
-        yield* Effect.logWarning(`${record.file.path}: ${record.description}`)
-        if (transient) {
-          // The association is gone: the rest of the batch waits for the next attempt.
-          for (const rest of records.slice(i + 1)) {
-            fail(rest, sent.failure, true)
+    /** A C-STORE on its way: its file's index and the fiber that ends with the peer's status (or the failure). */
+    type InFlight = { readonly index: number; readonly fiber: Fiber.Fiber<Result.Result<number, unknown>> }
+    const inFlight: Array<InFlight> = []
+    /** The failure that ended the association (the files not yet sent wait for the next attempt). */
+    let gone: { readonly failure: unknown } | undefined
+    /** Waits for the oldest C-STORE in flight and records its outcome. */
+    const settle = (entry: InFlight) =>
+      Effect.gen(function*() {
+        const record = records[entry.index] as FileRecord
+        const sent = yield* Fiber.join(entry.fiber)
+        if (Result.isFailure(sent)) {
+          const transient = isTransient(sent.failure)
+          fail(record, sent.failure, transient)
+          yield* Effect.logWarning(`${record.file.path}: ${record.description}`)
+          if (transient) {
+            // An unanswered C-STORE (DIMSE timeout) leaves the peer in doubt: abort rather than wait for a release.
+            if (gone === undefined) yield* association.abort
+            gone ??= { failure: sent.failure }
+            return
           }
-          return { retry }
+          worker.failed++
+          worker.filesDone++
+          return
         }
-        worker.failed++
+        const status = sent.success
+        answered[entry.index] = true
+        record.status = status
+        record.description = describeStatus(status)
+        record.explained = undefined
+        if (Status.isSuccess(status)) record.outcome = "stored"
+        else if (Status.isWarning(status)) record.outcome = "warning"
+        else record.outcome = "failed"
+        if (record.outcome === "failed" && isTransientStatus(status)) {
+          retry.push(record)
+          yield* Effect.logWarning(`${record.file.path}: ${record.description}, will retry`)
+          return
+        }
         worker.filesDone++
-        continue
-      }
-      const status = sent.success
-      answered[i] = true
-      record.status = status
-      record.description = describeStatus(status)
-      record.explained = undefined
-      if (Status.isSuccess(status)) record.outcome = "stored"
-      else if (Status.isWarning(status)) record.outcome = "warning"
-      else record.outcome = "failed"
-      if (record.outcome === "failed" && isTransientStatus(status)) {
-        retry.push(record)
-        yield* Effect.logWarning(`${record.file.path}: ${record.description}, will retry`)
-        continue
-      }
-      worker.filesDone++
-      worker.bytesDone += record.file.size
-      if (record.outcome === "failed") {
-        worker.failed++
-        yield* Effect.logWarning(`${record.file.path}: ${record.description}`)
-      } else yield* Effect.logInfo(`Stored ${record.file.path}: ${record.description}`)
+        worker.bytesDone += record.file.size
+        if (record.outcome === "failed") {
+          worker.failed++
+          yield* Effect.logWarning(`${record.file.path}: ${record.description}`)
+        } else yield* Effect.logInfo(`Stored ${record.file.path}: ${record.description}`)
+      })
+    let ahead = yield* readAhead(0)
+    let started = 0
+    for (; started < records.length && gone === undefined; started++) {
+      while (inFlight.length >= window && gone === undefined) yield* settle(inFlight.shift() as InFlight)
+      if (gone !== undefined) break
+      const record = records[started] as FileRecord
+      const current = ahead
+      record.attempts++
+      const fiber = yield* Effect.forkScoped(Effect.gen(function*() {
+        const t0 = yield* Clock.currentTimeMillis
+        const sent = yield* Effect.result(sendFile(association, record, current))
+        record.ms += (yield* Clock.currentTimeMillis) - t0
+        return sent
+      }))
+      inFlight.push({ index: started, fiber })
+      ahead = yield* readAhead(started + 1)
+    }
+    // Every C-STORE sent gets its own outcome (one answered before the association ended stays stored).
+    while (inFlight.length > 0) yield* settle(inFlight.shift() as InFlight)
+    if (gone !== undefined) {
+      // The association is gone: the files not sent wait for the next attempt.
+      for (const rest of records.slice(started)) fail(rest, gone.failure, true)
+      return { retry }
     }
     worker.activity = "releasing"
     const released = yield* Effect.result(association.release)
@@ -453,6 +499,7 @@ export const run = (c: Config, options: { readonly progress?: Progress.Mode } = 
           inputs: [...c.paths],
           recursive: c.recursive,
           threads: c.threads,
+          asyncWindow: c.asyncWindow,
           retries: c.retries,
           retryDelaySeconds: c.retryDelay,
           maxPdu: c.maxPdu,
