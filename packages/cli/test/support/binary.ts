@@ -3,7 +3,8 @@ import { type ChildProcess, spawn } from "node:child_process"
 import { dirname, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 
-const bin = resolve(dirname(fileURLToPath(import.meta.url)), "../../bin/dicomnet.js")
+/** The launcher, as npm links it. */
+export const bin = resolve(dirname(fileURLToPath(import.meta.url)), "../../bin/dicomnet.js")
 
 /** The outcome of a finished run. */
 export interface Result {
@@ -37,6 +38,8 @@ export const run = (args: ReadonlyArray<string>, timeoutMs = 20_000): Promise<Re
 
 /** A long-running `dicomnet` process (a server). */
 export interface Server {
+  /** The process id (the launcher replaces itself with execve: the tool keeps it). */
+  readonly pid: number | undefined
   readonly output: () => string
   /** Resolves when the process has exited by itself (or was stopped). */
   readonly done: Promise<Result>
@@ -44,14 +47,15 @@ export interface Server {
   readonly stop: (signal?: NodeJS.Signals) => Promise<Result>
 }
 
-/** Starts `dicomnet ARGS` in the background; pair with `Dcmtk.waitForPort`. */
-export const start = (args: ReadonlyArray<string>): Server => {
-  const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"] })
+/** Starts `dicomnet ARGS` in the background (with `env` added to ours); pair with `Dcmtk.waitForPort`. */
+export const start = (args: ReadonlyArray<string>, env: Readonly<Record<string, string>> = {}): Server => {
+  const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } })
   const done = collect(child, 120_000)
   const out: Array<Buffer> = []
   child.stdout?.on("data", (b: Buffer) => out.push(b))
   child.stderr?.on("data", (b: Buffer) => out.push(b))
   return {
+    pid: child.pid,
     output: () => Buffer.concat(out).toString("utf8"),
     done,
     stop: (signal = "SIGTERM") => {

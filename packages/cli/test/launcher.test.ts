@@ -1,0 +1,34 @@
+/**
+ * The `dicomnet` launcher (bin/dicomnet.js): the tool runs in the process that was started (execve, same id) with
+ * V8's young generation set to 2 MiB semi-spaces, unless the user gave a `--max-semi-space-size` of their own.
+ */
+import { readFileSync } from "node:fs"
+import { Dcmtk } from "@dicomnet/testkit"
+import { describe, expect, it } from "@effect/vitest"
+import * as Binary from "./support/binary.js"
+
+/** The command line of a running storescp started with `env` (read from /proc by the id that was spawned), and its own arguments. */
+const commandLine = async (env: Readonly<Record<string, string>>) => {
+  const port = await Dcmtk.freePort()
+  const tool = ["storescp", String(port), "--bind", "127.0.0.1", "--ignore"]
+  const server = Binary.start(tool, env)
+  try {
+    await Dcmtk.waitForPort(port, 15_000)
+    return { args: readFileSync(`/proc/${server.pid}/cmdline`, "utf8").split("\0").filter((a) => a !== ""), tool }
+  } finally {
+    const stopped = await server.stop()
+    expect(stopped.code).toBe(0)
+  }
+}
+
+describe("the dicomnet launcher", () => {
+  it("replaces itself with Node started with --max-semi-space-size=2: same process id, the tool's arguments kept", async () => {
+    const { args, tool } = await commandLine({})
+    expect(args).toEqual([process.execPath, "--max-semi-space-size=2", Binary.bin, ...tool])
+  })
+
+  it("keeps a --max-semi-space-size the user set in NODE_OPTIONS (no second start)", async () => {
+    const { args, tool } = await commandLine({ NODE_OPTIONS: "--max-semi-space-size=3" })
+    expect(args).toEqual([process.execPath, Binary.bin, ...tool])
+  })
+})
