@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { appendFileSync, promises as fsp, writeFileSync } from "node:fs"
+import { appendFileSync, closeSync, fstatSync, openSync, promises as fsp, read, writeFileSync } from "node:fs"
 import { Association, Store } from "@dicomnet/client"
 import { Status } from "@dicomnet/dimse"
 import { Clock, Console, Effect, Fiber, type FileSystem, Layer, Logger, Option, References, Result, type Scope } from "effect"
@@ -152,15 +152,52 @@ type Attempt = { readonly retry: ReadonlyArray<FileRecord> }
 /** Bytes of a file read ahead at once: a typical image whole, the start of a larger one. */
 const READ_SIZE = 1024 * 1024
 
+/** The outcome of one read: the bytes read (0 at the end of the file), or the error. */
+const readAt = (fd: number, target: Uint8Array, offset: number, position: number): Effect.Effect<number, NodeJS.ErrnoException> =>
+  Effect.callback<number, NodeJS.ErrnoException>((resume) => {
+    read(fd, target, offset, target.length - offset, position, (error, n) => resume(error === null ? Effect.succeed(n) : Effect.fail(error)))
+  })
+
 /**
  * Reads a file's data set start (the whole of a typical image) ahead of its C-STORE, into `buffer`: what the scan
- * found is not read again.
+ * found is not read again. Node's file calls directly: open, size and close are synchronous (metadata, a few µs
+ * each), the read goes to the thread pool so that a slow disk does not stall the association's socket. Measured
+ * against the FileSystem service's four asynchronous calls (our storescu -> DCMTK storescp, 500 CT, 3 runs each):
+ * storescu CPU 0.94-1.04 -> 0.86-0.89 s, 616-632 -> 718-764 MB/s.
  */
-const preloadFile = (f: Inputs.DicomFile, buffer: Uint8Array) =>
-  Store.preload(f.path, {
-    readSize: READ_SIZE,
-    buffer,
-    info: { sopClassUid: f.sopClassUid, sopInstanceUid: f.sopInstanceUid, transferSyntaxUid: f.transferSyntaxUid, datasetOffset: f.datasetOffset }
+const preloadFile = (f: Inputs.DicomFile, buffer: Uint8Array): Effect.Effect<Store.PreloadedFile, ToolFailure> =>
+  Effect.suspend(() => {
+    const cannotRead = (error: unknown) =>
+      new ToolFailure({ exitCode: ExitCode.Usage, line: `Cannot read ${f.path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}` })
+    let fd: number
+    let size: number
+    try {
+      fd = openSync(f.path, "r")
+    } catch (error) {
+      return Effect.fail(cannotRead(error))
+    }
+    const close = Effect.sync(() => closeSync(fd))
+    try {
+      size = fstatSync(fd).size
+    } catch (error) {
+      return Effect.andThen(close, Effect.fail(cannotRead(error)))
+    }
+    const start = Math.min(f.datasetOffset, size)
+    const want = Math.min(size - start, READ_SIZE)
+    const target = want <= buffer.length ? buffer.subarray(0, want) : new Uint8Array(want)
+    // Reads until the target is full or the file ends (a short read before the end is rare on a regular file).
+    const fill = (filled: number): Effect.Effect<number, NodeJS.ErrnoException> =>
+      filled >= want ? Effect.succeed(filled) : Effect.flatMap(readAt(fd, target, filled, start + filled), (n) => (n === 0 ? Effect.succeed(filled) : fill(filled + n)))
+    return fill(0).pipe(
+      Effect.ensuring(close),
+      Effect.mapError(cannotRead),
+      Effect.map((filled): Store.PreloadedFile => ({
+        info: { path: f.path, sopClassUid: f.sopClassUid, sopInstanceUid: f.sopInstanceUid, transferSyntaxUid: f.transferSyntaxUid, datasetOffset: f.datasetOffset },
+        size,
+        data: target.subarray(0, filled),
+        readSize: READ_SIZE
+      }))
+    )
   })
 
 /** A small file the scan read whole, as `Store.preload` would give it (no disk access). */
@@ -179,7 +216,7 @@ const fromScan = (f: Inputs.DicomFile, content: Uint8Array): Store.PreloadedFile
 const sendFile = (
   association: Association.Association,
   record: FileRecord,
-  preloaded: Effect.Effect<Store.PreloadedFile, Store.FileError>
+  preloaded: Effect.Effect<Store.PreloadedFile, ToolFailure>
 ) =>
   preloaded.pipe(
     Effect.flatMap((file) => Store.preloaded(association, file)),
@@ -263,7 +300,7 @@ const attemptBatch = (
     const answered: Array<boolean> = []
     // A small file the scan kept is not read again.
     const none = Effect.die(new Error("storescu: no file read ahead"))
-    const readAhead = (i: number): Effect.Effect<Effect.Effect<Store.PreloadedFile, Store.FileError>, never, FileSystem.FileSystem | Scope.Scope> => {
+    const readAhead = (i: number): Effect.Effect<Effect.Effect<Store.PreloadedFile, ToolFailure>, never, FileSystem.FileSystem | Scope.Scope> => {
       const next = records[i]
       if (next === undefined) return Effect.succeed(none)
       if (next.file.content !== undefined) return Effect.succeed(Effect.succeed(fromScan(next.file, next.file.content)))

@@ -1,10 +1,11 @@
 /**
- * The asynchronous operations window between the tools (PS3.7 D.3.3.3): storescu keeps up to `--async-window`
- * C-STOREs in flight when the peer accepts a window, and one at a time when it does not; a failure mid-window
- * gives every file its own outcome and the files not sent wait for the next attempt; storescp answers a proposed
- * window with the smaller of both, or none with `--async-window 1`.
+ * storescu and storescp in this process against our server and client over TCP.
+ * The asynchronous operations window (PS3.7 D.3.3.3): storescu keeps up to `--async-window` C-STOREs in flight when
+ * the peer accepts a window, and one at a time when it does not; a failure mid-window gives every file its own
+ * outcome and the files not sent wait for the next attempt; storescp answers a proposed window with the smaller of
+ * both, or none with `--async-window 1`. Files read from disk: one gone after the scan fails alone.
  */
-import { mkdirSync, writeFileSync } from "node:fs"
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { Association } from "@dicomnet/client"
 import { TransferSyntax } from "@dicomnet/data"
@@ -15,6 +16,7 @@ import { NodeTransport } from "@dicomnet/transport-node"
 import { NodeServices } from "@effect/platform-node"
 import { afterAll, assert, describe, expect, it } from "@effect/vitest"
 import { Effect, Stream } from "effect"
+import * as StoreSummary from "../src/StoreSummary.js"
 import * as Storescp from "../src/tools/storescp.js"
 import * as Storescu from "../src/tools/storescu.js"
 import { parseStorescp, parseStorescu } from "./support/capture.js"
@@ -119,6 +121,47 @@ describe("dicomnet storescu · asynchronous operations window", () => {
       expect(attempts.filter((a) => a === 1).length).toBeGreaterThanOrEqual(3)
       expect(attempts.every((a) => a === 1 || a === 2)).toBe(true)
     }).pipe(Effect.scoped))
+})
+
+describe("dicomnet storescu · files read from disk", () => {
+  it.live("a file gone between the scan and its C-STORE fails alone with 'Cannot read PATH: ENOENT'; the others are stored", () =>
+    Effect.gen(function*() {
+      // 6 files of ~130 KB (larger than the scan keeps: each is read from disk just before it is sent).
+      const dir = join(work.path, "large")
+      mkdirSync(dir, { recursive: true })
+      const large = Array.from(Synth.generate({ modality: "CT", seed: "gone", instancesPerSeries: 6, rows: 256, columns: 256, layout: "flat" }))
+      const paths = large.map((f) => join(dir, f.path.split("/").at(-1) ?? f.path))
+      large.forEach((f, i) => writeFileSync(paths[i] as string, f.bytes))
+      // The first C-STORE received deletes every file: those not read yet by then fail.
+      const observed = { stored: 0 }
+      const server = yield* DicomServer.make({
+        host: "127.0.0.1",
+        port: 0,
+        acceptance: { contexts: [{ abstractSyntax: CT, transferSyntaxes: syntaxes }] },
+        handlers: {
+          store: (rq) =>
+            Effect.gen(function*() {
+              yield* Stream.runDrain(rq.dataset)
+              if (observed.stored === 0) for (const p of paths) rmSync(p, { force: true })
+              observed.stored++
+              return 0
+            })
+        }
+      }).pipe(Effect.provide(NodeTransport.layerTcp()))
+      const summaryPath = join(work.path, "gone.json")
+      const { parsed } = yield* parseStorescu(["127.0.0.1", String(server.address.port), dir, "-q", "--async-window", "1", "--summary", summaryPath])
+      assert.isDefined(parsed)
+      const result = yield* Effect.result(Storescu.run(parsed, { progress: "quiet" }))
+      assert.isTrue(result._tag === "Failure")
+      const summary = StoreSummary.decodeJson(readFileSync(summaryPath, "utf8"))
+      assert.isTrue(summary._tag === "Success")
+      const files = summary._tag === "Success" ? summary.success.files : []
+      const failed = files.filter((f) => f.outcome === "failed")
+      expect(files.filter((f) => f.outcome === "stored").length).toBe(observed.stored)
+      expect(failed.length).toBeGreaterThanOrEqual(3)
+      expect(failed.length + observed.stored).toBe(paths.length)
+      for (const f of failed) expect(f.description).toBe(`Cannot read ${f.path}: ENOENT`)
+    }).pipe(Effect.scoped, Effect.provide(NodeServices.layer)))
 })
 
 describe("dicomnet storescp · asynchronous operations window", () => {
