@@ -131,7 +131,9 @@ describe("dicomnet storescu · files read from disk", () => {
       mkdirSync(dir, { recursive: true })
       const large = Array.from(Synth.generate({ modality: "CT", seed: "gone", instancesPerSeries: 6, rows: 256, columns: 256, layout: "flat" }))
       const paths = large.map((f) => join(dir, f.path.split("/").at(-1) ?? f.path))
-      large.forEach((f, i) => writeFileSync(paths[i] as string, f.bytes))
+      large.forEach((f, i) => {
+        writeFileSync(paths[i] as string, f.bytes)
+      })
       // The first C-STORE received deletes every file: those not read yet by then fail.
       const observed = { stored: 0 }
       const server = yield* DicomServer.make({
