@@ -17,6 +17,11 @@ const agent = join(here, "..", "agents", "dicomnet.js")
 /** The launcher of the `dicomnet` binary in the monorepo (it imports ../dist/bin.js). */
 export const binary = join(here, "..", "..", "..", "cli", "bin", "dicomnet.js")
 const node = process.execPath
+/**
+ * The V8 flag the `dicomnet` launcher gives the tools (a 2 MiB young generation), also given to the library agents:
+ * it is what the README recommends to an application embedding the library.
+ */
+const agentFlags = ["--max-semi-space-size=2"]
 const host = "127.0.0.1"
 
 const cli = (args: ReadonlyArray<string>): Proc.Command => ({ file: node, args: [binary, ...args] })
@@ -58,7 +63,7 @@ const startup = once(() => startupSeconds(cli(["--version"])))
 export const role: Role = {
   name: "dicomnet",
   startScp: async (spec, port) => {
-    if (spec.service === "echo") return Proc.start({ file: node, args: [agent, "scp", String(port)] }, port)
+    if (spec.service === "echo") return Proc.start({ file: node, args: [...agentFlags, agent, "scp", String(port)] }, port)
     await requireTool("storescp")
     const args = ["storescp", String(port), "--out", spec.outDir]
     if (spec.mode === "ignore") args.push("--ignore")
@@ -66,13 +71,13 @@ export const role: Role = {
     return Proc.start(cli(args), port)
   },
   echo: async (port, repeat, timeoutMs) => {
-    const finished = check("dicomnet echo agent", await Proc.run({ file: node, args: [agent, "echo", String(port), String(repeat)] }, { timeoutMs }))
+    const finished = check("dicomnet echo agent", await Proc.run({ file: node, args: [...agentFlags, agent, "echo", String(port), String(repeat)] }, { timeoutMs }))
     return agentResult("dicomnet echo agent", finished)
   },
   associations: async (port, count, timeoutMs) => {
     const finished = check(
       "dicomnet associations agent",
-      await Proc.run({ file: node, args: [agent, "associations", String(port), String(count)] }, { timeoutMs })
+      await Proc.run({ file: node, args: [...agentFlags, agent, "associations", String(port), String(count)] }, { timeoutMs })
     )
     return agentResult("dicomnet associations agent", finished)
   },
@@ -107,7 +112,7 @@ export const role: Role = {
     const finished = check(
       "dicomnet find agent",
       await Proc.run(
-        { file: node, args: [agent, "find", String(port), input.calledAeTitle, input.studyInstanceUid, input.seriesInstanceUid, String(input.repeat)] },
+        { file: node, args: [...agentFlags, agent, "find", String(port), input.calledAeTitle, input.studyInstanceUid, input.seriesInstanceUid, String(input.repeat)] },
         { timeoutMs: input.timeoutMs }
       )
     )
@@ -117,7 +122,7 @@ export const role: Role = {
 
 /** The dicomnet Q/R SCP (C-FIND over the Part 10 files under `dir`, indexed once at start) as `aeTitle`. */
 export const startQrScp = (port: number, aeTitle: string, dir: string): Promise<Proc.Server> =>
-  Proc.start({ file: node, args: [agent, "qrscp", String(port), aeTitle, dir] }, port)
+  Proc.start({ file: node, args: [...agentFlags, agent, "qrscp", String(port), aeTitle, dir] }, port)
 
 /** C-FIND through `dicomnet findscu` (one process per query, start-up subtracted). */
 export const findCli: Role["find"] = async (port, input) => {
