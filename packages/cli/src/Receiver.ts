@@ -288,14 +288,17 @@ export const receive = (options: WriterOptions & { readonly writeBufferBytes?: n
         fs.renameSync(tempPath, target)
       })
       : Effect.tryPromise(async () => {
-        if (dirname(target) !== out) await fsp.mkdir(dirname(target), { recursive: true })
+        const created = dirname(target) !== out ? await fsp.mkdir(dirname(target), { recursive: true }) : undefined
         await fsp.rename(tempPath, target)
         if (options.fsync) {
-          const dir = await fsp.open(dirname(target), "r")
-          try {
-            await dir.sync()
-          } finally {
-            await dir.close()
+          // The rename is durable once the directory holding it is flushed, and so is each directory made for it.
+          for (const path of Reception.directoriesToSync(dirname(target), created)) {
+            const dir = await fsp.open(path, "r")
+            try {
+              await dir.sync()
+            } finally {
+              await dir.close()
+            }
           }
         }
       })

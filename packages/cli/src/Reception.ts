@@ -8,7 +8,7 @@
  */
 import { spawn } from "node:child_process"
 import { existsSync } from "node:fs"
-import { join } from "node:path"
+import { dirname, join } from "node:path"
 import { type Duration, Effect, Fiber, type Scope } from "effect"
 
 /**
@@ -92,6 +92,22 @@ export const resolveCollision = (path: string, policy: Collision, exists: (p: st
     const candidate = `${base}_${i}.dcm`
     if (!exists(candidate)) return candidate
   }
+}
+
+/**
+ * The directories to flush so that a file renamed into `fileDirectory` survives a crash: that directory (it holds
+ * the new entry) and, when `mkdir -p` made directories for it (`firstCreated`, what `mkdir` returns), the parent of
+ * each one made (they are new entries too), up to the parent of the first.
+ *
+ * @since 0.1.0
+ * @category paths
+ */
+export const directoriesToSync = (fileDirectory: string, firstCreated: string | undefined): ReadonlyArray<string> => {
+  const dirs = [fileDirectory]
+  if (firstCreated === undefined) return dirs
+  for (let d = fileDirectory; d !== firstCreated && d !== dirname(d); d = dirname(d)) dirs.push(dirname(d))
+  dirs.push(dirname(firstCreated))
+  return dirs
 }
 
 /**

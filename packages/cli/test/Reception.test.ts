@@ -29,6 +29,18 @@ describe("storescp · where a received instance goes", () => {
   })
 })
 
+describe("storescp --fsync · the directories flushed after the rename", () => {
+  it("the file's directory alone when it existed; with new Study/Series folders, each one's parent too", () => {
+    expect(Reception.directoriesToSync("/out/1.2/1.2.3", undefined)).toEqual(["/out/1.2/1.2.3"])
+    // mkdir -p made the series folder only: the study folder holds a new entry.
+    expect(Reception.directoriesToSync("/out/1.2/1.2.3", "/out/1.2/1.2.3")).toEqual(["/out/1.2/1.2.3", "/out/1.2"])
+    // mkdir -p made the study and the series folders: the output directory holds a new entry too.
+    expect(Reception.directoriesToSync("/out/1.2/1.2.3", "/out/1.2")).toEqual(["/out/1.2/1.2.3", "/out/1.2", "/out"])
+    // The patient layout, everything new.
+    expect(Reception.directoriesToSync("/out/P/1.2/1.2.3", "/out/P")).toEqual(["/out/P/1.2/1.2.3", "/out/P/1.2", "/out/P", "/out"])
+  })
+})
+
 describe("storescp · hooks (DCMTK placeholders #p #f #a #c #r)", () => {
   it("replaces every placeholder with a shell-quoted value", () => {
     const line = Reception.expandHook("process #p/#f from #a to #c at #r", { p: "/out/1.2", f: "x.dcm", a: "MOD 1", c: "STORE", r: "10.0.0.1" })
