@@ -23,6 +23,9 @@ export const withOperationSpan =
       return parent === undefined ? traced : Effect.withParentSpan(parent, noStack)(traced)
     })
 
-/** Sets an attribute of the current span while tracing (the operation span of `withOperationSpan`). @category combinators */
-export const annotate = (key: string, value: unknown): Effect.Effect<void> =>
-  Effect.withFiber((fiber) => (isTracing(fiber) ? Effect.annotateCurrentSpan(key, value) : Effect.void))
+/**
+ * Sets an attribute of the current span while tracing (the operation span of `withOperationSpan`); the value is
+ * computed only then. @category combinators
+ */
+export const annotate = (key: string, value: () => unknown): Effect.Effect<void> =>
+  Effect.withFiber((fiber) => (isTracing(fiber) ? Effect.annotateCurrentSpan(key, value()) : Effect.void))

@@ -32,7 +32,7 @@ export const echo = (
     Effect.flatMap((reply) => {
       const rsp = reply.command
       return Effect.andThen(
-        Tracing.annotate("dicomnet.status", Status.toHex(rsp.status)),
+        Tracing.annotate("dicomnet.status", () => Status.toHex(rsp.status)),
         Status.isSuccess(rsp.status)
           ? Effect.succeed({ status: rsp.status })
           : Effect.fail(new DimseFailure({ status: rsp.status, comment: rsp.errorComment, service: "C-ECHO" }))

@@ -119,7 +119,7 @@ export const send = (
       reply = last.value
     }
     const rsp = reply.command
-    yield* Tracing.annotate("dicomnet.status", Status.toHex(rsp.status))
+    yield* Tracing.annotate("dicomnet.status", () => Status.toHex(rsp.status))
     const category = Status.category(rsp.status)
     if (category !== "Success" && category !== "Warning") {
       return yield* Effect.fail(new DimseFailure({ status: rsp.status, comment: rsp.errorComment, service }))

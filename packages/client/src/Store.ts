@@ -406,7 +406,7 @@ const send = <E>(
                   transferSyntaxUid: context.transferSyntaxUid,
                   transcoded
                 })
-          return tracing ? Effect.andThen(Tracing.annotate("dicomnet.status", Status.toHex(status)), outcome) : outcome
+          return tracing ? Effect.andThen(Tracing.annotate("dicomnet.status", () => Status.toHex(status)), outcome) : outcome
         }
       )
     }
