@@ -16,4 +16,8 @@ if (!given && typeof process.execve === "function") {
     // Not replaced (e.g. not permitted): run as we are.
   }
 }
+// Node's on-disk code cache for the modules loaded next (~25-35 % less start-up: loading `effect` 200 -> 150 ms);
+// NODE_DISABLE_COMPILE_CACHE=1 turns it off, NODE_COMPILE_CACHE=DIR moves it (default: the temporary directory).
+const { enableCompileCache } = await import("node:module")
+enableCompileCache?.()
 await import("../dist/bin.js")

@@ -68,16 +68,6 @@ const parseLine = (line: string, mask: boolean): DictionaryEntry => {
   return mask ? { ...entry, mask: tagText } : entry
 }
 
-const byTag = new Map<number, DictionaryEntry>()
-const vrByTag = new Map<number, VR>()
-const byKeywordMap = new Map<string, DictionaryEntry>()
-
-for (const line of Generated.elements.split("\n")) {
-  const entry = parseLine(line, false)
-  byTag.set(entry.tag, entry)
-  vrByTag.set(entry.tag, implicitVr(entry.vr))
-  if (entry.keyword !== "") byKeywordMap.set(entry.keyword, entry)
-}
 
 // Repeating groups: one table per distinct mask pattern (bits that must match), so a lookup costs
 // one Map probe per pattern (a handful), whatever the number of masks.
@@ -99,20 +89,65 @@ const popcount = (n: number): number => {
   return count
 }
 
-const maskTables: Array<MaskTable> = []
-for (const line of Generated.repeatingGroups.split("\n")) {
-  const entry = parseLine(line, true)
-  const bits = maskBits(entry.mask ?? "")
-  let table = maskTables.find((t) => t.bits === bits)
-  if (table === undefined) {
-    table = { bits, entries: new Map(), vrs: new Map() }
-    maskTables.push(table)
-  }
-  table.entries.set(entry.tag, entry)
-  table.vrs.set(entry.tag, implicitVr(entry.vr))
+/** The parsed dictionary: built at the first lookup, not when the module loads (~20 ms and a few MB of heap). */
+interface Tables {
+  readonly byTag: Map<number, DictionaryEntry>
+  readonly vrByTag: Map<number, VR>
+  readonly byKeyword: Map<string, DictionaryEntry>
+  readonly maskTables: ReadonlyArray<MaskTable>
 }
-// Most specific patterns first, should two masks ever overlap.
-maskTables.sort((a, b) => popcount(b.bits) - popcount(a.bits))
+
+let built: Tables | undefined
+
+const tables = (): Tables => {
+  if (built === undefined) built = build()
+  return built
+}
+
+const build = (): Tables => {
+  const byTag = new Map<number, DictionaryEntry>()
+  const vrByTag = new Map<number, VR>()
+  const byKeyword = new Map<string, DictionaryEntry>()
+  for (const line of Generated.elements.split("\n")) {
+    const entry = parseLine(line, false)
+    byTag.set(entry.tag, entry)
+    vrByTag.set(entry.tag, implicitVr(entry.vr))
+    if (entry.keyword !== "") byKeyword.set(entry.keyword, entry)
+  }
+  const maskTables: Array<MaskTable> = []
+  for (const line of Generated.repeatingGroups.split("\n")) {
+    const entry = parseLine(line, true)
+    const bits = maskBits(entry.mask ?? "")
+    let table = maskTables.find((t) => t.bits === bits)
+    if (table === undefined) {
+      table = { bits, entries: new Map(), vrs: new Map() }
+      maskTables.push(table)
+    }
+    table.entries.set(entry.tag, entry)
+    table.vrs.set(entry.tag, implicitVr(entry.vr))
+  }
+  // Most specific patterns first, should two masks ever overlap.
+  maskTables.sort((a, b) => popcount(b.bits) - popcount(a.bits))
+  const t: Tables = { byTag, vrByTag, byKeyword, maskTables }
+  // A repeating-group keyword resolves to the first tag of its range (every "x" the same digit, 0 to F)
+  // that lookup answers with that keyword: (0028,0400) is Transform Label, so 002804x0 starts at (0028,0410).
+  for (const table of maskTables) {
+    for (const [key, entry] of table.entries) {
+      const mask = entry.mask ?? ""
+      let representative = entry
+      for (let digit = 0; digit < 16; digit++) {
+        const tag = Number.parseInt(mask.replace(/x/g, digit.toString(16)), 16) >>> 0
+        if (lookupIn(t, tag)?.keyword === entry.keyword) {
+          representative = { ...entry, tag }
+          break
+        }
+      }
+      table.entries.set(key, representative)
+      if (entry.keyword !== "") byKeyword.set(entry.keyword, representative)
+    }
+  }
+  return t
+}
 
 /**
  * Number of data elements with a fixed tag in the generated table.
@@ -132,7 +167,7 @@ export const repeatingGroupCount: number = Generated.repeatingCount
 
 // Lookups -------------------------------------------------------------------------------------
 
-const findRepeating = (tag: Tag.Tag): DictionaryEntry | undefined => {
+const findRepeating = (maskTables: ReadonlyArray<MaskTable>, tag: Tag.Tag): DictionaryEntry | undefined => {
   for (const table of maskTables) {
     const entry = table.entries.get((tag & table.bits) >>> 0)
     if (entry !== undefined) return entry
@@ -148,9 +183,12 @@ const findRepeating = (tag: Tag.Tag): DictionaryEntry | undefined => {
  * @since 0.1.0
  * @category lookups
  */
-export const lookup = (tag: Tag.Tag): DictionaryEntry | undefined => {
+export const lookup = (tag: Tag.Tag): DictionaryEntry | undefined => lookupIn(tables(), tag)
+
+/** `lookup` in the given tables (also while they are being built). */
+const lookupIn = (dictionary: Tables, tag: Tag.Tag): DictionaryEntry | undefined => {
   const t = tag >>> 0
-  const exact = byTag.get(t)
+  const exact = dictionary.byTag.get(t)
   if (exact !== undefined) return exact
   if (Tag.isGroupLength(t)) {
     // PS3.5 §7.2: group length is retired for every group except 0000 and 0002 (both exact entries).
@@ -161,26 +199,8 @@ export const lookup = (tag: Tag.Tag): DictionaryEntry | undefined => {
       ? { tag: t, keyword: "PrivateCreator", name: "Private Creator", vr: ["LO"], vm: "1", retired: false }
       : undefined
   }
-  const repeating = findRepeating(t)
+  const repeating = findRepeating(dictionary.maskTables, t)
   return repeating === undefined ? undefined : { ...repeating, tag: t }
-}
-
-// A repeating-group keyword resolves to the first tag of its range (every "x" the same digit, 0 to F)
-// that lookup answers with that keyword: (0028,0400) is Transform Label, so 002804x0 starts at (0028,0410).
-for (const table of maskTables) {
-  for (const [key, entry] of table.entries) {
-    const mask = entry.mask ?? ""
-    let representative = entry
-    for (let digit = 0; digit < 16; digit++) {
-      const tag = Number.parseInt(mask.replace(/x/g, digit.toString(16)), 16) >>> 0
-      if (lookup(tag)?.keyword === entry.keyword) {
-        representative = { ...entry, tag }
-        break
-      }
-    }
-    table.entries.set(key, representative)
-    if (entry.keyword !== "") byKeywordMap.set(entry.keyword, representative)
-  }
 }
 
 /**
@@ -189,7 +209,7 @@ for (const table of maskTables) {
  * @since 0.1.0
  * @category lookups
  */
-export const byKeyword = (keyword: string): DictionaryEntry | undefined => byKeywordMap.get(keyword)
+export const byKeyword = (keyword: string): DictionaryEntry | undefined => tables().byKeyword.get(keyword)
 
 /**
  * The tag of a PS3.6 keyword (for a repeating-group keyword, the first tag of its range that is not another element); undefined when unknown.
@@ -197,7 +217,7 @@ export const byKeyword = (keyword: string): DictionaryEntry | undefined => byKey
  * @since 0.1.0
  * @category lookups
  */
-export const tagOf = (keyword: string): Tag.Tag | undefined => byKeywordMap.get(keyword)?.tag
+export const tagOf = (keyword: string): Tag.Tag | undefined => tables().byKeyword.get(keyword)?.tag
 
 /**
  * The VR to use for a tag in implicit VR: the first dictionary VR ("OB or OW" gives OW), UL for group
@@ -208,6 +228,7 @@ export const tagOf = (keyword: string): Tag.Tag | undefined => byKeywordMap.get(
  */
 export const vrOf = (tag: Tag.Tag): VR => {
   const t = tag >>> 0
+  const { maskTables, vrByTag } = tables()
   const vr = vrByTag.get(t)
   if (vr !== undefined) return vr
   if ((t & 0xffff) === 0) return "UL"
@@ -225,7 +246,7 @@ export const vrOf = (tag: Tag.Tag): VR => {
  * @since 0.1.0
  * @category lookups
  */
-export const entries = (): IterableIterator<DictionaryEntry> => byTag.values()
+export const entries = (): IterableIterator<DictionaryEntry> => tables().byTag.values()
 
 /**
  * Every repeating-group data element (entries carry their `mask`).
@@ -233,4 +254,4 @@ export const entries = (): IterableIterator<DictionaryEntry> => byTag.values()
  * @since 0.1.0
  * @category lookups
  */
-export const repeatingGroups = (): ReadonlyArray<DictionaryEntry> => maskTables.flatMap((t) => [...t.entries.values()])
+export const repeatingGroups = (): ReadonlyArray<DictionaryEntry> => tables().maskTables.flatMap((t) => [...t.entries.values()])
