@@ -2,6 +2,7 @@ import type * as Net from "node:net"
 import type * as Tls from "node:tls"
 import { Connection, type Timeouts, TransportError, type TransportErrorReason } from "@dicomnet/transport"
 import { type Array as Arr, Cause, Effect } from "effect"
+import type * as SlabReader from "./slabReader.js"
 
 const reasons: Record<string, TransportErrorReason> = {
   ECONNREFUSED: "ConnectRefused",
@@ -58,7 +59,8 @@ export const adopt = (
   socket: Net.Socket,
   raw: Net.Socket,
   timeouts: Timeouts.Resolved,
-  certificate?: Connection.PeerCertificate
+  certificate?: Connection.PeerCertificate,
+  reader?: SlabReader.SlabReader
 ): Connection.Owned => {
   const remoteAddress = formatAddress(raw.remoteAddress, raw.remotePort)
   const localAddress = formatAddress(raw.localAddress, raw.localPort)
@@ -80,18 +82,27 @@ export const adopt = (
 
   const drain = () => {
     if (waiter === undefined) return
-    let first: Uint8Array | null = null
-    if (!failed()) first = socket.read() as Uint8Array | null
-    if (first !== null) {
-      const out: [Uint8Array, ...Array<Uint8Array>] = [first]
-      while (out.length < maxChunksPerPull) {
-        const chunk = socket.read() as Uint8Array | null
-        if (chunk === null) break
-        out.push(chunk)
+    if (reader !== undefined) {
+      // Read into our slabs (`onread`): what arrived is queued by the reader.
+      if (!failed() && reader.hasData()) {
+        const resume = waiter
+        waiter = undefined
+        return resume(Effect.succeed(reader.take(maxChunksPerPull) as unknown as Arr.NonEmptyReadonlyArray<Uint8Array>))
       }
-      const resume = waiter
-      waiter = undefined
-      return resume(Effect.succeed(out))
+    } else {
+      let first: Uint8Array | null = null
+      if (!failed()) first = socket.read() as Uint8Array | null
+      if (first !== null) {
+        const out: [Uint8Array, ...Array<Uint8Array>] = [first]
+        while (out.length < maxChunksPerPull) {
+          const chunk = socket.read() as Uint8Array | null
+          if (chunk === null) break
+          out.push(chunk)
+        }
+        const resume = waiter
+        waiter = undefined
+        return resume(Effect.succeed(out))
+      }
     }
     const error = currentFailure()
     if (error !== undefined) {
@@ -112,7 +123,11 @@ export const adopt = (
     }
     drain()
   }
-  socket.on("readable", drain)
+  if (reader === undefined) socket.on("readable", drain)
+  else {
+    reader.socket = socket
+    reader.wake = drain
+  }
   socket.on("end", () => {
     inputEnded = true
     drain()
