@@ -9,7 +9,6 @@ import * as Net from "node:net"
 import * as Tls from "node:tls"
 import { Connection, Timeouts, Transport, TransportError, TransportTimeout } from "@dicomnet/transport"
 import { Effect, FiberSet, Layer, Queue, type Scope } from "effect"
-import * as SlabReader from "./internal/slabReader.js"
 import { adopt, formatAddress, peerCertificate, toTransportError } from "./internal/socket.js"
 
 /**
@@ -51,9 +50,9 @@ export interface TlsOptions extends TcpOptions {
 const ignore = () => {}
 
 /** Connects, bounded by the connect timer: a plain `setTimeout` inside the callback (no timer fiber per connect). */
-const connectRaw = (host: string, port: number, noDelay: boolean, address: string, millis: number, reader?: SlabReader.SlabReader) =>
+const connectRaw = (host: string, port: number, noDelay: boolean, address: string, millis: number) =>
   Effect.callback<Net.Socket, TransportError | TransportTimeout>((resume) => {
-    const socket = Net.connect({ host, port, allowHalfOpen: true, noDelay, ...(reader === undefined ? {} : { onread: reader.onread }) })
+    const socket = Net.connect({ host, port, allowHalfOpen: true, noDelay })
     socket.on("error", ignore) // errors after this point are observed by `adopt`
     const cleanup = () => {
       if (timer !== undefined) clearTimeout(timer)
@@ -145,17 +144,12 @@ const make = (options: TcpOptions, tls: TlsOptions | undefined): Transport.Trans
   // Built once, so a bad key or certificate fails when the layer is built.
   const secureContext = contextOptions === undefined ? undefined : Tls.createSecureContext(contextOptions)
 
-  /** The slab readers of accepted plain TCP sockets. */
-  const readers = new WeakMap<Net.Socket, SlabReader.SlabReader>()
-
   const connect = (connectOptions: Transport.ConnectOptions) => {
     const address = formatAddress(connectOptions.host, connectOptions.port)
     const timeouts = Timeouts.resolve(options.timeouts, connectOptions.timeouts)
     const open = Effect.gen(function*() {
-      // Plain TCP reads into our slabs; TLS reads through its own socket.
-      const reader = tls === undefined ? SlabReader.make() : undefined
-      const raw = yield* connectRaw(connectOptions.host, connectOptions.port, noDelay, address, timeouts.connect, reader)
-      if (tls === undefined || secureContext === undefined) return adopt(raw, raw, timeouts, undefined, reader)
+      const raw = yield* connectRaw(connectOptions.host, connectOptions.port, noDelay, address, timeouts.connect)
+      if (tls === undefined || secureContext === undefined) return adopt(raw, raw, timeouts)
       const servername = connectOptions.servername ?? tls.servername ?? connectOptions.host
       const secure = Tls.connect(defined({
         socket: raw,
@@ -177,7 +171,7 @@ const make = (options: TcpOptions, tls: TlsOptions | undefined): Transport.Trans
 
   // Decides on an accepted socket (already past the TLS handshake when TLS is on).
   const accept = (socket: Net.Socket, timeouts: Timeouts.Resolved): Effect.Effect<Connection.Owned, TransportError> => {
-    if (tls === undefined || !(socket instanceof Tls.TLSSocket)) return Effect.succeed(adopt(socket, socket, timeouts, undefined, readers.get(socket)))
+    if (tls === undefined || !(socket instanceof Tls.TLSSocket)) return Effect.succeed(adopt(socket, socket, timeouts))
     // tls.Server wraps the accepted TCP socket; we keep it to reset (RST) on destroy.
     const raw = (socket as unknown as { readonly _parent?: Net.Socket })._parent ?? socket
     const certificate = peerCertificate(socket)
@@ -207,9 +201,8 @@ const make = (options: TcpOptions, tls: TlsOptions | undefined): Transport.Trans
       const server = yield* Effect.acquireRelease(
         Effect.callback<Net.Server, TransportError>((resume) => {
           const mode = tls?.clientCertificate ?? "none"
-          // Plain TCP: accepted paused, then read into our slabs by a socket of our own (see slabReader).
           const server = secureContext === undefined
-            ? Net.createServer({ allowHalfOpen: true, noDelay, pauseOnConnect: true })
+            ? Net.createServer({ allowHalfOpen: true, noDelay })
             : Tls.createServer({
               ...contextOptions,
               allowHalfOpen: true,
@@ -224,15 +217,7 @@ const make = (options: TcpOptions, tls: TlsOptions | undefined): Transport.Trans
           server.on("connection", (raw: Net.Socket) => {
             raw.on("error", ignore)
             raw.setNoDelay(noDelay)
-            if (secureContext !== undefined) return
-            const reader = SlabReader.make()
-            const socket = SlabReader.adoptAccepted(raw, reader)
-            // No handle to move: read it as it is (the "readable" listener of `adopt` starts the reading).
-            if (socket === undefined) return enqueue(raw)
-            socket.on("error", ignore)
-            socket.setNoDelay(noDelay)
-            readers.set(socket, reader)
-            enqueue(socket)
+            if (secureContext === undefined) enqueue(raw)
           })
           if (secureContext !== undefined) {
             server.on("secureConnection", (socket: Tls.TLSSocket) => {

@@ -130,38 +130,3 @@ describe("TCP transport · write batches", () => {
       expect(Buffer.from(received).equals(Buffer.from(concat([...small, ...large, ...small])))).toBe(true)
     }).pipe(Effect.provide(layerTcp())))
 })
-
-describe("TCP transport · reads into slabs (onread)", () => {
-  it.live("32 MiB each way arrive byte-exact, as views of 256 KiB slabs (client and accepted sockets alike)", () =>
-    Effect.gen(function*() {
-      const transport = yield* Transport.Transport
-      const serverChunks: Array<Uint8Array> = []
-      // The server keeps what it reads and echoes it: every view must stay intact after later reads.
-      const listener = yield* transport.listen({ host: "127.0.0.1", port: 0 }, (c) =>
-        Stream.runForEach(c.input, (chunk) => {
-          serverChunks.push(chunk)
-          return c.write([chunk])
-        }).pipe(Effect.ignore))
-      const connection = yield* transport.connect({ host: "127.0.0.1", port: listener.address.port })
-      const total = 32 * 1024 * 1024
-      const sent = new Uint8Array(total)
-      for (let i = 0; i < total; i++) sent[i] = (i * 7 + (i >>> 13)) & 0xff
-      // Writes of uneven sizes (1 byte to ~1 MiB), so that reads cut them anywhere.
-      const writer = Effect.gen(function*() {
-        for (let offset = 0, i = 0; offset < total; i++) {
-          const size = Math.min(total - offset, i % 5 === 0 ? 1 : ((i * 104729) % (1024 * 1024)) + 1)
-          yield* connection.write([sent.subarray(offset, offset + size)])
-          offset += size
-        }
-        yield* connection.close
-      })
-      const [, received] = yield* Effect.all([writer, Stream.runCollect(connection.input)], { concurrency: 2 })
-      expect(Buffer.from(concat(received)).equals(Buffer.from(sent))).toBe(true)
-      expect(Buffer.from(concat(serverChunks)).equals(Buffer.from(sent))).toBe(true)
-      for (const side of [received, serverChunks]) {
-        expect(side.every((chunk) => chunk.buffer.byteLength === 256 * 1024)).toBe(true)
-        // Bulk reads: far fewer chunks than 64 KiB reads would give.
-        expect(side.length).toBeLessThan(total / (64 * 1024))
-      }
-    }).pipe(Effect.provide(layerTcp())), 60_000)
-})

@@ -2,7 +2,6 @@ import type * as Net from "node:net"
 import type * as Tls from "node:tls"
 import { Connection, type Timeouts, TransportError, type TransportErrorReason } from "@dicomnet/transport"
 import { type Array as Arr, Cause, Effect } from "effect"
-import type * as SlabReader from "./slabReader.js"
 
 const reasons: Record<string, TransportErrorReason> = {
   ECONNREFUSED: "ConnectRefused",
@@ -59,8 +58,7 @@ export const adopt = (
   socket: Net.Socket,
   raw: Net.Socket,
   timeouts: Timeouts.Resolved,
-  certificate?: Connection.PeerCertificate,
-  reader?: SlabReader.SlabReader
+  certificate?: Connection.PeerCertificate
 ): Connection.Owned => {
   const remoteAddress = formatAddress(raw.remoteAddress, raw.remotePort)
   const localAddress = formatAddress(raw.localAddress, raw.localPort)
@@ -82,27 +80,18 @@ export const adopt = (
 
   const drain = () => {
     if (waiter === undefined) return
-    if (reader !== undefined) {
-      // Read into our slabs (`onread`): what arrived is queued by the reader.
-      if (!failed() && reader.hasData()) {
-        const resume = waiter
-        waiter = undefined
-        return resume(Effect.succeed(reader.take(maxChunksPerPull) as unknown as Arr.NonEmptyReadonlyArray<Uint8Array>))
+    let first: Uint8Array | null = null
+    if (!failed()) first = socket.read() as Uint8Array | null
+    if (first !== null) {
+      const out: [Uint8Array, ...Array<Uint8Array>] = [first]
+      while (out.length < maxChunksPerPull) {
+        const chunk = socket.read() as Uint8Array | null
+        if (chunk === null) break
+        out.push(chunk)
       }
-    } else {
-      let first: Uint8Array | null = null
-      if (!failed()) first = socket.read() as Uint8Array | null
-      if (first !== null) {
-        const out: [Uint8Array, ...Array<Uint8Array>] = [first]
-        while (out.length < maxChunksPerPull) {
-          const chunk = socket.read() as Uint8Array | null
-          if (chunk === null) break
-          out.push(chunk)
-        }
-        const resume = waiter
-        waiter = undefined
-        return resume(Effect.succeed(out))
-      }
+      const resume = waiter
+      waiter = undefined
+      return resume(Effect.succeed(out))
     }
     const error = currentFailure()
     if (error !== undefined) {
@@ -123,11 +112,7 @@ export const adopt = (
     }
     drain()
   }
-  if (reader === undefined) socket.on("readable", drain)
-  else {
-    reader.socket = socket
-    reader.wake = drain
-  }
+  socket.on("readable", drain)
   socket.on("end", () => {
     inputEnded = true
     drain()
