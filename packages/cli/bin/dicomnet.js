@@ -7,6 +7,11 @@
 // (figures: packages/cli/README.md, "Memory and garbage collection"). V8 takes heap sizes only at start, so the
 // launcher replaces itself (execve: same process id, stdio and environment) with Node started with the flag, unless
 // it was given already (command line or NODE_OPTIONS: yours wins) or the platform has no execve (Windows).
+const major = Number(process.versions.node.split(".")[0])
+if (major < 22) {
+  process.stderr.write(`dicomnet needs Node.js 22 or later (24 LTS recommended); this is ${process.versions.node} (${process.execPath})\n`)
+  process.exit(1)
+}
 const FLAG = "--max-semi-space-size"
 const given = process.execArgv.some((a) => a.startsWith(FLAG)) || (process.env.NODE_OPTIONS ?? "").includes(FLAG)
 if (!given && typeof process.execve === "function") {

@@ -22,7 +22,10 @@ Effect.promise(() => (named !== undefined ? named().then((tool) => [tool.command
     disableErrorReporting: true,
     teardown: (exit, onExit) => {
       if (Exit.isSuccess(exit)) return onExit(typeof exit.value === "number" ? exit.value : 0)
-      onExit(Cause.hasInterruptsOnly(exit.cause) ? interruptExitCode.current : 70)
+      if (Cause.hasInterruptsOnly(exit.cause)) return onExit(interruptExitCode.current)
+      // Failures of the tools are told by the tools (one line, their exit code): what gets here is a defect.
+      process.stderr.write(`dicomnet: internal error (please report it):\n${Cause.pretty(exit.cause)}\n`)
+      onExit(70)
     }
   })
 )

@@ -1,7 +1,9 @@
 /**
  * The `dicomnet` launcher (bin/dicomnet.js): the tool runs in the process that was started (execve, same id) with
- * V8's young generation set to 2 MiB semi-spaces, unless the user gave a `--max-semi-space-size` of their own.
+ * V8's young generation set to 2 MiB semi-spaces, unless the user gave a `--max-semi-space-size` of their own; on
+ * a Node.js older than 22 it says what it needs instead of failing without a word.
  */
+import { spawnSync } from "node:child_process"
 import { readFileSync } from "node:fs"
 import { Dcmtk } from "@dicomnet/testkit"
 import { describe, expect, it } from "@effect/vitest"
@@ -30,5 +32,16 @@ describe("the dicomnet launcher", () => {
   it("keeps a --max-semi-space-size the user set in NODE_OPTIONS (no second start)", async () => {
     const { args, tool } = await commandLine({ NODE_OPTIONS: "--max-semi-space-size=3" })
     expect(args).toEqual([process.execPath, Binary.bin, ...tool])
+  })
+})
+
+describe("the dicomnet launcher on an old Node.js", () => {
+  it("says which Node.js it needs and exits 1 (Node 20's module loader fails on the tools otherwise)", async () => {
+    // Node 20 seen through process.versions (the test itself runs on the pinned Node 24).
+    const old = 'data:text/javascript,Object.defineProperty(process,"versions",{value:{...process.versions,node:"20.20.2"}})'
+    const child = spawnSync(process.execPath, ["--import", old, Binary.bin, "--version"], { encoding: "utf8" })
+    expect(child.status).toBe(1)
+    expect(child.stdout).toBe("")
+    expect(child.stderr).toBe(`dicomnet needs Node.js 22 or later (24 LTS recommended); this is 20.20.2 (${process.execPath})\n`)
   })
 })
