@@ -80,6 +80,10 @@ export type Verdict = "met" | "not met" | "not measured"
 export interface MemoryResult {
   readonly scuKb?: number
   readonly scpKb?: number
+  /** Peak private (anonymous) memory of each end: RSS without the file-backed pages (shared code). */
+  readonly scuAnonKb?: number
+  readonly scpAnonKb?: number
+  /** On peak RSS (VmHWM), what the bound is read against. */
   readonly verdict: "met" | "not met" | "not measured"
 }
 
@@ -140,6 +144,8 @@ export const memory = (figures: ReadonlyArray<Figure>): MemoryResult | undefined
   return {
     scuKb: row.scuPeakRssKb,
     scpKb: row.scpPeakRssKb,
+    ...(row.scuPeakAnonKb === undefined ? {} : { scuAnonKb: row.scuPeakAnonKb }),
+    ...(row.scpPeakAnonKb === undefined ? {} : { scpAnonKb: row.scpPeakAnonKb }),
     verdict: row.scuPeakRssKb < limitKb && row.scpPeakRssKb < limitKb ? "met" : "not met"
   }
 }

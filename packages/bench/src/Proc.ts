@@ -32,6 +32,8 @@ export interface Finished {
   readonly wallSeconds: number
   /** Peak resident set size in KiB (VmHWM), when it could be read. */
   readonly peakRssKb: number | undefined
+  /** Peak private (anonymous) resident memory in KiB (RssAnon, sampled at each poll), when it could be read. */
+  readonly peakAnonKb: number | undefined
   /** True when the process was killed for running past its time limit. */
   readonly timedOut: boolean
   /** CPU seconds (user + system, its reaped children included) at the last poll: at most 5 ms short. */
@@ -55,16 +57,24 @@ const track = (child: ChildProcess): ChildProcess => {
   return child
 }
 
-/** The VmHWM (peak RSS, KiB) of a live process, or undefined once it is gone. */
-export const peakRssOf = (pid: number | undefined): number | undefined => {
+/**
+ * The VmHWM (peak RSS, KiB) of a live process and its RssAnon now (private anonymous memory, KiB: RSS without the
+ * file-backed pages such as the executable's code, which other processes share), or undefined once it is gone.
+ */
+export const memoryOf = (pid: number | undefined): { readonly peakRssKb: number; readonly anonKb: number | undefined } | undefined => {
   if (pid === undefined) return undefined
   try {
-    const match = /VmHWM:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))
-    return match?.[1] === undefined ? undefined : Number(match[1])
+    const status = readFileSync(`/proc/${pid}/status`, "utf8")
+    const hwm = /VmHWM:\s+(\d+)\s+kB/.exec(status)?.[1]
+    const anon = /RssAnon:\s+(\d+)\s+kB/.exec(status)?.[1]
+    return hwm === undefined ? undefined : { peakRssKb: Number(hwm), anonKb: anon === undefined ? undefined : Number(anon) }
   } catch {
     return undefined
   }
 }
+
+/** The VmHWM (peak RSS, KiB) of a live process, or undefined once it is gone. */
+export const peakRssOf = (pid: number | undefined): number | undefined => memoryOf(pid)?.peakRssKb
 
 /** Clock ticks per second of /proc/PID/stat times (USER_HZ: 100 on Linux). */
 const ticksPerSecond = 100
@@ -106,12 +116,15 @@ const childrenOf = (pid: number): ReadonlyArray<number> => {
  */
 const watchRss = (child: ChildProcess, children = false, intervalMs = pollMs) => {
   let peak: number | undefined
+  let peakAnon: number | undefined
   let cpu: number | undefined
   const sample = () => {
     const pids = child.pid === undefined ? [] : children ? [child.pid, ...childrenOf(child.pid)] : [child.pid]
     for (const pid of pids) {
-      const now = peakRssOf(pid)
-      if (now !== undefined && (peak === undefined || now > peak)) peak = now
+      const now = memoryOf(pid)
+      if (now === undefined) continue
+      if (peak === undefined || now.peakRssKb > peak) peak = now.peakRssKb
+      if (now.anonKb !== undefined && (peakAnon === undefined || now.anonKb > peakAnon)) peakAnon = now.anonKb
     }
     cpu = cpuSecondsOf(child.pid, true) ?? cpu
     return peak
@@ -126,6 +139,7 @@ const watchRss = (child: ChildProcess, children = false, intervalMs = pollMs) =>
   return {
     read: sample,
     last: () => peak,
+    lastAnon: () => peakAnon,
     lastCpu: () => cpu,
     cpuNow,
     stop: () => clearInterval(timer)
@@ -160,6 +174,7 @@ export const run = (command: Command, options: { readonly timeoutMs: number; rea
         stderr: Buffer.concat(err).toString("utf8") + extraErr,
         wallSeconds: (performance.now() - started) / 1000,
         peakRssKb: rss.last(),
+        peakAnonKb: rss.lastAnon(),
         timedOut,
         cpuSeconds: rss.lastCpu()
       })
@@ -180,8 +195,10 @@ export interface Server {
   readonly peakRss: () => number | undefined
   /** CPU seconds used so far (user + system; with forking servers, the children's included). */
   readonly cpuSeconds: () => number | undefined
+  /** The peak private (anonymous) memory seen so far (KiB). */
+  readonly peakAnon: () => number | undefined
   /** Reads the peak RSS, then stops the process (SIGTERM, SIGKILL after 2 s); resolves once it exited. */
-  readonly stop: () => Promise<{ readonly peakRssKb: number | undefined }>
+  readonly stop: () => Promise<{ readonly peakRssKb: number | undefined; readonly peakAnonKb: number | undefined }>
 }
 
 /** Starts a server listening on `port` and waits until it accepts connections (or fails with its output). */
@@ -218,9 +235,14 @@ export const start = async (
     output,
     alive: () => !exited,
     peakRss: () => rss.read(),
+    peakAnon: () => {
+      rss.read()
+      return rss.lastAnon()
+    },
     cpuSeconds: () => rss.cpuNow(),
     stop: async () => {
       const peakRssKb = rss.read()
+      const peakAnonKb = rss.lastAnon()
       rss.stop()
       if (!exited) {
         child.kill("SIGTERM")
@@ -228,7 +250,7 @@ export const start = async (
         await closed
         clearTimeout(hard)
       }
-      return { peakRssKb }
+      return { peakRssKb, peakAnonKb }
     }
   }
   try {

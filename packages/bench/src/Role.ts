@@ -33,6 +33,8 @@ export interface ScuResult {
   /** Wall-clock seconds of the SCU process(es), start-up included. */
   readonly wallSeconds: number
   readonly peakRssKb: number | undefined
+  /** Peak private (anonymous) memory of the SCU process(es), KiB, sampled. */
+  readonly peakAnonKb?: number | undefined
   /** Items done when the SCU reports them (matches for C-FIND). */
   readonly count?: number
   /**
@@ -119,6 +121,7 @@ export const agentResult = (what: string, finished: Proc.Finished): ScuResult =>
     seconds: report.seconds,
     wallSeconds: finished.wallSeconds,
     peakRssKb: finished.peakRssKb,
+    peakAnonKb: finished.peakAnonKb,
     ...(report.count === undefined ? {} : { count: report.count }),
     ...(report.cpuSeconds === undefined ? {} : { cpuSeconds: report.cpuSeconds }),
     ...(report.warmUp === undefined ? {} : { warmUpOperations: report.warmUp })
@@ -158,6 +161,7 @@ export const fromProcesses = (finished: ReadonlyArray<Proc.Finished>, startup: n
     seconds: Math.max(wall - startup, 1e-3),
     wallSeconds: wall,
     peakRssKb: maxRss(finished.map((f) => f.peakRssKb)),
+    peakAnonKb: maxRss(finished.map((f) => f.peakAnonKb)),
     ...(all === undefined ? {} : { cpuSeconds: all })
   }
 }

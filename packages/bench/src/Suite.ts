@@ -99,7 +99,7 @@ const measureRow = async (ctx: Context, spec: RowSpec): Promise<Row> => {
   } catch (e) {
     error = e
   }
-  const { peakRssKb: scpPeakRssKb } = await server.stop()
+  const { peakAnonKb: scpPeakAnonKb, peakRssKb: scpPeakRssKb } = await server.stop()
   if (error !== undefined) {
     ctx.log(`  ${label}: ${error instanceof NotAvailable ? "n/a" : "failed"}: ${reasonOf(error)}`)
     return {
@@ -112,6 +112,7 @@ const measureRow = async (ctx: Context, spec: RowSpec): Promise<Row> => {
   }
   const values = results.map(spec.value)
   const scuRss = results.flatMap((r) => (r.peakRssKb === undefined ? [] : [r.peakRssKb]))
+  const scuAnon = results.flatMap((r) => (r.peakAnonKb === undefined ? [] : [r.peakAnonKb]))
   const row: Row = {
     scu: spec.scu,
     scp: spec.scp,
@@ -123,7 +124,9 @@ const measureRow = async (ctx: Context, spec: RowSpec): Promise<Row> => {
     ...(scuRss.length > 0 ? { scuPeakRssKb: Math.max(...scuRss) } : {}),
     ...(scuCpu.length > 0 ? { scuCpuUsPerOp: median(scuCpu) } : {}),
     ...(scpCpu.length > 0 ? { scpCpuUsPerOp: median(scpCpu) } : {}),
-    ...(scpPeakRssKb === undefined ? {} : { scpPeakRssKb })
+    ...(scpPeakRssKb === undefined ? {} : { scpPeakRssKb }),
+    ...(scuAnon.length > 0 ? { scuPeakAnonKb: Math.max(...scuAnon) } : {}),
+    ...(scpPeakAnonKb === undefined ? {} : { scpPeakAnonKb })
   }
   ctx.log(`  ${label}: ${values.map((v) => v.toPrecision(4)).join(" / ")}`)
   return row
@@ -284,7 +287,10 @@ const store = (ctx: Context, c: StoreCase, tcpLimit: number | undefined): Promis
 }
 
 /** A server shared by several rows: stopping a row only reads the peak RSS so far (parent and forked children). */
-const sharedServer = (server: Proc.Server): Proc.Server => ({ ...server, stop: async () => ({ peakRssKb: server.peakRss() }) })
+const sharedServer = (server: Proc.Server): Proc.Server => ({
+  ...server,
+  stop: async () => ({ peakRssKb: server.peakRss(), peakAnonKb: server.peakAnon() })
+})
 
 /** 4. C-FIND at IMAGE level against two archives holding the tiny set: DCMTK dcmqrscp and the dicomnet Q/R SCP. */
 const find = async (ctx: Context, set: FileSet): Promise<Figure> => {

@@ -44,9 +44,27 @@ describe("report writer", () => {
     expect(md).toContain("| dicomnet → dicomnet | 1,000 | 0.25× | 900 / 1,000 / 1,100 |")
     expect(md).toContain("| DCMTK → dicomnet | n/a (not available) | – |")
     expect(md).toContain("| CPU | Test CPU, 2 cores |")
-    expect(md).toContain("| SCU peak RSS | SCP peak RSS | CPU µs per echo, SCU / SCP | note |")
+    expect(md).toContain("| SCU peak RSS (private) | SCP peak RSS (private) | CPU µs per echo, SCU / SCP | note |")
     expect(md).toContain("| 120 / 80.0 |")
     expect(md).toContain("| – / – |")
+  })
+
+  it("memory: peak RSS with the private (anonymous) peak beside it, in the rows and the memory target", () => {
+    const big = Report.withRatios({
+      id: "store-big",
+      title: "C-STORE of one 256 MiB object",
+      unit: "MB/s",
+      rows: [
+        { scu: "dicomnet", scp: "dicomnet", status: "ok", values: [600], median: 600, scuPeakRssKb: 129 * 1024, scuPeakAnonKb: 80 * 1024, scpPeakRssKb: 134 * 1024, scpPeakAnonKb: 82 * 1024 },
+        { scu: "DCMTK", scp: "DCMTK", status: "ok", values: [760], median: 760, scuPeakRssKb: 15 * 1024 }
+      ]
+    })
+    const md = Report.markdown({ ...report, figures: [big] })
+    expect(md).toContain("| dicomnet → dicomnet | 600 | 0.79× | 600 | 129 MiB (80) | 134 MiB (82) |")
+    expect(md).toContain("| DCMTK → DCMTK | 760 | 1.00× | 760 | 15 MiB | – |")
+    expect(md).toContain("| SCU 129 MiB (private 80 MiB), SCP 134 MiB (private 82 MiB) |")
+    // The verdict stays on peak RSS: 129 MiB is over the 100 MB bound.
+    expect(md).toMatch(/\| Peak RSS, one big object \(dicomnet → dicomnet\) \|.*\| not met \| – \|/)
   })
 
   it("svg: a bar left of the 1× line for a slower pair, the n/a text for a missing one", () => {
