@@ -7,7 +7,7 @@
  *
  * @since 0.1.0
  */
-import { type DataError, Dataset, Tags, Uid } from "@dicomnet/data"
+import { type DataError, type Dataset, Uid } from "@dicomnet/data"
 import { Status, StorageCommitment } from "@dicomnet/dimse"
 import { Data, Deferred, Duration, Effect, Result } from "effect"
 import type { Association } from "./Association.js"
@@ -33,9 +33,7 @@ export const FailureReason = StorageCommitment.FailureReason
 export type Reference = StorageCommitment.Reference
 
 /** A SOP instance the SCP did not commit, with its Failure Reason (0008,1197). @category models */
-export interface FailedReference extends Reference {
-  readonly failureReason: number
-}
+export type FailedReference = StorageCommitment.FailedReference
 
 /** The outcome of a storage commitment request, as reported by the N-EVENT-REPORT. @category models */
 export interface CommitmentResult {
@@ -65,49 +63,14 @@ export class CommitmentTimeout extends Data.TaggedError("CommitmentTimeout")<{
 
 /** The Action Information of the N-ACTION-RQ (PS3.4 Table J.3-2). @category encoding */
 export const actionInformation = (transactionUid: string, references: ReadonlyArray<Reference>): Result.Result<Dataset.Dataset, DataError.DataEncodeError> =>
-  Dataset.fromRecord({
-    TransactionUID: transactionUid,
-    ReferencedSOPSequence: references.map((r) => ({ ReferencedSOPClassUID: r.sopClassUid, ReferencedSOPInstanceUID: r.sopInstanceUid }))
-  })
-
-const referencesOf = (items: ReadonlyArray<Dataset.Dataset>, what: string): Result.Result<Array<Reference>, InvalidEventReport> => {
-  const out: Array<Reference> = []
-  for (const item of items) {
-    const sopClass = item.uid(Tags.ReferencedSOPClassUID)
-    const sopInstance = item.uid(Tags.ReferencedSOPInstanceUID)
-    if (sopClass === undefined || sopInstance === undefined) {
-      return Result.fail(new InvalidEventReport({ reason: `an item of ${what} lacks Referenced SOP Class/Instance UID` }))
-    }
-    out.push({ sopClassUid: sopClass, sopInstanceUid: sopInstance })
-  }
-  return Result.succeed(out)
-}
+  StorageCommitment.encodeActionInformation({ transactionUid, references })
 
 /** Reads the Event Information of an N-EVENT-REPORT-RQ (PS3.4 Tables J.3-4, J.3-5). @category decoding */
 export const parseEventInformation = (
   eventTypeId: number,
   information: Dataset.Dataset | undefined
-): Result.Result<CommitmentResult, InvalidEventReport> => {
-  if (eventTypeId !== EventType.Successful && eventTypeId !== EventType.FailuresExist) {
-    return Result.fail(new InvalidEventReport({ reason: `event type ${eventTypeId} is not 1 or 2` }))
-  }
-  if (information === undefined) return Result.fail(new InvalidEventReport({ reason: "no event information" }))
-  const transactionUid = information.uid(Tags.TransactionUID)
-  if (transactionUid === undefined) return Result.fail(new InvalidEventReport({ reason: "no Transaction UID (0008,1195)" }))
-  const committed = referencesOf(information.sequence(Tags.ReferencedSOPSequence) ?? [], "Referenced SOP Sequence")
-  if (Result.isFailure(committed)) return Result.fail(committed.failure)
-  const failedItems = information.sequence(Tags.FailedSOPSequence) ?? []
-  const failedRefs = referencesOf(failedItems, "Failed SOP Sequence")
-  if (Result.isFailure(failedRefs)) return Result.fail(failedRefs.failure)
-  const failed: Array<FailedReference> = failedRefs.success.map((r, i) => ({
-    ...r,
-    failureReason: failedItems[i]?.number(Tags.FailureReason) ?? FailureReason.ProcessingFailure
-  }))
-  if (eventTypeId === EventType.FailuresExist && failed.length === 0) {
-    return Result.fail(new InvalidEventReport({ reason: "event type 2 without a Failed SOP Sequence" }))
-  }
-  return Result.succeed({ transactionUid, eventTypeId, committed: committed.success, failed })
-}
+): Result.Result<CommitmentResult, InvalidEventReport> =>
+  Result.mapError(StorageCommitment.decodeEventInformation(eventTypeId, information), (e) => new InvalidEventReport({ reason: e.reason }))
 
 /** An incoming N-EVENT-REPORT, as `Listener.receive` takes it (from our SCP handler or the association's performer side). @category models */
 export interface IncomingEventReport {

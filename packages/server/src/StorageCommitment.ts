@@ -8,7 +8,7 @@
  *
  * @since 0.1.0
  */
-import { type DataError, Dataset, Tags } from "@dicomnet/data"
+import type { DataError, Dataset } from "@dicomnet/data"
 import { type Command, Status, StorageCommitment } from "@dicomnet/dimse"
 import type { Transport } from "@dicomnet/transport"
 import { Data, Effect, Result } from "effect"
@@ -43,16 +43,13 @@ export const FailureReason = StorageCommitment.FailureReason
 export type Reference = StorageCommitment.Reference
 
 /** The request's Action Information, read. @category models */
-export interface CommitmentRequest {
-  readonly transactionUid: string
-  readonly references: ReadonlyArray<Reference>
-}
+export type CommitmentRequest = StorageCommitment.ActionInformation
 
 /** The outcome of checking a request. @category models */
 export interface CommitmentOutcome {
   readonly transactionUid: string
   readonly committed: ReadonlyArray<Reference>
-  readonly failed: ReadonlyArray<Reference & { readonly failureReason: number }>
+  readonly failed: ReadonlyArray<StorageCommitment.FailedReference>
 }
 
 /** The N-EVENT-REPORT could not be delivered (no open association, unknown AE, connection or DIMSE failure). @category errors */
@@ -83,28 +80,8 @@ export interface ScpOptions {
 }
 
 /** Reads the Action Information of an N-ACTION-RQ (PS3.4 Table J.3-2). @category decoding */
-export const parseActionInformation = (information: Dataset.Dataset | undefined): Result.Result<CommitmentRequest, InvalidAttributeValue> => {
-  const transactionUid = information?.uid(Tags.TransactionUID)
-  if (information === undefined || transactionUid === undefined || transactionUid === "") {
-    return Result.fail(new InvalidAttributeValue({ tags: [Tags.TransactionUID], comment: "no Transaction UID" }))
-  }
-  const items = information.sequence(Tags.ReferencedSOPSequence)
-  if (items === undefined || items.length === 0) {
-    return Result.fail(new InvalidAttributeValue({ tags: [Tags.ReferencedSOPSequence], comment: "no Referenced SOP Sequence items" }))
-  }
-  const references: Array<Reference> = []
-  for (const item of items) {
-    const sopClass = item.uid(Tags.ReferencedSOPClassUID)
-    const sopInstance = item.uid(Tags.ReferencedSOPInstanceUID)
-    if (sopClass === undefined || sopInstance === undefined) {
-      return Result.fail(
-        new InvalidAttributeValue({ tags: [Tags.ReferencedSOPSequence], comment: "an item lacks Referenced SOP Class/Instance UID" })
-      )
-    }
-    references.push({ sopClassUid: sopClass, sopInstanceUid: sopInstance })
-  }
-  return Result.succeed({ transactionUid, references })
-}
+export const parseActionInformation = (information: Dataset.Dataset | undefined): Result.Result<CommitmentRequest, InvalidAttributeValue> =>
+  Result.mapError(StorageCommitment.decodeActionInformation(information), (e) => new InvalidAttributeValue({ tags: [e.tag], comment: e.reason }))
 
 /** Checks every reference with `has`: present ones are committed, absent ones fail 0112H, a failing check 0110H. @category commitment */
 export const check = (
@@ -128,31 +105,13 @@ export const check = (
   })
 
 /** The N-EVENT-REPORT for an outcome: event type and Event Information (PS3.4 Tables J.3-4, J.3-5). @category encoding */
-export const eventReportOf = (outcome: CommitmentOutcome): Result.Result<EventReport, DataError.DataEncodeError> => {
-  const record: Dataset.DatasetRecord = {
-    TransactionUID: outcome.transactionUid,
-    ...(outcome.committed.length > 0
-      ? {
-          ReferencedSOPSequence: outcome.committed.map((r) => ({ ReferencedSOPClassUID: r.sopClassUid, ReferencedSOPInstanceUID: r.sopInstanceUid }))
-        }
-      : {}),
-    ...(outcome.failed.length > 0
-      ? {
-          FailedSOPSequence: outcome.failed.map((r) => ({
-            ReferencedSOPClassUID: r.sopClassUid,
-            ReferencedSOPInstanceUID: r.sopInstanceUid,
-            FailureReason: r.failureReason
-          }))
-        }
-      : {})
-  }
-  return Result.map(Dataset.fromRecord(record), (eventInformation) => ({
+export const eventReportOf = (outcome: CommitmentOutcome): Result.Result<EventReport, DataError.DataEncodeError> =>
+  Result.map(StorageCommitment.encodeEventInformation(outcome), ({ eventInformation, eventTypeId }) => ({
     sopClassUid,
     sopInstanceUid,
-    eventTypeId: outcome.failed.length === 0 ? EventType.Successful : EventType.FailuresExist,
+    eventTypeId,
     eventInformation
   }))
-}
 
 /**
  * The Storage Commitment SCP as N-service handlers (N-ACTION): answers the N-ACTION at once, then
