@@ -5,6 +5,7 @@
  *
  * @since 0.1.0
  */
+import type { Association } from "@dicomnet/client"
 import { Option } from "effect"
 import { Argument, Flag } from "effect/cli"
 
@@ -313,3 +314,36 @@ export interface TlsServerConfig extends TlsCommonConfig {
   readonly verifyPeer: boolean
   readonly requireClientCert: boolean
 }
+
+/**
+ * Where an SCU tool connects and how: the peer's address and AE titles, our max PDU, the timers and TLS flags.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Peer {
+  readonly host: string
+  readonly port: number
+  readonly aet: string
+  readonly aec: string
+  readonly maxPdu: number
+  readonly timeouts: TimeoutsConfig
+  readonly tls: TlsClientConfig
+}
+
+/**
+ * The part of an association request every SCU tool makes the same way from its flags: address, AE titles (ours
+ * `--aet`, theirs `--aec`), `--max-pdu`, the timers and the TLS server name; the tool adds its contexts.
+ *
+ * @since 0.1.0
+ * @category conversions
+ */
+export const requestTo = (peer: Peer): Omit<Association.RequestOptions, "contexts"> => ({
+  host: peer.host,
+  port: peer.port,
+  callingAeTitle: peer.aet,
+  calledAeTitle: peer.aec,
+  maxPduLength: peer.maxPdu,
+  timeouts: toTimeoutMillis(peer.timeouts),
+  ...(Option.isSome(peer.tls.servername) ? { servername: peer.tls.servername.value } : {})
+})

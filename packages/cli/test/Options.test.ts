@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Option } from "effect"
-import { toTimeoutMillis, validateAeTitle } from "../src/Options.js"
+import { requestTo, toTimeoutMillis, validateAeTitle } from "../src/Options.js"
 import { transportTimeouts } from "../src/Tls.js"
 
 describe("PS3.5 Table 6.2-1 · AE title (VR AE) validation", () => {
@@ -39,5 +39,24 @@ describe("Timer flags (seconds) -> client and transport timers (milliseconds)", 
     }
     expect(toTimeoutMillis(timeouts)).toEqual({ connect: 2000, artim: 30_000, release: 500 })
     expect(transportTimeouts(timeouts)).toEqual({ connect: 2000, tlsHandshake: 2000 })
+  })
+})
+
+describe("SCU flags -> the association request every SCU tool makes", () => {
+  const tls = { enabled: true, cert: Option.none(), key: Option.none(), ca: Option.none(), minVersion: "TLSv1.2", ciphers: Option.none(), verifyPeer: true } as const
+  const timeouts = { connect: Option.some(5), acse: Option.some(30), dimse: Option.none(), release: Option.none(), idle: Option.none() }
+
+  it("--aet is the calling AE title, --aec the called one; --max-pdu, the timers, --tls-servername when given", () => {
+    const peer = { host: "pacs", port: 104, aet: "US", aec: "THEM", maxPdu: 16384, timeouts, tls: { ...tls, servername: Option.some("pacs.example") } }
+    expect(requestTo(peer)).toEqual({
+      host: "pacs",
+      port: 104,
+      callingAeTitle: "US",
+      calledAeTitle: "THEM",
+      maxPduLength: 16384,
+      timeouts: toTimeoutMillis(timeouts),
+      servername: "pacs.example"
+    })
+    expect(requestTo({ ...peer, tls: { ...tls, servername: Option.none() } })).not.toHaveProperty("servername")
   })
 })

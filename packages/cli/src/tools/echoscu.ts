@@ -79,16 +79,7 @@ export const run = (c: Config) =>
   Effect.gen(function*() {
     const started = yield* Clock.currentTimeMillis
     yield* Effect.logInfo(`Requesting association with ${c.host}:${c.port} (calling ${c.aet}, called ${c.aec})`)
-    const association = yield* Association.request({
-      host: c.host,
-      port: c.port,
-      callingAeTitle: c.aet,
-      calledAeTitle: c.aec,
-      contexts: [{ abstractSyntax: SopClass.Verification }],
-      maxPduLength: c.maxPdu,
-      timeouts: Options.toTimeoutMillis(c.timeouts),
-      ...(Option.isSome(c.tls.servername) ? { servername: c.tls.servername.value } : {})
-    })
+    const association = yield* Association.request({ ...Options.requestTo(c), contexts: [{ abstractSyntax: SopClass.Verification }] })
     yield* Effect.logInfo(describeAccepted(association.negotiated))
     const first = yield* Clock.currentTimeMillis
     // One line per echo with -v; with --repeat, per-echo lines move to -d and -v prints the summary.

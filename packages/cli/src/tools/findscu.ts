@@ -9,7 +9,7 @@ import { Association, Find } from "@dicomnet/client"
 import type { Transport } from "@dicomnet/transport"
 import type { DataError, Dataset } from "@dicomnet/data"
 import { Dictionary, Json, Tag } from "@dicomnet/data"
-import { Console, Effect, Option, Result, type Scope, Stream } from "effect"
+import { Console, Effect, Result, type Scope, Stream } from "effect"
 import { Command, Flag } from "effect/cli"
 import { ExitCode, ToolFailure } from "../Failure.js"
 import * as Logging from "../Logging.js"
@@ -61,15 +61,7 @@ export const dataErrorToFailure = <E>(error: E): Exclude<E, DataError.DataDecode
 }
 
 /** The connection part of a query tool's configuration. */
-export interface Peer {
-  readonly host: string
-  readonly port: number
-  readonly aet: string
-  readonly aec: string
-  readonly maxPdu: number
-  readonly timeouts: Options.TimeoutsConfig
-  readonly tls: Options.TlsClientConfig
-}
+export type Peer = Options.Peer
 
 const valueText = (v: unknown): string => {
   if (v === null) return ""
@@ -118,16 +110,7 @@ export const open = (
 ): Effect.Effect<Association.Association, Association.RequestError, Scope.Scope | Transport.Transport> =>
   Effect.gen(function*() {
     yield* Effect.logInfo(`Requesting association with ${c.host}:${c.port} (calling ${c.aet}, called ${c.aec}) for ${Query.nameOf(sopClassUid)}`)
-    const association = yield* Association.request({
-      host: c.host,
-      port: c.port,
-      callingAeTitle: c.aet,
-      calledAeTitle: c.aec,
-      contexts: [{ abstractSyntax: sopClassUid }, ...extra],
-      maxPduLength: c.maxPdu,
-      timeouts: Options.toTimeoutMillis(c.timeouts),
-      ...(Option.isSome(c.tls.servername) ? { servername: c.tls.servername.value } : {})
-    })
+    const association = yield* Association.request({ ...Options.requestTo(c), contexts: [{ abstractSyntax: sopClassUid }, ...extra] })
     yield* Effect.logInfo(`Association accepted (${association.negotiated.acceptedContexts.size} context(s))`)
     return association
   })

@@ -8,7 +8,7 @@
 import { mkdirSync } from "node:fs"
 import { Association, Get, type Move } from "@dicomnet/client"
 import { Status } from "@dicomnet/dimse"
-import { Console, Effect, Option, Result, Stream } from "effect"
+import { Console, Effect, Result, Stream } from "effect"
 import { Command, Flag } from "effect/cli"
 import { ExitCode, ToolFailure } from "../Failure.js"
 import * as Logging from "../Logging.js"
@@ -82,17 +82,7 @@ export const run = (c: Config) =>
         return received.status
       })
     yield* Effect.logInfo(`Requesting association with ${c.host}:${c.port} (calling ${c.aet}, called ${c.aec}) for C-GET`)
-    const association = yield* Association.request({
-      host: c.host,
-      port: c.port,
-      callingAeTitle: c.aet,
-      calledAeTitle: c.aec,
-      contexts: Get.contexts({ model: c.model }),
-      handlers: { store },
-      maxPduLength: c.maxPdu,
-      timeouts: Options.toTimeoutMillis(c.timeouts),
-      ...(Option.isSome(c.tls.servername) ? { servername: c.tls.servername.value } : {})
-    })
+    const association = yield* Association.request({ ...Options.requestTo(c), contexts: Get.contexts({ model: c.model }), handlers: { store } })
     let last: Move.Progress | undefined
     yield* Stream.runForEach(
       Get.get(association, { model: c.model, level, keys: identifier.success }).pipe(Stream.mapError(dataErrorToFailure)),

@@ -266,15 +266,9 @@ const attemptBatch = (
     }
     worker.activity = "connecting"
     const opened = yield* Association.request({
-      host: c.host,
-      port: c.port,
-      callingAeTitle: c.aet,
-      calledAeTitle: c.aec,
+      ...Options.requestTo(c),
       contexts: contexts.map((p) => ({ abstractSyntax: p.abstractSyntax, transferSyntaxes: p.transferSyntaxes })),
-      maxPduLength: c.maxPdu,
-      ...(c.asyncWindow > 1 ? { asyncOperationsWindow: { maxOperationsInvoked: c.asyncWindow, maxOperationsPerformed: 1 } } : {}),
-      timeouts: Options.toTimeoutMillis(c.timeouts),
-      ...(Option.isSome(c.tls.servername) ? { servername: c.tls.servername.value } : {})
+      ...(c.asyncWindow > 1 ? { asyncOperationsWindow: { maxOperationsInvoked: c.asyncWindow, maxOperationsPerformed: 1 } } : {})
     }).pipe(Effect.result)
     if (Result.isFailure(opened)) {
       const transient = isTransient(opened.failure)
