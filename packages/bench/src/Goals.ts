@@ -17,6 +17,11 @@ export interface Target {
   readonly issueBaseline: string
   /** What to keep in mind when reading the verdict (printed under the table). */
   readonly caveat?: string
+  /**
+   * The issue's DCMTK figure as a number, the bar when the measured DCMTK → DCMTK figure is lower for a reason of the
+   * tool rather than of DCMTK (echoscu starts a process per association): the ratio is then taken against it.
+   */
+  readonly issueFloor?: number
 }
 
 /** The issue's targets, in its order. */
@@ -31,8 +36,9 @@ export const targets: ReadonlyArray<Target> = [
     figures: ["associations"],
     factor: 1,
     issueBaseline: "3,726 associations/s",
+    issueFloor: 3726,
     caveat:
-      "DCMTK's echoscu makes one association per process, so the measured DCMTK → DCMTK figure includes fork/exec and start-up and is far below the issue's 3,726/s: compare dicomnet → dicomnet with the issue's figure as well."
+      "DCMTK's echoscu makes one association per process, so the measured DCMTK → DCMTK figure includes fork/exec and start-up and is far below the issue's 3,726/s: the ratio and the verdict are taken against the issue's figure."
   },
   { label: "C-FIND matches", figures: ["find"], factor: 1, issueBaseline: "11,720 responses/s (dcmqrscp)" }
 ]
@@ -60,7 +66,7 @@ export interface Result {
   readonly caveat?: string
   readonly dcmtk?: Measured
   readonly dicomnet?: Measured
-  /** dicomnet / DCMTK. */
+  /** dicomnet / DCMTK (or / the issue's figure, when that is the bar: see `Target.issueFloor`). */
   readonly ratio?: number
   readonly dcmjs?: Measured
   /** dicomnet / the best dcmjs-dimse row (either role). */
@@ -109,7 +115,9 @@ export const evaluate = (figures: ReadonlyArray<Figure>): ReadonlyArray<Result> 
     const dcmtk = best(figures, target.figures, (r) => r.scu === "DCMTK" && r.scp === "DCMTK")
     const dicomnet = best(figures, target.figures, (r) => r.scu === "dicomnet" && r.scp === "dicomnet")
     const dcmjs = best(figures, target.figures, isDcmjs)
-    const ratio = dcmtk !== undefined && dicomnet !== undefined && dcmtk.value > 0 ? dicomnet.value / dcmtk.value : undefined
+    // The bar: DCMTK's best measured figure, or the issue's own when that is higher for a reason of the tool.
+    const bar = dcmtk === undefined ? undefined : Math.max(dcmtk.value, target.issueFloor ?? 0)
+    const ratio = bar !== undefined && dicomnet !== undefined && bar > 0 ? dicomnet.value / bar : undefined
     const dcmjsRatio = dcmjs !== undefined && dicomnet !== undefined && dcmjs.value > 0 ? dicomnet.value / dcmjs.value : undefined
     const dcmtkVerdict: Verdict = ratio === undefined ? "not measured" : ratio >= target.factor ? "met" : "not met"
     const dcmjsVerdict: Verdict = dcmjsRatio === undefined ? "not measured" : dcmjsRatio >= 10 ? "met" : "not met"
