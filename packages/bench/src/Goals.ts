@@ -68,6 +68,8 @@ export interface Result {
   readonly dicomnet?: Measured
   /** dicomnet / DCMTK (or / the issue's figure, when that is the bar: see `Target.issueFloor`). */
   readonly ratio?: number
+  /** The issue's figure, when it is the bar instead of the measured DCMTK figure. */
+  readonly issueBar?: number
   readonly dcmjs?: Measured
   /** dicomnet / the best dcmjs-dimse row (either role). */
   readonly dcmjsRatio?: number
@@ -133,6 +135,7 @@ export const evaluate = (figures: ReadonlyArray<Figure>): ReadonlyArray<Result> 
         ...(dcmtk === undefined ? {} : { dcmtk }),
         ...(dicomnet === undefined ? {} : { dicomnet }),
         ...(ratio === undefined ? {} : { ratio }),
+        ...(bar !== undefined && dcmtk !== undefined && bar > dcmtk.value ? { issueBar: bar } : {}),
         ...(dcmjs === undefined ? {} : { dcmjs }),
         ...(dcmjsRatio === undefined ? {} : { dcmjsRatio }),
         verdict,

@@ -128,7 +128,7 @@ export const goalsTable = (goals: ReadonlyArray<Goals.Result>, memory: Goals.Mem
     const target = `≥ ${g.factor}× DCMTK, ≥ 10× dcmjs-dimse`
     const spans = g.dcmtk?.figure !== g.dicomnet?.figure || Object.hasOwn(configurations, g.dcmtk?.figure ?? "")
     lines.push(
-      `| ${g.label} | ${target} | ${measured(g.dcmtk, g, spans)} | ${measured(g.dicomnet, g, spans)} | ${formatRatio(g.ratio)} | ${measured(g.dcmjs, g, false)} | ${formatRatio(g.dcmjsRatio)} | ${g.issueBaseline} | ${verdictCell(g.dcmtkVerdict)} | ${verdictCell(g.dcmjsVerdict)} |`
+      `| ${g.label} | ${target} | ${measured(g.dcmtk, g, spans)}${g.issueBar === undefined ? "" : ` (the bar: the issue's ${formatValue(g.issueBar)})`} | ${measured(g.dicomnet, g, spans)} | ${formatRatio(g.ratio)} | ${measured(g.dcmjs, g, false)} | ${formatRatio(g.dcmjsRatio)} | ${g.issueBaseline} | ${verdictCell(g.dcmtkVerdict)} | ${verdictCell(g.dcmjsVerdict)} |`
     )
   }
   if (memory !== undefined) {
