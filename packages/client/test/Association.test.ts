@@ -1,9 +1,10 @@
-import { Driver, Negotiation } from "@dicomnet/association"
+import type { Driver, Negotiation } from "@dicomnet/association"
 import { Association, DimseTimeout, Echo, Metrics } from "@dicomnet/client"
 import { SopClass } from "@dicomnet/data"
 import { Assembler, Command, Fragmenter, Status } from "@dicomnet/dimse"
 import { DicomServer } from "@dicomnet/server"
-import { type Connection, Transport } from "@dicomnet/transport"
+import { ScriptedAcceptor } from "@dicomnet/testkit"
+import { Transport } from "@dicomnet/transport"
 import { assert, describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Fiber, Metric, Queue, Result, Stream } from "effect"
 import { TestClock } from "effect/testing"
@@ -21,23 +22,7 @@ const settle = Effect.gen(function* () {
 const scriptedPeer = (
   script: (handle: Driver.AssociationHandle) => Effect.Effect<void, unknown>,
   acceptPolicy: Negotiation.AcceptPolicy = policy
-) =>
-  Effect.gen(function* () {
-    const transport = yield* Transport.Transport
-    yield* transport.listen({ host, port }, (connection: Connection.Connection) =>
-      Effect.scoped(
-        Effect.gen(function* () {
-          const outcome = yield* Driver.accept({
-            input: connection.input,
-            write: connection.write,
-            close: connection.close,
-            decide: (rq) => Effect.succeed(Negotiation.accept(acceptPolicy, rq))
-          })
-          if (outcome._tag === "Accepted") yield* script(outcome.handle)
-        })
-      ).pipe(Effect.ignore)
-    )
-  })
+) => ScriptedAcceptor.listen({ host, port }, acceptPolicy, script)
 
 /** The requests a scripted peer receives, decoded. */
 const requests = (handle: Driver.AssociationHandle) => {

@@ -2,11 +2,12 @@
  * Find.find against a scripted C-FIND SCP (raw responses over the association driver, in memory): the
  * matches of responses received together, and how a failure among them ends the stream.
  */
-import { Driver, Negotiation } from "@dicomnet/association"
+import type { Negotiation } from "@dicomnet/association"
 import { Association, DimseFailure, Find } from "@dicomnet/client"
 import { Dataset, DatasetCodec, SopClass, TransferSyntax } from "@dicomnet/data"
 import { Assembler, Command, Fragmenter, Status } from "@dicomnet/dimse"
-import { type Connection, Transport } from "@dicomnet/transport"
+import { ScriptedAcceptor } from "@dicomnet/testkit"
+import { Transport } from "@dicomnet/transport"
 import { assert, describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Result, Stream } from "effect"
 
@@ -37,44 +38,30 @@ const scriptedScp = (
     send: (command: Command.DimseCommand, dataset?: Uint8Array) => Effect.Effect<void>
   ) => Effect.Effect<void, unknown>
 ) =>
-  Effect.gen(function* () {
-    const transport = yield* Transport.Transport
-    yield* transport.listen({ host, port }, (connection: Connection.Connection) =>
-      Effect.scoped(
-        Effect.gen(function* () {
-          const outcome = yield* Driver.accept({
-            input: connection.input,
-            write: connection.write,
-            close: connection.close,
-            decide: (rq) => Effect.succeed(Negotiation.accept(policy, rq))
+  ScriptedAcceptor.listen({ host, port }, policy, (handle) =>
+    Effect.gen(function* () {
+      const assembler = Assembler.make()
+      yield* handle.incoming.pipe(
+        Stream.runForEach((item) =>
+          Effect.gen(function* () {
+            if (item._tag === "ReleaseRequested") return yield* Effect.ignore(handle.releaseResponse)
+            const events = assembler.feedPDataTf(item.pdu)
+            if (Result.isFailure(events)) return
+            for (const event of events.success) {
+              if (event._tag !== "MessageComplete") continue
+              const send = (command: Command.DimseCommand, dataset?: Uint8Array) =>
+                Effect.gen(function* () {
+                  const pdus = Fragmenter.message({ presentationContextId: event.presentationContextId, maxPduLength: 16384 }, command, dataset)
+                  if (Result.isFailure(pdus)) return yield* Effect.die(pdus.failure)
+                  for (const pdu of pdus.success) yield* Effect.orDie(handle.sendPData(pdu.pdvs))
+                })
+              // Each request in its own fiber: the reader goes on (a C-CANCEL-RQ must get through).
+              yield* Effect.forkScoped(script({ command: event.command, presentationContextId: event.presentationContextId }, send))
+            }
           })
-          if (outcome._tag !== "Accepted") return
-          const handle = outcome.handle
-          const assembler = Assembler.make()
-          yield* handle.incoming.pipe(
-            Stream.runForEach((item) =>
-              Effect.gen(function* () {
-                if (item._tag === "ReleaseRequested") return yield* Effect.ignore(handle.releaseResponse)
-                const events = assembler.feedPDataTf(item.pdu)
-                if (Result.isFailure(events)) return
-                for (const event of events.success) {
-                  if (event._tag !== "MessageComplete") continue
-                  const send = (command: Command.DimseCommand, dataset?: Uint8Array) =>
-                    Effect.gen(function* () {
-                      const pdus = Fragmenter.message({ presentationContextId: event.presentationContextId, maxPduLength: 16384 }, command, dataset)
-                      if (Result.isFailure(pdus)) return yield* Effect.die(pdus.failure)
-                      for (const pdu of pdus.success) yield* Effect.orDie(handle.sendPData(pdu.pdvs))
-                    })
-                  // Each request in its own fiber: the reader goes on (a C-CANCEL-RQ must get through).
-                  yield* Effect.forkScoped(script({ command: event.command, presentationContextId: event.presentationContextId }, send))
-                }
-              })
-            )
-          )
-        })
-      ).pipe(Effect.ignore)
-    )
-  })
+        )
+      )
+    }))
 
 const pending = (rq: Command.CFindRq) => ({ ...Command.responseTo(rq, Status.Code.Pending), hasDataset: true })
 

@@ -2,12 +2,13 @@
  * DIMSE-N end to end on the shared DIMSE session: our SCU (client Association) against
  * `NServices.perform` run as the session's performer of an accepted association.
  */
-import { Driver, Negotiation } from "@dicomnet/association"
+import type { Negotiation } from "@dicomnet/association"
 import { Association, type DimseFailure, NServices as Scu, StorageCommitment as Commitment } from "@dicomnet/client"
 import { Dataset, SopClass, Tags, TransferSyntax } from "@dicomnet/data"
 import { Session, Status } from "@dicomnet/dimse"
 import { NServices, StorageCommitment } from "@dicomnet/server"
-import { type Connection, Transport } from "@dicomnet/transport"
+import { ScriptedAcceptor } from "@dicomnet/testkit"
+import { Transport } from "@dicomnet/transport"
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Result } from "effect"
 
@@ -19,42 +20,30 @@ const ct = "1.2.840.10008.5.1.4.1.1.2"
 /** Accepts associations and serves them with a session whose performer is `NServices.perform(handlers)`. */
 const serve = (handlers: NServices.NServiceHandlers) =>
   Effect.gen(function* () {
-    const transport = yield* Transport.Transport
     const policy: Negotiation.AcceptPolicy = {
       contexts: [mpps, SopClass.StorageCommitmentPushModel].map((abstractSyntax) => ({
         abstractSyntax,
         transferSyntaxes: [TransferSyntax.ExplicitVRLittleEndian, TransferSyntax.ImplicitVRLittleEndian]
       }))
     }
-    yield* transport.listen({ host, port }, (connection: Connection.Connection) =>
-      Effect.scoped(
-        Effect.gen(function* () {
-          const outcome = yield* Driver.accept({
-            input: connection.input,
-            write: connection.write,
-            close: connection.close,
-            decide: (rq) => Effect.succeed(Negotiation.accept(policy, rq))
-          })
-          if (outcome._tag !== "Accepted") return
-          const handle = outcome.handle
-          const negotiated = handle.negotiated
-          const session = yield* Session.make(
-            { incoming: handle.incoming, sendPData: handle.sendPData, peerMaxPduLength: negotiated.peerMaxPduLength },
-            {
-              onRequest: NServices.perform(handlers, {
-                association: { peer: connection.remoteAddress, callingAeTitle: negotiated.callingAeTitle, calledAeTitle: negotiated.calledAeTitle },
-                negotiated
-              }),
-              onReleaseRequested: Effect.ignore(handle.releaseResponse),
-              onFatal: () => handle.abort,
-              isAcceptedContext: (id) => negotiated.acceptedContexts.has(id)
-            }
-          )
-          yield* session.ended
-          yield* handle.awaitClose
-        })
-      ).pipe(Effect.ignore)
-    )
+    yield* ScriptedAcceptor.listen({ host, port }, policy, (handle, connection) =>
+      Effect.gen(function* () {
+        const negotiated = handle.negotiated
+        const session = yield* Session.make(
+          { incoming: handle.incoming, sendPData: handle.sendPData, peerMaxPduLength: negotiated.peerMaxPduLength },
+          {
+            onRequest: NServices.perform(handlers, {
+              association: { peer: connection.remoteAddress, callingAeTitle: negotiated.callingAeTitle, calledAeTitle: negotiated.calledAeTitle },
+              negotiated
+            }),
+            onReleaseRequested: Effect.ignore(handle.releaseResponse),
+            onFatal: () => handle.abort,
+            isAcceptedContext: (id) => negotiated.acceptedContexts.has(id)
+          }
+        )
+        yield* session.ended
+        yield* handle.awaitClose
+      }))
   })
 
 const record = (r: Dataset.DatasetRecord) => Dataset.Dataset.unsafeFromRecord(r)

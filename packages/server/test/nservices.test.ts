@@ -1,8 +1,9 @@
-import { Driver, Negotiation } from "@dicomnet/association"
+import type { Negotiation } from "@dicomnet/association"
 import { Dataset, DatasetCodec, SopClass, Tags, TransferSyntax } from "@dicomnet/data"
 import { Assembler, Command, Fragmenter, Status } from "@dicomnet/dimse"
 import { NServices } from "@dicomnet/server"
-import { type Connection, Transport } from "@dicomnet/transport"
+import { ScriptedAcceptor } from "@dicomnet/testkit"
+import { Transport } from "@dicomnet/transport"
 import { assert, describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Exit, Fiber, Option, Result } from "effect"
 import { TestClock } from "effect/testing"
@@ -159,45 +160,34 @@ const reportReceiver = (
   seen: Array<{ command: Command.DimseCommand; dataset: Dataset.Dataset | undefined; roles: Negotiation.Negotiated["roleSelections"] }>,
   silent = false
 ) =>
-  Effect.gen(function* () {
-    const transport = yield* Transport.Transport
-    yield* transport.listen({ host: "requester", port: 105 }, (connection: Connection.Connection) =>
-      Effect.scoped(
-        Effect.gen(function* () {
-          const policy: Negotiation.AcceptPolicy = { contexts: [{ abstractSyntax: SopClass.StorageCommitmentPushModel, transferSyntaxes: [explicit] }] }
-          const outcome = yield* Driver.accept({
-            input: connection.input,
-            write: connection.write,
-            close: connection.close,
-            decide: (rq) => Effect.succeed(Negotiation.accept(policy, rq))
-          })
-          if (outcome._tag !== "Accepted") return
-          const handle = outcome.handle
-          const assembler = Assembler.make()
-          const chunks: Array<Uint8Array> = []
-          for (;;) {
-            const next = yield* handle.take
-            if (Option.isNone(next)) return
-            if (next.value._tag === "ReleaseRequested") {
-              yield* handle.releaseResponse
-              continue
-            }
-            for (const event of Result.getOrThrow(assembler.feedPDataTf(next.value.pdu))) {
-              if (event._tag === "Data") chunks.push(event.data)
-              if (event._tag !== "MessageComplete" || event.command._tag !== "NEventReportRq") continue
-              const dataset = chunks.length === 0 ? undefined : Result.getOrThrow(DatasetCodec.decode(chunks[0] as Uint8Array, explicit))
-              seen.push({ command: event.command, dataset, roles: handle.negotiated.roleSelections })
-              if (silent) continue
-              const pdus = Result.getOrThrow(
-                Fragmenter.message({ presentationContextId: event.presentationContextId, maxPduLength: 0 }, Command.responseTo(event.command, status))
-              )
-              for (const pdu of pdus) yield* handle.sendPData(pdu.pdvs)
-            }
+  ScriptedAcceptor.listen(
+    { host: "requester", port: 105 },
+    { contexts: [{ abstractSyntax: SopClass.StorageCommitmentPushModel, transferSyntaxes: [explicit] }] },
+    (handle) =>
+      Effect.gen(function* () {
+        const assembler = Assembler.make()
+        const chunks: Array<Uint8Array> = []
+        for (;;) {
+          const next = yield* handle.take
+          if (Option.isNone(next)) return
+          if (next.value._tag === "ReleaseRequested") {
+            yield* handle.releaseResponse
+            continue
           }
-        })
-      ).pipe(Effect.ignore)
-    )
-  })
+          for (const event of Result.getOrThrow(assembler.feedPDataTf(next.value.pdu))) {
+            if (event._tag === "Data") chunks.push(event.data)
+            if (event._tag !== "MessageComplete" || event.command._tag !== "NEventReportRq") continue
+            const dataset = chunks.length === 0 ? undefined : Result.getOrThrow(DatasetCodec.decode(chunks[0] as Uint8Array, explicit))
+            seen.push({ command: event.command, dataset, roles: handle.negotiated.roleSelections })
+            if (silent) continue
+            const pdus = Result.getOrThrow(
+              Fragmenter.message({ presentationContextId: event.presentationContextId, maxPduLength: 0 }, Command.responseTo(event.command, status))
+            )
+            for (const pdu of pdus) yield* handle.sendPData(pdu.pdvs)
+          }
+        }
+      })
+  )
 
 describe("Server-originated N-EVENT-REPORT on a new association (NServices.sendEventReport)", () => {
   const report: NServices.EventReport = {
