@@ -1,5 +1,6 @@
 import { assert, describe, expect, it } from "@effect/vitest"
 import { Driver, Negotiation } from "@dicomnet/association"
+import { Bytes } from "@dicomnet/data"
 import { PduCodec } from "@dicomnet/pdu"
 import type { AAssociateRq, Pdv } from "@dicomnet/pdu"
 import { Deferred, Effect, Fiber, Option, Result, Stream } from "effect"
@@ -260,13 +261,7 @@ const pdataChunk = (count: number, first = 1): Uint8Array => {
   const parts = Array.from({ length: count }, (_, i) =>
     PduCodec.encode({ _tag: "PDataTf", pdvs: [{ presentationContextId: 1, isCommand: false, isLast: true, data: new Uint8Array([first + i]) }] })
   )
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
+  return Bytes.concat(parts)
 }
 
 const firstBytes = (items: ReadonlyArray<Driver.Incoming>) => items.map((i) => (i._tag === "PData" ? (i.pdu.pdvs[0]?.data[0] ?? -1) : i._tag))

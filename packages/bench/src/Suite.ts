@@ -134,14 +134,7 @@ const measureRow = async (ctx: Context, spec: RowSpec): Promise<Row> => {
 
 const figure = async (
   ctx: Context,
-  head: {
-    readonly id: string
-    readonly title: string
-    readonly unit: string
-    readonly note?: string
-    readonly itemBytes?: number
-    readonly operation?: string
-  },
+  head: Omit<Figure, "rows">,
   specs: ReadonlyArray<RowSpec>
 ): Promise<Figure> => {
   ctx.log(head.title)
