@@ -9,10 +9,11 @@
  *   node_modules/.bin/node packages/association/bench/pingpong.ts [mem|tcp|both] [roundTrips] [all|rt|assoc|small|16k|256k]
  * (imports the packages' dist through the workspace links; @dicomnet/transport(-node) are bench-only imports).
  */
-import { Driver, Negotiation, Wire } from "@dicomnet/association"
+import { Negotiation } from "@dicomnet/association"
 import { Transport } from "@dicomnet/transport"
 import { NodeTransport } from "@dicomnet/transport-node"
 import { Deferred, Effect, Fiber, Layer, References, Result } from "effect"
+import * as Harness from "./harness.ts"
 
 const verification = "1.2.840.10008.1.1"
 const implicitLittle = "1.2.840.10008.1.2"
@@ -29,7 +30,6 @@ type Mode = { readonly _tag: "echo" } | { readonly _tag: "associate" } | { reado
 /** One association; runs `count` operations `repeat` times and returns the best CPU µs per operation. */
 const session = (mode: Mode, count: number, repeat: number) =>
   Effect.gen(function* () {
-    const transport = yield* Transport.Transport
     const rqResult = Negotiation.makeAssociateRq({
       calledAeTitle: "SCP",
       callingAeTitle: "SCU",
@@ -42,18 +42,8 @@ const session = (mode: Mode, count: number, repeat: number) =>
     let taken = 0
     let target = count
     let reached = yield* Deferred.make<void>()
-    const listener = yield* transport.listen({ host: "127.0.0.1", port: 0 }, (connection) =>
+    const listener = yield* Harness.listen(policy, maxPdu, (handle) =>
       Effect.gen(function* () {
-        const wire = yield* Wire.make(connection)
-        const outcome = yield* Driver.accept({
-          input: wire.input,
-          write: wire.write,
-          close: connection.close,
-          maxPduLength: maxPdu,
-          decide: (rq) => Effect.succeed(Negotiation.accept(policy, rq))
-        })
-        if (outcome._tag !== "Accepted") return
-        const handle = outcome.handle
         while (true) {
           const batch = yield* handle.takeBatch
           if (batch.length === 0) return
@@ -66,21 +56,12 @@ const session = (mode: Mode, count: number, repeat: number) =>
             else if (++taken === target) yield* Deferred.succeed(reached, undefined)
           }
         }
-      }).pipe(Effect.scoped, Effect.ignore))
-    const connection = yield* transport.connect({ host: "127.0.0.1", port: listener.address.port })
-    const wire = yield* Wire.make(connection)
-    const client = yield* Driver.request({ input: wire.input, write: wire.write, close: connection.close, associateRq: rqResult.success })
+      }))
+    const client = yield* Harness.connect(listener.address.port, rqResult.success)
     const data = mode._tag === "stream" ? new Uint8Array(mode.pduSize - 12).fill(0x5a) : new Uint8Array(0)
     const pdvs = [{ presentationContextId: 1, isCommand: false, isLast: false, data }]
     // A whole association: connect, A-ASSOCIATE-RQ/AC, A-RELEASE-RQ/RP, close.
-    const associateOnce = Effect.scoped(
-      Effect.gen(function* () {
-        const connection = yield* transport.connect({ host: "127.0.0.1", port: listener.address.port })
-        const wire = yield* Wire.make(connection)
-        const handle = yield* Driver.request({ input: wire.input, write: wire.write, close: connection.close, associateRq: rqResult.success })
-        yield* handle.release
-      })
-    )
+    const associateOnce = Effect.scoped(Effect.flatMap(Harness.connect(listener.address.port, rqResult.success), (handle) => handle.release))
     const once = Effect.gen(function* () {
       if (mode._tag === "associate") {
         for (let i = 0; i < count; i++) yield* associateOnce

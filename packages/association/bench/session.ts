@@ -7,11 +7,11 @@
  *   node_modules/.bin/node packages/association/bench/session.ts [echo|store] [N] [SIZE] [attach|batch]
  * `attach` wires the Driver's direct delivery (`handle.attach`), `batch` its queue (`handle.takeBatch`).
  */
-import { type AssociationError, Driver, Negotiation, Wire } from "@dicomnet/association"
+import { type AssociationError, type Driver, Negotiation } from "@dicomnet/association"
 import { Command, Session, Status } from "@dicomnet/dimse"
 import { NodeTransport } from "@dicomnet/transport-node"
-import { Transport } from "@dicomnet/transport"
 import { Effect, References, Result, Stream } from "effect"
+import * as Harness from "./harness.ts"
 
 const verification = "1.2.840.10008.1.1"
 const ct = "1.2.840.10008.5.1.4.1.1.2"
@@ -31,7 +31,6 @@ const channelOf = (handle: Driver.AssociationHandle): Session.Channel<Associatio
 })
 
 const program = Effect.gen(function* () {
-  const transport = yield* Transport.Transport
   const contexts = [
     { abstractSyntax: verification, transferSyntaxes: [implicitLittle] },
     { abstractSyntax: ct, transferSyntaxes: [implicitLittle] }
@@ -39,18 +38,8 @@ const program = Effect.gen(function* () {
   const rq = Negotiation.makeAssociateRq({ calledAeTitle: "SCP", callingAeTitle: "SCU", contexts, maxPduLength: maxPdu })
   if (Result.isFailure(rq)) return yield* Effect.die(rq.failure)
   const policy: Negotiation.AcceptPolicy = { contexts, maxPduLength: maxPdu }
-  const listener = yield* transport.listen({ host: "127.0.0.1", port: 0 }, (connection) =>
+  const listener = yield* Harness.listen(policy, maxPdu, (handle) =>
     Effect.gen(function* () {
-      const wire = yield* Wire.make(connection)
-      const outcome = yield* Driver.accept({
-        input: wire.input,
-        write: wire.write,
-        close: connection.close,
-        maxPduLength: maxPdu,
-        decide: (r) => Effect.succeed(Negotiation.accept(policy, r))
-      })
-      if (outcome._tag !== "Accepted") return
-      const handle = outcome.handle
       const session = yield* Session.make(channelOf(handle), {
         onReleaseRequested: Effect.ignore(handle.releaseResponse),
         onRequest: (request) =>
@@ -61,12 +50,9 @@ const program = Effect.gen(function* () {
       })
       yield* session.ended
       yield* handle.awaitClose
-    }).pipe(Effect.scoped, Effect.ignore)
-  
+    })
   )
-  const connection = yield* transport.connect({ host: "127.0.0.1", port: listener.address.port })
-  const wire = yield* Wire.make(connection)
-  const handle = yield* Driver.request({ input: wire.input, write: wire.write, close: connection.close, associateRq: rq.success })
+  const handle = yield* Harness.connect(listener.address.port, rq.success)
   const session = yield* Session.make(channelOf(handle))
   const echo = Command.cEchoRq({ messageId: 0, affectedSopClassUid: verification })
   const one = (i: number) =>
