@@ -301,7 +301,7 @@ const attemptBatch = (
     const answered: Array<boolean> = []
     // A small file the scan kept is not read again.
     const none = Effect.die(new Error("storescu: no file read ahead"))
-    const readAhead = (i: number): Effect.Effect<Effect.Effect<Store.PreloadedFile, ToolFailure>, never, FileSystem.FileSystem | Scope.Scope> => {
+    const readAhead = (i: number): Effect.Effect<Effect.Effect<Store.PreloadedFile, ToolFailure>, never, Scope.Scope> => {
       const next = records[i]
       if (next === undefined) return Effect.succeed(none)
       if (next.file.content !== undefined) return Effect.succeed(Effect.succeed(fromScan(next.file, next.file.content)))
@@ -356,7 +356,7 @@ const attemptBatch = (
       })
     let ahead = yield* readAhead(0)
     let started = 0
-    for (; started < records.length && gone === undefined; started++) {
+    for (; started < records.length; started++) {
       while (inFlight.length >= window && gone === undefined) yield* settle(inFlight.shift() as InFlight)
       if (gone !== undefined) break
       const record = records[started] as FileRecord
