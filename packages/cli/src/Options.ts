@@ -316,6 +316,30 @@ export interface TlsServerConfig extends TlsCommonConfig {
 }
 
 /**
+ * C-STOREs in flight at once on one association by default, when both sides agree on an asynchronous operations
+ * window (storescu proposes it, storescp accepts it).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const ASYNC_WINDOW_DEFAULT = 8
+
+/**
+ * `--async-window N` (1..65535, default `ASYNC_WINDOW_DEFAULT`): the asynchronous operations window (PS3.7
+ * D.3.3.3) of storescu and storescp, each with its own description.
+ *
+ * @since 0.1.0
+ * @category flags
+ */
+export const asyncWindow = (description: string): Flag.Flag<number> =>
+  Flag.Int("async-window").pipe(
+    Flag.withMetavar("N"),
+    Flag.withDescription(`${description} (default ${ASYNC_WINDOW_DEFAULT})`),
+    Flag.withDefault(ASYNC_WINDOW_DEFAULT),
+    Flag.filterMap((n) => (Number.isInteger(n) && n >= 1 && n <= 65535 ? Option.some(n) : Option.none()), () => "an integer from 1 to 65535")
+  )
+
+/**
  * Where an SCU tool connects and how: the peer's address and AE titles, our max PDU, the timers and TLS flags.
  *
  * @since 0.1.0

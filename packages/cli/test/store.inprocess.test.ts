@@ -16,6 +16,7 @@ import { NodeTransport } from "@dicomnet/transport-node"
 import { NodeServices } from "@effect/platform-node"
 import { afterAll, assert, describe, expect, it } from "@effect/vitest"
 import { Effect, Stream } from "effect"
+import * as Options from "../src/Options.js"
 import * as StoreSummary from "../src/StoreSummary.js"
 import * as Storescp from "../src/tools/storescp.js"
 import * as Storescu from "../src/tools/storescu.js"
@@ -188,7 +189,7 @@ describe("dicomnet storescp · asynchronous operations window", () => {
   it.live("answers the smaller window: --async-window 4 against 16 proposed is 4 invoked, 1 performed", () =>
     Effect.gen(function*() {
       expect(yield* negotiate(["--async-window", "4"])).toEqual({ maxOperationsInvoked: 4, maxOperationsPerformed: 1 })
-      expect(yield* negotiate([])).toEqual({ maxOperationsInvoked: Storescp.ASYNC_WINDOW_DEFAULT, maxOperationsPerformed: 1 })
+      expect(yield* negotiate([])).toEqual({ maxOperationsInvoked: Options.ASYNC_WINDOW_DEFAULT, maxOperationsPerformed: 1 })
     }))
 
   it.live("--async-window 1 answers none: the requestor works one at a time", () =>

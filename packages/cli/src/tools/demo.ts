@@ -108,7 +108,7 @@ export const run = (c: Config) =>
         execOnEostudy: Option.none(),
         eostudyTimeout: 5,
         maxPdu: 262144,
-        asyncWindow: Storescp.ASYNC_WINDOW_DEFAULT,
+        asyncWindow: Options.ASYNC_WINDOW_DEFAULT,
         timeouts: { acse: Option.some(30), release: Option.none(), idle: Option.none() },
         verbose: c.verbose,
         debug: c.debug
@@ -145,7 +145,7 @@ export const run = (c: Config) =>
       paths: [source],
       recursive: true,
       threads: c.threads,
-      asyncWindow: Storescu.ASYNC_WINDOW_DEFAULT,
+      asyncWindow: Options.ASYNC_WINDOW_DEFAULT,
       retries: 1,
       retryDelay: 0.5,
       retryFrom: Option.none(),

@@ -48,14 +48,6 @@ const uidList = (name: string, description: string) =>
   )
 
 /**
- * C-STOREs performed at once per association by default, when the requestor proposes an asynchronous operations window.
- *
- * @since 0.1.0
- * @category constants
- */
-export const ASYNC_WINDOW_DEFAULT = 8
-
-/**
  * The storescp arguments and flags.
  *
  * @since 0.1.0
@@ -113,14 +105,9 @@ export const config = {
     Flag.withDefault(5),
     Flag.filterMap((s) => (s > 0 && s <= 86_400 ? Option.some(s) : Option.none()), () => "a positive number of seconds")
   ),
-  asyncWindow: Flag.Int("async-window").pipe(
-    Flag.withMetavar("N"),
-    Flag.withDescription(
-      `C-STOREs performed at once on an association whose requestor proposes an asynchronous operations window ` +
-        `(PS3.7 D.3.3.3; the smaller of both is used); 1 answers none: one at a time (default ${ASYNC_WINDOW_DEFAULT})`
-    ),
-    Flag.withDefault(ASYNC_WINDOW_DEFAULT),
-    Flag.filterMap((n) => (Number.isInteger(n) && n >= 1 && n <= 65535 ? Option.some(n) : Option.none()), () => "an integer from 1 to 65535")
+  asyncWindow: Options.asyncWindow(
+    "C-STOREs performed at once on an association whose requestor proposes an asynchronous operations window " +
+      "(PS3.7 D.3.3.3; the smaller of both is used); 1 answers none: one at a time"
   ),
   maxPdu: Options.maxPdu,
   timeouts: Options.serverTimeouts,

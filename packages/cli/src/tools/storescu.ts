@@ -31,14 +31,6 @@ const positiveInt = (name: string, description: string, fallback: number, min = 
   )
 
 /**
- * C-STOREs in flight at once on one association by default, when the peer accepts an asynchronous operations window.
- *
- * @since 0.1.0
- * @category constants
- */
-export const ASYNC_WINDOW_DEFAULT = 8
-
-/**
  * The storescu arguments and flags.
  *
  * @since 0.1.0
@@ -57,13 +49,9 @@ export const config = {
     Flag.withDefault(false)
   ),
   threads: positiveInt("threads", "Associations in parallel; studies are spread over them, largest first", 1, 1, 64),
-  asyncWindow: positiveInt(
-    "async-window",
+  asyncWindow: Options.asyncWindow(
     "C-STOREs in flight at once on an association, proposed as the asynchronous operations window (PS3.7 D.3.3.3); " +
-      "a peer that does not accept it gets one at a time; 1 proposes nothing",
-    ASYNC_WINDOW_DEFAULT,
-    1,
-    65535
+      "a peer that does not accept it gets one at a time; 1 proposes nothing"
   ),
   retries: positiveInt("retries", "Retries of transient failures (connection refused, abort, 0xA7xx out of resources)", 3, 0, 100),
   retryDelay: Flag.Finite("retry-delay").pipe(
