@@ -73,9 +73,6 @@ export const memoryOf = (pid: number | undefined): { readonly peakRssKb: number;
   }
 }
 
-/** The VmHWM (peak RSS, KiB) of a live process, or undefined once it is gone. */
-export const peakRssOf = (pid: number | undefined): number | undefined => memoryOf(pid)?.peakRssKb
-
 /** Clock ticks per second of /proc/PID/stat times (USER_HZ: 100 on Linux). */
 const ticksPerSecond = 100
 

@@ -143,7 +143,7 @@ export const decodeEventInformation = (
   information: Dataset.Dataset | undefined
 ): Result.Result<EventInformation, InformationError> => {
   if (eventTypeId !== EventType.Successful && eventTypeId !== EventType.FailuresExist) {
-    return Result.fail(new InformationError({ reason: `event type ${eventTypeId} is not 1 or 2`, tag: 0x00001002 }))
+    return Result.fail(new InformationError({ reason: `event type ${eventTypeId} is not 1 or 2`, tag: Tags.EventTypeID }))
   }
   if (information === undefined) return Result.fail(new InformationError({ reason: "no event information", tag: Tags.TransactionUID }))
   const transactionUid = information.uid(Tags.TransactionUID)
