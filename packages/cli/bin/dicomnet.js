@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // Launcher kept outside dist/ so npm can link it before the first build.
 //
-// The tools run with a small young generation (2 MiB semi-spaces, V8's default is 8-16): the socket reads and file
+// The tools run with a small young generation (1 MiB semi-spaces, V8's default is 8-16): the socket reads and file
 // chunks of a transfer are then freed by the next scavenge instead of being promoted and waiting for a full
-// collection, so a 256 MiB transfer peaks at ~130 MB instead of ~200 MB and the receiver spends less time in GC
+// collection, so a 256 MiB transfer peaks at ~120 MB instead of ~200 MB and the receiver spends less time in GC
 // (figures: packages/cli/README.md, "Memory and garbage collection"). V8 takes heap sizes only at start, so the
 // launcher replaces itself (execve: same process id, stdio and environment) with Node started with the flag, unless
 // it was given already (command line or NODE_OPTIONS: yours wins) or the platform has no execve (Windows).
@@ -16,7 +16,7 @@ const FLAG = "--max-semi-space-size"
 const given = process.execArgv.some((a) => a.startsWith(FLAG)) || (process.env.NODE_OPTIONS ?? "").includes(FLAG)
 if (!given && typeof process.execve === "function") {
   try {
-    process.execve(process.execPath, [process.execPath, `${FLAG}=2`, ...process.execArgv, ...process.argv.slice(1)], process.env)
+    process.execve(process.execPath, [process.execPath, `${FLAG}=1`, ...process.execArgv, ...process.argv.slice(1)], process.env)
   } catch {
     // Not replaced (e.g. not permitted): run as we are.
   }

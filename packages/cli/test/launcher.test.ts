@@ -1,6 +1,6 @@
 /**
  * The `dicomnet` launcher (bin/dicomnet.js): the tool runs in the process that was started (execve, same id) with
- * V8's young generation set to 2 MiB semi-spaces, unless the user gave a `--max-semi-space-size` of their own; on
+ * V8's young generation set to 1 MiB semi-spaces, unless the user gave a `--max-semi-space-size` of their own; on
  * a Node.js older than 22 it says what it needs instead of failing without a word.
  */
 import { spawnSync } from "node:child_process"
@@ -24,9 +24,9 @@ const commandLine = async (env: Readonly<Record<string, string>>) => {
 }
 
 describe("the dicomnet launcher", () => {
-  it("replaces itself with Node started with --max-semi-space-size=2: same process id, the tool's arguments kept", async () => {
+  it("replaces itself with Node started with --max-semi-space-size=1: same process id, the tool's arguments kept", async () => {
     const { args, tool } = await commandLine({})
-    expect(args).toEqual([process.execPath, "--max-semi-space-size=2", Binary.bin, ...tool])
+    expect(args).toEqual([process.execPath, "--max-semi-space-size=1", Binary.bin, ...tool])
   })
 
   it("keeps a --max-semi-space-size the user set in NODE_OPTIONS (no second start)", async () => {

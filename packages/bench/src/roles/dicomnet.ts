@@ -21,7 +21,7 @@ const node = process.execPath
  * The V8 flag the `dicomnet` launcher gives the tools (a 2 MiB young generation), also given to the library agents:
  * it is what the README recommends to an application embedding the library.
  */
-const agentFlags = ["--max-semi-space-size=2"]
+const agentFlags = ["--max-semi-space-size=1"]
 const host = "127.0.0.1"
 
 const cli = (args: ReadonlyArray<string>): Proc.Command => ({ file: node, args: [binary, ...args] })
