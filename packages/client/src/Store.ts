@@ -239,13 +239,15 @@ export const preload = (path: string, options: PreloadOptions = {}): Effect.Effe
     })
   )
 
+/** Whether the preloaded bytes are the whole data set. */
+const isWhole = (file: PreloadedFile): boolean => file.info.datasetOffset + file.data.length >= file.size
+
 /**
  * The data set of a preloaded file as a Stream: the preloaded bytes, then (for a file larger than the read size) the
  * rest read from disk in steps of a whole number of `fragment`s, so that every chunk goes out in PDUs as views,
- * never copied. Memory stays bounded by a few steps whatever the file size.
+ * never copied. Memory stays bounded by a few steps whatever the file size. (Reading the next step while the current
+ * one is sent was measured: no difference, 1 GB/s and more either way, so the reads stay in turn.)
  */
-/** Whether the preloaded bytes are the whole data set. */
-const isWhole = (file: PreloadedFile): boolean => file.info.datasetOffset + file.data.length >= file.size
 
 const dataOf = (fs: FileSystem.FileSystem, file: PreloadedFile, fragment: number): Stream.Stream<Uint8Array, FileError> => {
   const start = file.info.datasetOffset

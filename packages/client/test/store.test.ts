@@ -14,7 +14,7 @@ import { Transport } from "@dicomnet/transport"
 import { NodeTransport } from "@dicomnet/transport-node"
 import { NodeServices } from "@effect/platform-node"
 import { afterAll, assert, describe, expect, it } from "@effect/vitest"
-import { Data, Effect, Fiber, type FileSystem, type Layer, Result, Stream } from "effect"
+import { Data, Effect, Fiber, FileSystem, Layer, Result, Stream } from "effect"
 
 class SourceFailed extends Data.TaggedError("SourceFailed")<{}> {}
 
@@ -266,6 +266,50 @@ describe("Store · C-STORE end to end with our SCP (Storage.toDirectory)", () =>
       expect([result.status, result.transcoded]).toEqual([0, false])
       const stored = readFileSync(join(out, `${file.sopInstanceUid}.dcm`))
       expect(Buffer.compare(datasetOf(stored), datasetOf(file.bytes))).toBe(0)
+    }).pipe(Effect.provide([NodeTransport.layerTcp(), NodeServices.layer]))
+  )
+
+  it.live("the rest of a large file is read once, in whole-fragment steps, in order, one read at a time", () =>
+    Effect.gen(function* () {
+      const [file] = synthFiles({ seed: 20, instancesPerSeries: 1, rows: 256, columns: 256 })
+      assert(file !== undefined)
+      const out = tempDir("dicomnet-ahead-")
+      const store = yield* toDirectory(out, "flat")
+      // The node file system, with each read of an opened file recorded: where, how much, and how many at once.
+      const reads: Array<readonly [number, number]> = []
+      let running = 0
+      let mostAtOnce = 0
+      const recorded = Layer.effect(
+        FileSystem.FileSystem,
+        Effect.map(FileSystem.FileSystem, (fs): FileSystem.FileSystem => ({
+          ...fs,
+          open: (path, options) =>
+            Effect.map(fs.open(path, options), (opened) => {
+              const file: FileSystem.File = Object.create(opened)
+              return Object.assign(file, {
+                readAlloc: (size: number, readOptions?: FileSystem.File.ReadOptions) => {
+                  reads.push([Number(readOptions?.position ?? -1), size])
+                  mostAtOnce = Math.max(mostAtOnce, ++running)
+                  return Effect.ensuring(opened.readAlloc(size, readOptions), Effect.sync(() => running--))
+                }
+              })
+            })
+        }))
+      ).pipe(Layer.provide(NodeServices.layer))
+      const loaded = yield* Store.preload(file.path, { readSize: 40_000 })
+      const result = yield* withStorage("127.0.0.1", { handlers: { store }, maxPduLength: 16384 }, Store.contextsFor([file]), (association) =>
+        Store.preloaded(association, loaded).pipe(Effect.provide(recorded)))
+      expect(result.status).toBe(0)
+      // Steps of whole fragments (a 16 KiB PDU's length less its PDV item's 6-byte header) from the end of the
+      // preloaded whole fragments to the end of the file.
+      const fragment = 16384 - 6
+      const start = loaded.info.datasetOffset + Math.floor(loaded.data.length / fragment) * fragment
+      const step = Math.floor(40_000 / fragment) * fragment
+      const expected: Array<readonly [number, number]> = []
+      for (let at = start; at < file.bytes.length; at += step) expected.push([at, Math.min(step, file.bytes.length - at)])
+      expect(reads).toEqual(expected)
+      expect(mostAtOnce).toBe(1)
+      expect(Buffer.compare(datasetOf(readFileSync(join(out, `${file.sopInstanceUid}.dcm`))), datasetOf(file.bytes))).toBe(0)
     }).pipe(Effect.provide([NodeTransport.layerTcp(), NodeServices.layer]))
   )
 

@@ -142,10 +142,13 @@ const READ_SIZE = 1024 * 1024
 
 /**
  * Bytes read per step for the rest of a larger file. Each step is a new buffer, garbage once sent: smaller steps
- * are freed sooner. One 256 MiB object, peak RSS of storescu (2 runs each): 1 MiB steps 148-166 MiB, 512 KiB
- * 142-143, 256 KiB 124-126, 128 KiB 126-128, 4 MiB 191-195; MB/s within the noise.
+ * are freed sooner, but 256 KiB steps set off runs of full collections in V8 (one every ~35 ms, "GC in old space
+ * requested" with a 30 MB heap) in some transfers and not in others. Sending one 256 MiB object in one process
+ * to DCMTK storescp (6 runs each, CPU of the sender): 256 KiB steps 224-652 ms, 512 KiB 156-182 ms, 1 MiB 143-261
+ * ms. Our storescu -> our storescp, fresh processes (8 runs each): 512 KiB 0.36-0.56 s, peak RSS of storescu 126
+ * MiB; 1 MiB 0.37-0.53 s, 137 MiB.
  */
-const STREAM_STEP = 256 * 1024
+const STREAM_STEP = 512 * 1024
 
 /** The outcome of one read: the bytes read (0 at the end of the file), or the error. */
 const readAt = (fd: number, target: Uint8Array, offset: number, position: number): Effect.Effect<number, NodeJS.ErrnoException> =>
