@@ -273,7 +273,7 @@ describe("Store · C-STORE end to end with our SCP (Storage.toDirectory)", () =>
     Effect.gen(function* () {
       const [file] = synthFiles({ seed: 20, instancesPerSeries: 1, rows: 256, columns: 256 })
       assert(file !== undefined)
-      const out = tempDir("dicomnet-ahead-")
+      const out = tempDir("dicomnet-reads-")
       const store = yield* toDirectory(out, "flat")
       // The node file system, with each read of an opened file recorded: where, how much, and how many at once.
       const reads: Array<readonly [number, number]> = []
