@@ -246,7 +246,8 @@ const isWhole = (file: PreloadedFile): boolean => file.info.datasetOffset + file
  * The data set of a preloaded file as a Stream: the preloaded bytes, then (for a file larger than the read size) the
  * rest read from disk in steps of a whole number of `fragment`s, so that every chunk goes out in PDUs as views,
  * never copied. Memory stays bounded by a few steps whatever the file size. (Reading the next step while the current
- * one is sent was measured: no difference, 1 GB/s and more either way, so the reads stay in turn.)
+ * one is sent was measured, 12 runs each in one process: 175-315 ms for a 256 MiB object with it, 164-226 ms
+ * without; so the reads stay in turn.)
  */
 
 const dataOf = (fs: FileSystem.FileSystem, file: PreloadedFile, fragment: number): Stream.Stream<Uint8Array, FileError> => {
