@@ -1,22 +1,30 @@
 #!/usr/bin/env node
 // Launcher kept outside dist/ so npm can link it before the first build.
 //
-// The tools run with a small young generation (1 MiB semi-spaces, V8's default is 8-16): the socket reads and file
-// chunks of a transfer are then freed by the next scavenge instead of being promoted and waiting for a full
-// collection, so a 256 MiB transfer peaks at ~120 MB instead of ~200 MB and the receiver spends less time in GC
-// (figures: packages/cli/README.md, "Memory and garbage collection"). V8 takes heap sizes only at start, so the
-// launcher replaces itself (execve: same process id, stdio and environment) with Node started with the flag, unless
-// it was given already (command line or NODE_OPTIONS: yours wins) or the platform has no execve (Windows).
+// The tools run with two V8 heap settings (figures: packages/cli/README.md, "Memory and garbage collection"):
+// - a small young generation (1 MiB semi-spaces, V8's default is 8-16): the socket reads and file chunks of a
+//   transfer are freed by the next scavenge instead of being promoted and waiting for a full collection;
+// - a fixed old-generation growing factor of 2 (`--heap-growing-percent=100`; V8 picks 1.1-4 by itself, and
+//   under a steady transfer it lets the heap grow to 3-4 times what is live): a 256 MiB object is received with
+//   ~40 % less CPU, and an SCP under a stream of associations stays at ~165 instead of ~245 MB.
+// V8 takes heap settings only at start, so the launcher replaces itself (execve: same process id, stdio and
+// environment) with Node started with those it was not given (command line or NODE_OPTIONS: yours win), unless the
+// platform has no execve (Windows).
 const major = Number(process.versions.node.split(".")[0])
 if (major < 22) {
   process.stderr.write(`dicomnet needs Node.js 22 or later (24 LTS recommended); this is ${process.versions.node} (${process.execPath})\n`)
   process.exit(1)
 }
-const FLAG = "--max-semi-space-size"
-const given = process.execArgv.some((a) => a.startsWith(FLAG)) || (process.env.NODE_OPTIONS ?? "").includes(FLAG)
-if (!given && typeof process.execve === "function") {
+const HEAP_FLAGS = [
+  ["--max-semi-space-size", "1"],
+  ["--heap-growing-percent", "100"]
+]
+// V8 takes its flags with dashes or underscores.
+const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? "").split(/\s+/)].map((a) => a.replaceAll("_", "-"))
+const missing = HEAP_FLAGS.filter(([name]) => !given.some((a) => a === name || a.startsWith(`${name}=`))).map(([name, value]) => `${name}=${value}`)
+if (missing.length > 0 && typeof process.execve === "function") {
   try {
-    process.execve(process.execPath, [process.execPath, `${FLAG}=1`, ...process.execArgv, ...process.argv.slice(1)], process.env)
+    process.execve(process.execPath, [process.execPath, ...missing, ...process.execArgv, ...process.argv.slice(1)], process.env)
   } catch {
     // Not replaced (e.g. not permitted): run as we are.
   }

@@ -1,7 +1,7 @@
 /**
  * The `dicomnet` launcher (bin/dicomnet.js): the tool runs in the process that was started (execve, same id) with
- * V8's young generation set to 1 MiB semi-spaces, unless the user gave a `--max-semi-space-size` of their own; on
- * a Node.js older than 22 it says what it needs instead of failing without a word.
+ * V8's young generation set to 1 MiB semi-spaces and the old generation's growing factor to 2, each unless the
+ * user gave it; on a Node.js older than 22 it says what it needs instead of failing without a word.
  */
 import { spawnSync } from "node:child_process"
 import { readFileSync } from "node:fs"
@@ -9,11 +9,11 @@ import { Dcmtk } from "@dicomnet/testkit"
 import { describe, expect, it } from "@effect/vitest"
 import * as Binary from "./support/binary.js"
 
-/** The command line of a running storescp started with `env` (read from /proc by the id that was spawned), and its own arguments. */
-const commandLine = async (env: Readonly<Record<string, string>>) => {
+/** The command line of a running storescp started with `env` and `nodeArgs` (read from /proc by the id that was spawned), and its own arguments. */
+const commandLine = async (env: Readonly<Record<string, string>>, nodeArgs: ReadonlyArray<string> = []) => {
   const port = await Dcmtk.freePort()
   const tool = ["storescp", String(port), "--bind", "127.0.0.1", "--ignore"]
-  const server = Binary.start(tool, env)
+  const server = Binary.start(tool, env, nodeArgs)
   try {
     await Dcmtk.waitForPort(port, 15_000)
     return { args: readFileSync(`/proc/${server.pid}/cmdline`, "utf8").split("\0").filter((a) => a !== ""), tool }
@@ -24,14 +24,19 @@ const commandLine = async (env: Readonly<Record<string, string>>) => {
 }
 
 describe("the dicomnet launcher", () => {
-  it("replaces itself with Node started with --max-semi-space-size=1: same process id, the tool's arguments kept", async () => {
+  it("replaces itself with Node started with both heap settings: same process id, the tool's arguments kept", async () => {
     const { args, tool } = await commandLine({})
-    expect(args).toEqual([process.execPath, "--max-semi-space-size=1", Binary.bin, ...tool])
+    expect(args).toEqual([process.execPath, "--max-semi-space-size=1", "--heap-growing-percent=100", Binary.bin, ...tool])
   })
 
-  it("keeps a --max-semi-space-size the user set in NODE_OPTIONS (no second start)", async () => {
+  it("keeps a --max-semi-space-size the user set in NODE_OPTIONS and adds only the other setting", async () => {
     const { args, tool } = await commandLine({ NODE_OPTIONS: "--max-semi-space-size=3" })
-    expect(args).toEqual([process.execPath, Binary.bin, ...tool])
+    expect(args).toEqual([process.execPath, "--heap-growing-percent=100", Binary.bin, ...tool])
+  })
+
+  it("starts no second time when the user gave both on Node's command line (underscores or dashes)", async () => {
+    const { args, tool } = await commandLine({}, ["--max_semi_space_size=4", "--heap-growing-percent=50"])
+    expect(args).toEqual([process.execPath, "--max_semi_space_size=4", "--heap-growing-percent=50", Binary.bin, ...tool])
   })
 })
 

@@ -18,10 +18,10 @@ const agent = join(here, "..", "agents", "dicomnet.js")
 export const binary = join(here, "..", "..", "..", "cli", "bin", "dicomnet.js")
 const node = process.execPath
 /**
- * The V8 flag the `dicomnet` launcher gives the tools (a 2 MiB young generation), also given to the library agents:
- * it is what the README recommends to an application embedding the library.
+ * The V8 heap flags the `dicomnet` launcher gives the tools (a 1 MiB young generation, an old generation growing by
+ * a factor of 2), also given to the library agents: what the README recommends to an application embedding the library.
  */
-const agentFlags = ["--max-semi-space-size=1"]
+const agentFlags = ["--max-semi-space-size=1", "--heap-growing-percent=100"]
 const host = "127.0.0.1"
 
 const cli = (args: ReadonlyArray<string>): Proc.Command => ({ file: node, args: [binary, ...args] })

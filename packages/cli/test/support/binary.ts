@@ -47,9 +47,12 @@ export interface Server {
   readonly stop: (signal?: NodeJS.Signals) => Promise<Result>
 }
 
-/** Starts `dicomnet ARGS` in the background (with `env` added to ours); pair with `Dcmtk.waitForPort`. */
-export const start = (args: ReadonlyArray<string>, env: Readonly<Record<string, string>> = {}): Server => {
-  const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } })
+/**
+ * Starts `dicomnet ARGS` in the background (with `env` added to ours, and `nodeArgs` given to Node before the
+ * launcher); pair with `Dcmtk.waitForPort`.
+ */
+export const start = (args: ReadonlyArray<string>, env: Readonly<Record<string, string>> = {}, nodeArgs: ReadonlyArray<string> = []): Server => {
+  const child = spawn(process.execPath, [...nodeArgs, bin, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } })
   const done = collect(child, 120_000)
   const out: Array<Buffer> = []
   child.stdout?.on("data", (b: Buffer) => out.push(b))
