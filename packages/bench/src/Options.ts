@@ -46,14 +46,14 @@ const quick = {
   runs: 1, dcmjsRuns: 1, repeat: 500, associations: 20, images: 40, bigMib: 16, tiny: 100, findRepeat: 2, tcpBytes: 256 * 2 ** 20, timeoutMs: 60_000
 }
 const full = {
-  runs: 3, dcmjsRuns: 1, repeat: 3000, associations: 100, images: 500, bigMib: 256, tiny: 2000, findRepeat: 5, tcpBytes: 2 ** 30, timeoutMs: 300_000
+  runs: 3, dcmjsRuns: 1, repeat: 20_000, associations: 100, images: 500, bigMib: 256, tiny: 2000, findRepeat: 5, tcpBytes: 2 ** 30, timeoutMs: 300_000
 }
 
 const usage = `usage: npm run bench -- [options]
   --quick            small counts, one run: a smoke run of about a minute
   --runs N           runs per figure, the median is reported (default 3)
   --dcmjs-runs N     runs of the rows with dcmjs-dimse on either side (default 1: it is 10-50x slower)
-  --repeat N         C-ECHOs on one association (default 3000)
+  --repeat N         C-ECHOs on one association (default 20000)
   --associations N   associations (associate, C-ECHO, release) in a row (default 100)
   --images N         CT images of ~0.5 MB for C-STORE (default 500)
   --big-mib N        size of the single big object in MiB (default 256)
