@@ -180,7 +180,7 @@ export const markdown = (report: Report): string => {
     "SCU process(es) and of the SCP process over the runs; in parentheses the largest private (anonymous) memory",
     "sampled meanwhile, MiB (RSS without file-backed pages such as the executable's code). Times of CLI clients exclude the process start-up",
     "(measured with `--version` and subtracted); library agents time their own loop after an untimed warm-up",
-    "(1,000 echoes, 20 associations, 2 queries), so that the JIT has compiled the hot paths. **CPU µs per",
+    "(1,000 echoes, 500 associations, 2 queries), so that the JIT has compiled the hot paths. **CPU µs per",
     "operation** (user + system) is less sensitive to other load than the rates: the SCP's is read from /proc",
     "before and after each run (forked children included; it covers an agent's warm-up too, divided accordingly),",
     "the SCU's is the agents' own for their timed loop, or a DCMTK tool's whole process when it ran ≥ 0.25 s (polled",

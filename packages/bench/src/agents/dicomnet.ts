@@ -9,7 +9,7 @@
  *                                   COUNT IMAGE-level C-FINDs (Study Root) on one association (Find.findAll)
  * The clients print one JSON line: {"seconds": <time of the measured loop>, "cpuSeconds": <this process's CPU
  * meanwhile>, "count": <operations>, "warmUp": <operations of the untimed warm-up, which the SCP served too>}.
- * An untimed warm-up runs first (`warmUp`: 1,000 echoes on their own association, 20 associations, 2 queries)
+ * An untimed warm-up runs first (`warmUp`: 1,000 echoes on their own association, 500 associations, 2 queries)
  * so that the figure is not the JIT's first second.
  */
 import { readdirSync, readFileSync } from "node:fs"
@@ -34,7 +34,7 @@ const oneAssociation = (echoes: number) =>
  * The untimed warm-up before each measured loop (on the same SCP, so both ends are warm): the JIT compiles the
  * hot paths during the first few thousand operations; without it a 500-echo run measures mostly cold code.
  */
-const warmUp = { echoes: 1000, associations: 20, queries: 2 } as const
+const warmUp = { echoes: 1000, associations: 500, queries: 2 } as const
 
 /** Runs `effect`, returns its wall seconds and this process's CPU seconds (user + system) meanwhile. */
 const timed = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
