@@ -1,10 +1,12 @@
 /**
  * The `dicomnet` launcher (bin/dicomnet.js): the tool runs in the process that was started (execve, same id) with
- * V8's young generation set to 1 MiB semi-spaces and the old generation's growing factor to 2, each unless the
- * user gave it; on a Node.js older than 22 it says what it needs instead of failing without a word.
+ * V8's young generation set to 1 MiB semi-spaces, the old generation's growing factor to 2 and, on a machine with 2
+ * processors or fewer, one V8 worker thread, each unless the user gave it; on a Node.js older than 22 it says what
+ * it needs instead of failing without a word.
  */
 import { spawnSync } from "node:child_process"
 import { readFileSync } from "node:fs"
+import { availableParallelism } from "node:os"
 import { Dcmtk } from "@dicomnet/testkit"
 import { describe, expect, it } from "@effect/vitest"
 import * as Binary from "./support/binary.js"
@@ -23,20 +25,24 @@ const commandLine = async (env: Readonly<Record<string, string>>, nodeArgs: Read
   }
 }
 
+/** The worker-thread setting the launcher adds on this machine (one thread on 2 processors or fewer). */
+const pool = availableParallelism() <= 2 ? ["--v8-pool-size=1"] : []
+
 describe("the dicomnet launcher", () => {
-  it("replaces itself with Node started with both heap settings: same process id, the tool's arguments kept", async () => {
+  it("replaces itself with Node started with its settings: same process id, the tool's arguments kept", async () => {
     const { args, tool } = await commandLine({})
-    expect(args).toEqual([process.execPath, "--max-semi-space-size=1", "--heap-growing-percent=100", Binary.bin, ...tool])
+    expect(args).toEqual([process.execPath, "--max-semi-space-size=1", "--heap-growing-percent=100", ...pool, Binary.bin, ...tool])
   })
 
-  it("keeps a --max-semi-space-size the user set in NODE_OPTIONS and adds only the other setting", async () => {
+  it("keeps a --max-semi-space-size the user set in NODE_OPTIONS and adds only the others", async () => {
     const { args, tool } = await commandLine({ NODE_OPTIONS: "--max-semi-space-size=3" })
-    expect(args).toEqual([process.execPath, "--heap-growing-percent=100", Binary.bin, ...tool])
+    expect(args).toEqual([process.execPath, "--heap-growing-percent=100", ...pool, Binary.bin, ...tool])
   })
 
-  it("starts no second time when the user gave both on Node's command line (underscores or dashes)", async () => {
-    const { args, tool } = await commandLine({}, ["--max_semi_space_size=4", "--heap-growing-percent=50"])
-    expect(args).toEqual([process.execPath, "--max_semi_space_size=4", "--heap-growing-percent=50", Binary.bin, ...tool])
+  it("starts no second time when the user gave them all on Node's command line (underscores or dashes)", async () => {
+    const given = ["--max_semi_space_size=4", "--heap-growing-percent=50", "--v8-pool-size=2"]
+    const { args, tool } = await commandLine({}, given)
+    expect(args).toEqual([process.execPath, ...given, Binary.bin, ...tool])
   })
 })
 
