@@ -355,6 +355,15 @@ export const request = (options: RequestOptions): Effect.Effect<Association, Req
 
     const findContext = (sopClassUid: string, transferSyntax?: string) =>
       Effect.fromResult(Negotiation.findContext(negotiated, sopClassUid, transferSyntax))
+    /** The presentation context a request goes on: the one asked for if accepted, else the first for its SOP class. */
+    const contextOf = (command: RequestCommand, asked: number | undefined): Result.Result<number, PresentationContextNotAccepted> => {
+      if (asked !== undefined) {
+        return negotiated.acceptedContexts.has(asked)
+          ? Result.succeed(asked)
+          : Result.fail(new PresentationContextNotAccepted({ sopClassUid: sopClassOf(command), transferSyntax: undefined }))
+      }
+      return Result.map(Negotiation.findContext(negotiated, sopClassOf(command)), (pc) => pc.presentationContextId)
+    }
 
     const association: Association = {
       negotiated,
@@ -371,24 +380,12 @@ export const request = (options: RequestOptions): Effect.Effect<Association, Req
       session: router.session,
       // Decided when called (the negotiation is fixed): no Stream.unwrap around the request's own stream.
       request: (command, dataset, requestOptions) => {
-        const id = requestOptions?.presentationContextId
-        if (id !== undefined) {
-          return negotiated.acceptedContexts.has(id)
-            ? router.send(id, command, dataset)
-            : Stream.fail(new PresentationContextNotAccepted({ sopClassUid: sopClassOf(command), transferSyntax: undefined }))
-        }
-        const pc = Negotiation.findContext(negotiated, sopClassOf(command))
-        return Result.isFailure(pc) ? Stream.fail(pc.failure) : router.send(pc.success.presentationContextId, command, dataset)
+        const id = contextOf(command, requestOptions?.presentationContextId)
+        return Result.isFailure(id) ? Stream.fail(id.failure) : router.send(id.success, command, dataset)
       },
       requestOne: (command, dataset, requestOptions) => {
-        const id = requestOptions?.presentationContextId
-        if (id !== undefined) {
-          return negotiated.acceptedContexts.has(id)
-            ? router.sendOne(id, command, dataset)
-            : Effect.fail(new PresentationContextNotAccepted({ sopClassUid: sopClassOf(command), transferSyntax: undefined }))
-        }
-        const pc = Negotiation.findContext(negotiated, sopClassOf(command))
-        return Result.isFailure(pc) ? Effect.fail(pc.failure) : router.sendOne(pc.success.presentationContextId, command, dataset)
+        const id = contextOf(command, requestOptions?.presentationContextId)
+        return Result.isFailure(id) ? Effect.fail(id.failure) : router.sendOne(id.success, command, dataset)
       },
       findContext,
       release: Effect.suspend(() => {
