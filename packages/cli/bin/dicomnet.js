@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Launcher kept outside dist/ so npm can link it before the first build.
 //
-// The tools run with these V8 settings (figures: packages/cli/README.md, "Memory and garbage collection"):
+// The tools run with these V8 settings (src/V8Settings.ts; figures: packages/cli/README.md, "Memory and garbage
+// collection"):
 // - a small young generation (1 MiB semi-spaces, V8's default is 8-16): the socket reads and file chunks of a
 //   transfer are freed by the next scavenge instead of being promoted and waiting for a full collection;
 // - a fixed old-generation growing factor of 2 (`--heap-growing-percent=100`; V8 picks 1.1-4 by itself, and
@@ -13,21 +14,14 @@
 // V8 takes these only at start, so the launcher replaces itself (execve: same process id, stdio and environment)
 // with Node started with those it was not given (command line or NODE_OPTIONS: yours win), unless the platform has
 // no execve (Windows).
-import * as Os from "node:os"
-
 const major = Number(process.versions.node.split(".")[0])
 if (major < 22) {
   process.stderr.write(`dicomnet needs Node.js 22 or later (24 LTS recommended); this is ${process.versions.node} (${process.execPath})\n`)
   process.exit(1)
 }
-const V8_SETTINGS = [
-  ["--max-semi-space-size", "1"],
-  ["--heap-growing-percent", "100"],
-  ...((Os.availableParallelism?.() ?? Os.cpus().length) <= 2 ? [["--v8-pool-size", "1"]] : [])
-]
-// V8 takes its flags with dashes or underscores.
-const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? "").split(/\s+/)].map((a) => a.replaceAll("_", "-"))
-const missing = V8_SETTINGS.filter(([name]) => !given.some((a) => a === name || a.startsWith(`${name}=`))).map(([name, value]) => `${name}=${value}`)
+// The settings (src/V8Settings.ts) that neither Node's arguments nor NODE_OPTIONS give already.
+const { missing: missingOf } = await import("../dist/V8Settings.js")
+const missing = missingOf([...process.execArgv, ...(process.env.NODE_OPTIONS ?? "").split(/\s+/)])
 if (missing.length > 0 && typeof process.execve === "function") {
   try {
     process.execve(process.execPath, [process.execPath, ...missing, ...process.execArgv, ...process.argv.slice(1)], process.env)

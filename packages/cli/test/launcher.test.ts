@@ -6,7 +6,7 @@
  */
 import { spawnSync } from "node:child_process"
 import { readFileSync } from "node:fs"
-import { availableParallelism } from "node:os"
+import { V8Settings } from "@dicomnet/cli"
 import { Dcmtk } from "@dicomnet/testkit"
 import { describe, expect, it } from "@effect/vitest"
 import * as Binary from "./support/binary.js"
@@ -25,18 +25,19 @@ const commandLine = async (env: Readonly<Record<string, string>>, nodeArgs: Read
   }
 }
 
-/** The worker-thread setting the launcher adds on this machine (one thread on 2 processors or fewer). */
-const pool = availableParallelism() <= 2 ? ["--v8-pool-size=1"] : []
+/** This machine's settings (V8Settings.test.ts pins the list itself). */
+const settings = V8Settings.flags()
 
 describe("the dicomnet launcher", () => {
-  it("replaces itself with Node started with its settings: same process id, the tool's arguments kept", async () => {
+  it("replaces itself with Node started with the V8 settings: same process id, the tool's arguments kept", async () => {
     const { args, tool } = await commandLine({})
-    expect(args).toEqual([process.execPath, "--max-semi-space-size=1", "--heap-growing-percent=100", ...pool, Binary.bin, ...tool])
+    expect(args).toEqual([process.execPath, ...settings, Binary.bin, ...tool])
+    expect(args.slice(1, 3)).toEqual(["--max-semi-space-size=1", "--heap-growing-percent=100"])
   })
 
   it("keeps a --max-semi-space-size the user set in NODE_OPTIONS and adds only the others", async () => {
     const { args, tool } = await commandLine({ NODE_OPTIONS: "--max-semi-space-size=3" })
-    expect(args).toEqual([process.execPath, "--heap-growing-percent=100", ...pool, Binary.bin, ...tool])
+    expect(args).toEqual([process.execPath, ...settings.filter((f) => !f.startsWith("--max-semi-space-size=")), Binary.bin, ...tool])
   })
 
   it("starts no second time when the user gave them all on Node's command line (underscores or dashes)", async () => {

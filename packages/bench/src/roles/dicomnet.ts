@@ -6,9 +6,10 @@
  * have yet (`dicomnet TOOL --help` fails) makes its cells "n/a (not available)".
  */
 import { existsSync, readFileSync, rmSync } from "node:fs"
-import { availableParallelism, tmpdir } from "node:os"
+import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
+import * as V8Settings from "@dicomnet/cli/V8Settings"
 import * as Proc from "../Proc.js"
 import { agentResult, check, fromProcesses, NotAvailable, once, type Role, startupSeconds } from "../Role.js"
 
@@ -18,11 +19,10 @@ const agent = join(here, "..", "agents", "dicomnet.js")
 export const binary = join(here, "..", "..", "..", "cli", "bin", "dicomnet.js")
 const node = process.execPath
 /**
- * The V8 settings the `dicomnet` launcher gives the tools (a 1 MiB young generation, an old generation growing by
- * a factor of 2, one V8 worker thread on a machine with 2 processors or fewer: see bin/dicomnet.js), also given to
- * the library agents: what the README recommends to an application embedding the library.
+ * The V8 settings the `dicomnet` launcher gives the tools (@dicomnet/cli's V8Settings), also given to the library
+ * agents: what the README recommends to an application embedding the library.
  */
-const agentFlags = ["--max-semi-space-size=1", "--heap-growing-percent=100", ...(availableParallelism() <= 2 ? ["--v8-pool-size=1"] : [])]
+const agentFlags = V8Settings.flags()
 const host = "127.0.0.1"
 
 const cli = (args: ReadonlyArray<string>): Proc.Command => ({ file: node, args: [binary, ...args] })
