@@ -2,10 +2,14 @@
  * The `dicomnet` launcher (bin/dicomnet.js): the tool runs in the process that was started (execve, same id) with
  * V8's young generation set to 1 MiB semi-spaces, the old generation's growing factor to 2 and, on a machine with 2
  * processors or fewer, one V8 worker thread, each unless the user gave it; on a Node.js older than 22 it says what
- * it needs instead of failing without a word.
+ * it needs instead of failing without a word. The tools come from one bundled file (dist/dicomnet.mjs), not from
+ * the packages' hundreds of modules.
  */
 import { spawnSync } from "node:child_process"
-import { readFileSync } from "node:fs"
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { fileURLToPath, pathToFileURL } from "node:url"
 import { V8Settings } from "@dicomnet/cli"
 import { Dcmtk } from "@dicomnet/testkit"
 import { describe, expect, it } from "@effect/vitest"
@@ -44,6 +48,24 @@ describe("the dicomnet launcher", () => {
     const given = ["--max_semi_space_size=4", "--heap-growing-percent=50", "--v8-pool-size=2"]
     const { args, tool } = await commandLine({}, given)
     expect(args).toEqual([process.execPath, ...given, Binary.bin, ...tool])
+  })
+})
+
+describe("the dicomnet launcher's modules", () => {
+  it("loads the tools from the bundle: besides Node's own modules, only itself, dist/V8Settings.js and dist/dicomnet.mjs", () => {
+    // A module hook (given through NODE_OPTIONS, so it survives the execve) writes each file it loads to stderr.
+    const dir = mkdtempSync(join(tmpdir(), "dicomnet-launcher-"))
+    const hook = join(dir, "hook.mjs")
+    writeFileSync(hook, 'import { registerHooks } from "node:module"\nregisterHooks({ load: (url, context, next) => { if (url.startsWith("file:")) process.stderr.write(`loaded ${url}\\n`); return next(url, context) } })\n')
+    const child = spawnSync(process.execPath, [Binary.bin, "echoscu", "--help"], { encoding: "utf8", env: { ...process.env, NODE_OPTIONS: `--import=${pathToFileURL(hook).href}` } })
+    rmSync(dir, { recursive: true })
+    expect(child.status).toBe(0)
+    expect(child.stdout).toContain("dicomnet echoscu ")
+    const loaded = child.stderr.split("\n").filter((line) => line.startsWith("loaded ")).map((line) => fileURLToPath(line.slice("loaded ".length)))
+    const cli = Binary.bin.replace(/bin\/dicomnet\.js$/, "")
+    // The launcher and its settings load twice: before the execve and after it.
+    const launcher = [Binary.bin, `${cli}dist/V8Settings.js`]
+    expect(loaded).toEqual([...launcher, ...launcher, `${cli}dist/dicomnet.mjs`])
   })
 })
 

@@ -15,7 +15,7 @@ import { agentResult, check, fromProcesses, NotAvailable, once, type Role, start
 
 const here = dirname(fileURLToPath(import.meta.url))
 const agent = join(here, "..", "agents", "dicomnet.js")
-/** The launcher of the `dicomnet` binary in the monorepo (it imports ../dist/bin.js). */
+/** The launcher of the `dicomnet` binary in the monorepo (it imports ../dist/dicomnet.mjs, the bundled tools). */
 export const binary = join(here, "..", "..", "..", "cli", "bin", "dicomnet.js")
 const node = process.execPath
 /**
@@ -33,7 +33,7 @@ const helpTexts = new Map<string, Promise<string | undefined>>()
 export const help = (toolName: string): Promise<string | undefined> => {
   let known = helpTexts.get(toolName)
   if (known === undefined) {
-    known = existsSync(join(dirname(binary), "..", "dist", "bin.js"))
+    known = existsSync(join(dirname(binary), "..", "dist", "dicomnet.mjs"))
       ? Proc.run(cli([toolName, "--help"]), { timeoutMs: 30_000 }).then((f) =>
           // An unknown subcommand may still print the root help: the tool's own usage line must be there.
           f.code === 0 && !/unknown subcommand/i.test(f.stdout + f.stderr) && f.stdout.includes(`dicomnet ${toolName} `) ? f.stdout : undefined

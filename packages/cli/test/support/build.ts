@@ -1,7 +1,8 @@
 /**
- * Vitest global setup: `tsc -b packages/cli` from the repository root, so the end-to-end tests spawn a
- * fresh `dist/bin.js`. Type errors are tsc's business (`npx tsc -b packages/cli`), not the tests': the
- * build still emits, and the tests only require the binary to exist and the build to be newer than the sources.
+ * Vitest global setup: `tsc -b packages/cli` from the repository root, then the package's `bundle` script, so the
+ * end-to-end tests spawn a fresh `dist/dicomnet.mjs` (what the launcher runs). Type errors are tsc's business
+ * (`npx tsc -b packages/cli`), not the tests': the build still emits, and the tests only require the bundle to
+ * exist and to be newer than the sources.
  */
 import { execFileSync } from "node:child_process"
 import { existsSync, readdirSync, statSync } from "node:fs"
@@ -33,5 +34,10 @@ export default function setup(): void {
   const buildInfo = join(packageDir, "dist", ".tsbuildinfo")
   if (!existsSync(buildInfo) || statSync(buildInfo).mtimeMs + 1 < newestSource(join(packageDir, "src"))) {
     throw new Error("packages/cli/dist is older than packages/cli/src: the build did not emit")
+  }
+  execFileSync("npm", ["run", "--silent", "bundle"], { cwd: packageDir, stdio: "pipe" })
+  const bundle = join(packageDir, "dist", "dicomnet.mjs")
+  if (!existsSync(bundle) || statSync(bundle).mtimeMs + 1 < statSync(bin).mtimeMs) {
+    throw new Error(`${bundle} is older than ${bin}: the bundle was not written`)
   }
 }
