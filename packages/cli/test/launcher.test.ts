@@ -1,7 +1,7 @@
 /**
  * The `dicomnet` launcher (bin/dicomnet.js): the tool runs in the process that was started (execve, same id) with
- * V8's young generation set to 1 MiB semi-spaces, the old generation's growing factor to 2 and, on a machine with 2
- * processors or fewer, one V8 worker thread, each unless the user gave it; on a Node.js older than 22 it says what
+ * V8's young generation set to 1 MiB semi-spaces, the old generation's growing factor to 2, V8's gc exposed and, on a
+ * machine with 2 processors or fewer, one V8 worker thread, each unless the user gave it; on a Node.js older than 22 it says what
  * it needs instead of failing without a word. The tools come from one bundled file (dist/dicomnet.mjs), not from
  * the packages' hundreds of modules.
  */
@@ -44,8 +44,8 @@ describe("the dicomnet launcher", () => {
     expect(args).toEqual([process.execPath, ...settings.filter((f) => !f.startsWith("--max-semi-space-size=")), Binary.bin, ...tool])
   })
 
-  it("starts no second time when the user gave them all on Node's command line (underscores or dashes)", async () => {
-    const given = ["--max_semi_space_size=4", "--heap-growing-percent=50", "--v8-pool-size=2"]
+  it("starts no second time when the user gave them all on Node's command line (underscores or dashes, gc turned off)", async () => {
+    const given = ["--max_semi_space_size=4", "--heap-growing-percent=50", "--no-expose-gc", "--v8-pool-size=2"]
     const { args, tool } = await commandLine({}, given)
     expect(args).toEqual([process.execPath, ...given, Binary.bin, ...tool])
   })

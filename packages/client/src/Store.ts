@@ -14,6 +14,7 @@
 import { PresentationContextNotAccepted, Tracing } from "@dicomnet/association"
 import { type DataError, type Dataset, DatasetCodec, Part10, Transcode, TransferSyntax } from "@dicomnet/data"
 import { Command, Fragmenter, Status } from "@dicomnet/dimse"
+import { Scavenge } from "@dicomnet/transport"
 import { Array as Arr, Cause, Effect, FileSystem, Option, type PlatformError, Result, Stream } from "effect"
 import type { Association, ContextRequest, OperationError } from "./Association.js"
 import { DimseFailure } from "./ClientError.js"
@@ -267,6 +268,8 @@ const dataOf = (fs: FileSystem.FileSystem, file: PreloadedFile, fragment: number
             if (position >= file.size) return Cause.done()
             return Effect.flatMap(readAt(handle, position, Math.min(step, file.size - position)), (chunk) => {
               if (chunk.length === 0) return Cause.done()
+              // A new buffer per step, garbage once sent.
+              Scavenge.allocated(chunk.length)
               position += chunk.length
               return Effect.succeed(Arr.of(chunk))
             })

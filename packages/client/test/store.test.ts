@@ -10,7 +10,7 @@ import { DatasetCodec, Part10, SopClass, TransferSyntax } from "@dicomnet/data"
 import { DicomServer, Storage } from "@dicomnet/server"
 import { Synth } from "@dicomnet/synth"
 import { Dcmtk } from "@dicomnet/testkit"
-import { Transport } from "@dicomnet/transport"
+import { Scavenge, Transport } from "@dicomnet/transport"
 import { NodeTransport } from "@dicomnet/transport-node"
 import { NodeServices } from "@effect/platform-node"
 import { afterAll, assert, describe, expect, it } from "@effect/vitest"
@@ -267,6 +267,35 @@ describe("Store · C-STORE end to end with our SCP (Storage.toDirectory)", () =>
       const stored = readFileSync(join(out, `${file.sopInstanceUid}.dcm`))
       expect(Buffer.compare(datasetOf(stored), datasetOf(file.bytes))).toBe(0)
     }).pipe(Effect.provide([NodeTransport.layerTcp(), NodeServices.layer]))
+  )
+
+  it.live("the steps of a large file's rest are reported to Scavenge (a minor collection per 4 MiB of them); a file preloaded whole reports nothing", () =>
+    Effect.gen(function* () {
+      // Exposed for this test only (vitest runs without --expose-gc). The in-memory transport reports no reads, so
+      // only the file steps count, plus what the process-wide counter held before (less than 4 MiB: one more at most).
+      const calls: Array<unknown> = []
+      const global = globalThis as { gc?: unknown }
+      yield* Effect.acquireRelease(Effect.sync(() => (global.gc = (options: unknown) => void calls.push(options))), () => Effect.sync(() => delete global.gc))
+      const [file] = synthFiles({ seed: 21, instancesPerSeries: 1, rows: 2048, columns: 2048 })
+      assert(file !== undefined)
+      const whole = yield* Store.preload(file.path, { readSize: file.bytes.length })
+      const stepped = yield* Store.preload(file.path, { readSize: 1024 * 1024 })
+      const [before, during] = yield* withStorage("peer", { handlers: { store: (request) => Effect.as(Stream.runDrain(request.dataset), 0) } }, Store.contextsFor([file]), (association) =>
+        Effect.gen(function* () {
+          yield* Store.preloaded(association, whole)
+          const before = calls.length
+          yield* Store.preloaded(association, stepped)
+          return [before, calls.length - before] as const
+        }))
+      expect(before).toBe(0)
+      // The rest: the file from the end of the preloaded part's whole fragments on.
+      const maxPdu = DicomServer.defaults.maxPduLength
+      const fragment = maxPdu - 6
+      const rest = file.bytes.length - stepped.info.datasetOffset - Math.floor(stepped.data.length / fragment) * fragment
+      expect(rest).toBeGreaterThan(8 * 1024 * 1024 - 1024 * 1024)
+      expect([Math.floor(rest / Scavenge.every), Math.floor(rest / Scavenge.every) + 1]).toContain(during)
+      expect(new Set(calls.map((c) => JSON.stringify(c)))).toEqual(new Set(['{"type":"minor"}']))
+    }).pipe(Effect.provide([Transport.layerInMemory(), NodeServices.layer]))
   )
 
   it.live("the rest of a large file is read once, in whole-fragment steps, in order, one read at a time", () =>

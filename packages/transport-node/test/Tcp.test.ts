@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process"
 import * as Net from "node:net"
 import { assert, describe, expect, it } from "@effect/vitest"
 import { Transport } from "@dicomnet/transport"
-import { Effect, Stream } from "effect"
+import { Deferred, Effect, Stream } from "effect"
 import { afterAll } from "vitest"
 import { bytes, concat, echo, readAll, transportSuite } from "../../transport/test/suite/TransportSuite.js"
 import { layerTcp } from "../src/NodeTransport.js"
@@ -128,5 +128,30 @@ describe("TCP transport · write batches", () => {
       yield* connection.close
       const received = yield* readAll(connection)
       expect(Buffer.from(received).equals(Buffer.from(concat([...small, ...large, ...small])))).toBe(true)
+    }).pipe(Effect.provide(layerTcp())))
+})
+
+describe("TCP transport · young collections", () => {
+  it.live("the chunks a connection reads are reported to Scavenge: 10 MiB read, 2 or 3 minor collections of an exposed gc", () =>
+    Effect.gen(function*() {
+      // Exposed for this test only (vitest runs without --expose-gc); what the process-wide counter held from
+      // earlier tests (less than 4 MiB) may add one.
+      const calls: Array<unknown> = []
+      const global = globalThis as { gc?: unknown }
+      yield* Effect.acquireRelease(Effect.sync(() => (global.gc = (options: unknown) => void calls.push(options))), () => Effect.sync(() => delete global.gc))
+      const transport = yield* Transport.Transport
+      const received = yield* Deferred.make<void>()
+      let bytesRead = 0
+      const listener = yield* transport.listen({ host: "127.0.0.1", port: 0 }, (c) =>
+        Stream.runForEach(c.input, (chunk) => Effect.sync(() => (bytesRead += chunk.byteLength))).pipe(Effect.andThen(Deferred.succeed(received, undefined)), Effect.ignore))
+      const connection = yield* transport.connect({ host: "127.0.0.1", port: listener.address.port })
+      const chunk = new Uint8Array(256 * 1024)
+      // Writes are not reported (a sender may reuse its buffers): only the listener's reads count.
+      for (let i = 0; i < 40; i++) yield* connection.write([chunk])
+      yield* connection.close
+      yield* Deferred.await(received)
+      expect(bytesRead).toBe(10 * 1024 * 1024)
+      expect(calls.length === 2 || calls.length === 3).toBe(true)
+      expect(new Set(calls.map((c) => JSON.stringify(c)))).toEqual(new Set(['{"type":"minor"}']))
     }).pipe(Effect.provide(layerTcp())))
 })

@@ -1,6 +1,6 @@
 import type * as Net from "node:net"
 import type * as Tls from "node:tls"
-import { Connection, type Timeouts, TransportError, type TransportErrorReason } from "@dicomnet/transport"
+import { Connection, Scavenge, type Timeouts, TransportError, type TransportErrorReason } from "@dicomnet/transport"
 import { type Array as Arr, Cause, Effect } from "effect"
 
 const reasons: Record<string, TransportErrorReason> = {
@@ -83,12 +83,16 @@ export const adopt = (
     let first: Uint8Array | null = null
     if (!failed()) first = socket.read() as Uint8Array | null
     if (first !== null) {
+      // Each chunk is a buffer Node allocated for this read, garbage once consumed.
       const out: [Uint8Array, ...Array<Uint8Array>] = [first]
+      let bytes = first.byteLength
       while (out.length < maxChunksPerPull) {
         const chunk = socket.read() as Uint8Array | null
         if (chunk === null) break
         out.push(chunk)
+        bytes += chunk.byteLength
       }
+      Scavenge.allocated(bytes)
       const resume = waiter
       waiter = undefined
       return resume(Effect.succeed(out))
