@@ -251,6 +251,14 @@ const isWhole = (file: PreloadedFile): boolean => file.info.datasetOffset + file
  * without; so the reads stay in turn.)
  */
 
+/**
+ * The file steps' own Scavenge counter: a young collection after every 1 MiB of them (two of the CLI's 512 KiB
+ * steps). Our storescu sending the 256 MiB object to DCMTK storescp peaked at 93-97 MiB RSS with the process-wide
+ * 4 MiB and at 90-95 MiB with 1 MiB, at the same speed (4-5 runs each); socket reads keep the 4 MiB, where a
+ * smaller step cost a CT receiver CPU.
+ */
+const fileSteps = Scavenge.make(1024 * 1024)
+
 const dataOf = (fs: FileSystem.FileSystem, file: PreloadedFile, fragment: number): Stream.Stream<Uint8Array, FileError> => {
   const start = file.info.datasetOffset
   if (isWhole(file)) return Stream.succeed(file.data)
@@ -269,7 +277,7 @@ const dataOf = (fs: FileSystem.FileSystem, file: PreloadedFile, fragment: number
             return Effect.flatMap(readAt(handle, position, Math.min(step, file.size - position)), (chunk) => {
               if (chunk.length === 0) return Cause.done()
               // A new buffer per step, garbage once sent.
-              Scavenge.allocated(chunk.length)
+              fileSteps.allocated(chunk.length)
               position += chunk.length
               return Effect.succeed(Arr.of(chunk))
             })

@@ -26,7 +26,7 @@ export const every = 4 * 1024 * 1024
  * @category models
  */
 export interface Counter {
-  /** Reports a buffer of `bytes` that is garbage once passed on; collects when `every` bytes have been reported. */
+  /** Reports a buffer of `bytes` that is garbage once passed on; collects (once) when the step is reached. */
   readonly allocated: (bytes: number) => void
 }
 
@@ -51,7 +51,8 @@ export const make = (step: number, collect: () => Collect | undefined = exposed)
     allocated: (bytes) => {
       since += bytes
       if (since < step) return
-      since = 0
+      // The remainder counts towards the next one (steps a little under `step` would otherwise count double).
+      since %= step
       collect()?.({ type: "minor" })
     }
   }
