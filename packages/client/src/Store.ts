@@ -254,7 +254,7 @@ const isWhole = (file: PreloadedFile): boolean => file.info.datasetOffset + file
 /**
  * The file steps' own Scavenge counter: a young collection after every 1 MiB of them (two of the CLI's 512 KiB
  * steps). Our storescu sending the 256 MiB object to DCMTK storescp peaked at 93-97 MiB RSS with the process-wide
- * 4 MiB and at 90-95 MiB with 1 MiB, at the same speed (4-5 runs each); socket reads keep the 4 MiB, where a
+ * 4 MiB and at 88-93 MiB with 1 MiB, at the same speed (4-5 runs each); socket reads keep the 4 MiB, where a
  * smaller step cost a CT receiver CPU.
  */
 const fileSteps = Scavenge.make(1024 * 1024)
