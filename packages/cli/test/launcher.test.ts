@@ -56,7 +56,11 @@ describe("the dicomnet launcher's modules", () => {
     // A module hook (given through NODE_OPTIONS, so it survives the execve) writes each file it loads to stderr.
     const dir = mkdtempSync(join(tmpdir(), "dicomnet-launcher-"))
     const hook = join(dir, "hook.mjs")
-    writeFileSync(hook, 'import { registerHooks } from "node:module"\nregisterHooks({ load: (url, context, next) => { if (url.startsWith("file:")) process.stderr.write(`loaded ${url}\\n`); return next(url, context) } })\n')
+    const hookSource = [
+      'import { registerHooks } from "node:module"',
+      'registerHooks({ load: (url, context, next) => { if (url.startsWith("file:")) process.stderr.write("loaded " + url + "\\n"); return next(url, context) } })'
+    ]
+    writeFileSync(hook, `${hookSource.join("\n")}\n`)
     const child = spawnSync(process.execPath, [Binary.bin, "echoscu", "--help"], { encoding: "utf8", env: { ...process.env, NODE_OPTIONS: `--import=${pathToFileURL(hook).href}` } })
     rmSync(dir, { recursive: true })
     expect(child.status).toBe(0)
