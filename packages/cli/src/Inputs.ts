@@ -109,8 +109,19 @@ export const expand = (inputs: ReadonlyArray<string>, recursive: boolean): { rea
   return { paths, missing }
 }
 
-/** Bytes read first: enough for the meta information and the identifying elements of nearly every file. */
-const FIRST_READ = 64 * 1024
+/**
+ * Bytes read first from a larger file: enough for the meta information and the identifying elements (groups 0008
+ * to 0020) of nearly every file. Reading 16 instead of 64 KiB took the scan of 1,500 CT images from 45-108 to 17-20
+ * ms (page cache, 3 runs each); our storescu sending 500 CT to DCMTK storescp peaked at 84-93 instead of 99-118 MiB
+ * (5 runs each). A header that runs longer is read again up to `SECOND_READ`, then whole.
+ */
+const FIRST_READ = 16 * 1024
+
+/** A file up to this size is read whole at once (and kept, see `KEPT_CONTENT_BYTES`). */
+const WHOLE_READ = 64 * 1024
+
+/** The second, longer prefix for a header longer than `FIRST_READ`. */
+const SECOND_READ = 1024 * 1024
 
 const DICOMDIR_SOP_CLASS = "1.2.840.10008.1.3.10"
 
@@ -118,15 +129,16 @@ const DICOMDIR_SOP_CLASS = "1.2.840.10008.1.3.10"
 const KEPT_CONTENT_BYTES = 16 * 1024 * 1024
 
 /**
- * The first `length` bytes of a file and its size, with plain synchronous calls (open, fstat, read, close): on a
- * local disk or the page cache that is about half the cost of a FileHandle's promise round trips per file, and the
- * scan runs before anything else (as DCMTK's storescu, which reads synchronously too).
+ * The first `length` bytes of a file (all of it when it is no larger than `whole`) and its size, with plain
+ * synchronous calls (open, fstat, read, close): on a local disk or the page cache that is about half the cost of a
+ * FileHandle's promise round trips per file, and the scan runs before anything else (as DCMTK's storescu, which
+ * reads synchronously too).
  */
-const readPrefix = (path: string, length: number): { readonly bytes: Uint8Array; readonly size: number } => {
+const readPrefix = (path: string, length: number, whole = length): { readonly bytes: Uint8Array; readonly size: number } => {
   const fd = openSync(path, "r")
   try {
     const size = fstatSync(fd).size
-    const want = Math.min(length, size)
+    const want = size <= whole ? size : Math.min(length, size)
     const bytes = new Uint8Array(want)
     let got = 0
     while (got < want) {
@@ -153,6 +165,10 @@ const identify = async (path: string, prefix: Uint8Array, size: number, offset: 
     return { sopClassUid: ds.uid(0x00080016), sopInstanceUid: ds.uid(0x00080018), studyInstanceUid: ds.uid(0x0020000d) }
   }
   let walked = HeaderScan.walk(prefix, offset, syntax, prefix.length >= size)
+  if (walked._tag === "NeedMore" && prefix.length < SECOND_READ && size > SECOND_READ) {
+    const longer = readPrefix(path, SECOND_READ).bytes
+    walked = HeaderScan.walk(longer, offset, syntax, longer.length >= size)
+  }
   if (walked._tag === "NeedMore") {
     const whole = await fsp.readFile(path)
     walked = HeaderScan.walk(whole, offset, syntax, true)
@@ -172,7 +188,7 @@ export const inspect = (path: string): Effect.Effect<DicomFile | Skipped> =>
   Effect.promise(async (): Promise<DicomFile | Skipped> => {
     let prefix: { readonly bytes: Uint8Array; readonly size: number }
     try {
-      prefix = readPrefix(path, FIRST_READ)
+      prefix = readPrefix(path, FIRST_READ, WHOLE_READ)
     } catch (e) {
       return { path, reason: `cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})` }
     }
@@ -207,7 +223,7 @@ export const inspect = (path: string): Effect.Effect<DicomFile | Skipped> =>
       studyInstanceUid: identified.studyInstanceUid ?? "",
       transferSyntaxUid,
       datasetOffset,
-      ...(prefix.bytes.length === prefix.size && prefix.size <= FIRST_READ ? { content: prefix.bytes } : {})
+      ...(prefix.bytes.length === prefix.size && prefix.size <= WHOLE_READ ? { content: prefix.bytes } : {})
     }
   })
 

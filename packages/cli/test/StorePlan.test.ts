@@ -4,7 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { Part10, SopClass, TransferSyntax } from "@dicomnet/data"
+import { Element, Part10, SopClass, TransferSyntax } from "@dicomnet/data"
 import { Synth } from "@dicomnet/synth"
 import { Dcmtk } from "@dicomnet/testkit"
 import { describe, expect, it } from "@effect/vitest"
@@ -128,6 +128,48 @@ describe("storescu · DICOM recognized by content, not by name", () => {
         const globbed = yield* Inputs.scan([join(dir.path, "**", "ra*"), join(dir.path, "nothing*")], { recursive: false })
         expect(globbed.files.map((f) => f.path)).toEqual([join(dir.path, "sub", "raw")])
         expect(globbed.skipped).toEqual([{ path: join(dir.path, "nothing*"), reason: "no file matches the pattern" }])
+      } finally {
+        dir.cleanup()
+      }
+    }))
+})
+
+describe("storescu · identifying elements far from the start of a file", () => {
+  it.effect("the Study Instance UID is found past the first 16 KiB and past 1 MiB too; only files of 64 KiB or less keep their content", () =>
+    Effect.gen(function*() {
+      const dir = Dcmtk.tempDir("dicomnet-inputs-long-")
+      try {
+        // Private data in group 0009 pushes the Study Instance UID (0020,000D) past the first bytes of each file.
+        const cases = [
+          { name: "small", rows: 16, privateBytes: 0 }, // ~3 KB: read whole, content kept
+          { name: "long-header", rows: 16, privateBytes: 40_000 }, // ~43 KB: read whole (64 KiB or less), kept
+          { name: "long-header-100k", rows: 16, privateBytes: 100_000 }, // past the first 16 KiB: read again whole
+          { name: "long-header-2m", rows: 1024, privateBytes: 100_000 }, // ~2.2 MB: read again up to 1 MiB
+          { name: "huge-header-3m", rows: 1024, privateBytes: 1_500_000 } // past 1 MiB too: read whole
+        ]
+        const expected = new Map<string, { study: string; size: number }>()
+        for (const [i, c] of cases.entries()) {
+          const [instance] = Synth.study({ seed: `long-${i}`, instancesPerSeries: 1, rows: c.rows, columns: c.rows })
+          if (instance === undefined) throw new Error("no instance")
+          const dataset = c.privateBytes === 0
+            ? instance.dataset
+            : instance.dataset
+              .with(Element.string(0x00090010, "LO", "DICOMNET TEST"))
+              .with(Element.bytes(0x00091010, "OB", new Uint8Array(c.privateBytes).fill(0x5a)))
+          const bytes = Part10.encodeFile(instance.meta, dataset)
+          if (Result.isFailure(bytes)) throw bytes.failure
+          const path = join(dir.path, `${c.name}.dcm`)
+          writeFileSync(path, bytes.success)
+          expected.set(path, { study: dataset.uid(0x0020000d) ?? "", size: bytes.success.length })
+        }
+        const scan = yield* Inputs.scan([dir.path], { recursive: false })
+        expect(scan.skipped).toEqual([])
+        expect(scan.files.map((f) => [f.path, f.studyInstanceUid, f.size]).sort()).toEqual(
+          [...expected].map(([path, e]) => [path, e.study, e.size]).sort()
+        )
+        for (const f of scan.files) expect(f.studyInstanceUid).toMatch(/^2\.25\./)
+        const kept = scan.files.filter((f) => f.content !== undefined).map((f) => f.path.slice(dir.path.length + 1)).sort()
+        expect(kept).toEqual(["long-header.dcm", "small.dcm"])
       } finally {
         dir.cleanup()
       }
