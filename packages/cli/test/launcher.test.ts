@@ -1,11 +1,13 @@
 /**
  * The `dicomnet` launcher (bin/dicomnet.js): the tool runs in the process that was started (execve, same id) with
- * V8's young generation set to 1 MiB semi-spaces, the old generation's growing factor to 2, V8's gc exposed and, on a
- * machine with 2 processors or fewer, one V8 worker thread, each unless the user gave it; on a Node.js older than 22 it says what
+ * V8's young generation set to 1 MiB semi-spaces, the old generation's growing factor to 2, V8's gc exposed, Maglev as
+ * the highest tier for a tool that does one job (not for the servers) and, on a machine with 2 processors or fewer,
+ * one V8 worker thread, each unless the user gave it; on a Node.js older than 22 it says what
  * it needs instead of failing without a word. The tools come from one bundled file (dist/dicomnet.mjs), not from
  * the packages' hundreds of modules.
  */
 import { spawnSync } from "node:child_process"
+import * as Net from "node:net"
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -48,6 +50,30 @@ describe("the dicomnet launcher", () => {
     const given = ["--max_semi_space_size=4", "--heap-growing-percent=50", "--no-expose-gc", "--v8-pool-size=2"]
     const { args, tool } = await commandLine({}, given)
     expect(args).toEqual([process.execPath, ...given, Binary.bin, ...tool])
+  })
+})
+
+describe("the dicomnet launcher and a tool that does one job", () => {
+  it("echoscu runs with Maglev as the highest tier (--max-opt=2) besides the other settings", async () => {
+    // A peer that accepts and never answers keeps echoscu waiting for the A-ASSOCIATE-AC while we read its command line.
+    const peer = Net.createServer(() => {}).listen(0, "127.0.0.1")
+    await new Promise((resolve) => peer.once("listening", resolve))
+    const port = (peer.address() as Net.AddressInfo).port
+    const tool = ["echoscu", "127.0.0.1", String(port), "--acse-timeout", "20"]
+    const client = Binary.start(tool)
+    try {
+      let args: Array<string> = []
+      // Until the launcher has replaced itself (its own command line has no V8 settings yet).
+      for (let i = 0; i < 100 && !args.includes("--expose-gc"); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50))
+        args = readFileSync(`/proc/${client.pid}/cmdline`, "utf8").split("\0").filter((a) => a !== "")
+      }
+      expect(args).toEqual([process.execPath, ...V8Settings.flags(undefined, "job"), Binary.bin, ...tool])
+      expect(args).toContain("--max-opt=2")
+    } finally {
+      await client.stop("SIGKILL")
+      peer.close()
+    }
   })
 })
 
