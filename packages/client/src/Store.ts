@@ -244,14 +244,6 @@ export const preload = (path: string, options: PreloadOptions = {}): Effect.Effe
 const isWhole = (file: PreloadedFile): boolean => file.info.datasetOffset + file.data.length >= file.size
 
 /**
- * The data set of a preloaded file as a Stream: the preloaded bytes, then (for a file larger than the read size) the
- * rest read from disk in steps of a whole number of `fragment`s, so that every chunk goes out in PDUs as views,
- * never copied. Memory stays bounded by a few steps whatever the file size. (Reading the next step while the current
- * one is sent was measured, 12 runs each in one process: 175-315 ms for a 256 MiB object with it, 164-226 ms
- * without; so the reads stay in turn.)
- */
-
-/**
  * The file steps' own Scavenge counter: a young collection after every 1 MiB of them (two of the CLI's 512 KiB
  * steps). Our storescu sending the 256 MiB object to DCMTK storescp peaked at 93-97 MiB RSS with the process-wide
  * 4 MiB and at 88-93 MiB with 1 MiB, at the same speed (4-5 runs each); socket reads keep the 4 MiB, where a
@@ -259,6 +251,13 @@ const isWhole = (file: PreloadedFile): boolean => file.info.datasetOffset + file
  */
 const fileSteps = Scavenge.make(1024 * 1024)
 
+/**
+ * The data set of a preloaded file as a Stream: the preloaded bytes, then (for a file larger than the read size) the
+ * rest read from disk in steps of a whole number of `fragment`s, so that every chunk goes out in PDUs as views,
+ * never copied. Memory stays bounded by a few steps whatever the file size. (Reading the next step while the current
+ * one is sent was measured, 12 runs each in one process: 175-315 ms for a 256 MiB object with it, 164-226 ms
+ * without; so the reads stay in turn.)
+ */
 const dataOf = (fs: FileSystem.FileSystem, file: PreloadedFile, fragment: number): Stream.Stream<Uint8Array, FileError> => {
   const start = file.info.datasetOffset
   if (isWhole(file)) return Stream.succeed(file.data)

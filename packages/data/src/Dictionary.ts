@@ -68,7 +68,6 @@ const parseLine = (line: string, mask: boolean): DictionaryEntry => {
   return mask ? { ...entry, mask: tagText } : entry
 }
 
-
 // Repeating groups: one table per distinct mask pattern (bits that must match), so a lookup costs
 // one Map probe per pattern (a handful), whatever the number of masks.
 interface MaskTable {
